@@ -152,8 +152,9 @@ def validate_frame(df: pd.DataFrame, schema: Schema, *, path: str | Path) -> pd.
             continue
         raw = df[col.name].astype("string").str.strip()
         blank = raw.isna() | (raw == "")
-        if not col.blank_ok and blank.any():
-            for i in np.flatnonzero(blank.to_numpy()):
+        blank_arr = blank.to_numpy(dtype=bool)
+        if not col.blank_ok and blank_arr.any():
+            for i in np.flatnonzero(blank_arr):
                 errors.append(
                     InputError(
                         "empty cell",
@@ -167,8 +168,8 @@ def validate_frame(df: pd.DataFrame, schema: Schema, *, path: str | Path) -> pd.
             values = raw.where(~blank, None)
             if col.allowed is not None:
                 allowed = set(col.allowed)
-                bad = ~blank & ~values.isin(allowed)
-                for i in np.flatnonzero(bad.to_numpy()):
+                unknown = ~blank_arr & ~values.isin(allowed).to_numpy(dtype=bool)
+                for i in np.flatnonzero(unknown):
                     errors.append(
                         InputError(
                             "unknown code",
@@ -182,11 +183,11 @@ def validate_frame(df: pd.DataFrame, schema: Schema, *, path: str | Path) -> pd.
             out[col.name] = values.astype(object)
             continue
         num = pd.to_numeric(raw.where(~blank, None), errors="coerce").astype("float64")
-        notnum = ~blank & num.isna()
         arr = num.to_numpy()
-        bad = notnum.to_numpy().copy()
+        notnum = ~blank_arr & np.isnan(arr)
+        bad = notnum.copy()
         finite = np.isfinite(arr)
-        bad |= ~blank.to_numpy() & ~notnum.to_numpy() & ~finite
+        bad |= ~blank_arr & ~notnum & ~finite
         if col.kind == "int":
             bad |= finite & (np.floor(arr) != arr)
         if col.min_value is not None:
