@@ -7,7 +7,7 @@ Classes
 -------
 MapInputError(ValueError)
     A table, GeoDataFrame or file handed to :mod:`maps` is unusable (missing column,
-    duplicate code, empty geometry, unreadable file).
+    repeated code, empty geometry, unreadable file).
 UnknownRegionError(MapInputError)
     Region codes in a table that the boundaries do not contain.
 CRSMismatchError(MapInputError)

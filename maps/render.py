@@ -1,0 +1,561 @@
+"""Interactive maps with folium that draw with no internet, and files of all layers.
+
+:func:`build_map` turns a dictionary of named GeoDataFrames (the same one
+:func:`layers_to_geopackage` writes) into a ``folium.Map``. The kind of each layer is read
+from its geometry and columns:
+
+============== ======================================== ==========================================
+kind           recognised by                            drawn as
+============== ======================================== ==========================================
+choropleth     polygons with ``value`` (or ``share``,   classes of the value (quantiles,
+               ``mined_t``, ``value_t``)                ColorBrewer YlOrRd), legend with units
+flows          lines with ``value_t``                   lines whose width grows with tonnes
+facilities     points with ``capacity_t``               circles sized by capacity, coloured by
+                                                        ``use`` (share of capacity used)
+points         other points (mines...)                  small circles; clustered above 500
+outlines       other polygons                           outlines
+============== ======================================== ==========================================
+
+The basemap is drawn from Natural Earth country outlines (light grey), never from tiles, so
+a map is never blank offline; a tile layer can be added (``tiles=``) when online. Every value
+shown in a tooltip is passed through :func:`html.escape` before it reaches the page, since
+Leaflet writes tooltips as HTML. ``maps.export.save_map`` writes the page for offline use.
+
+Colour schemes: Brewer, C. A. (2003), ColorBrewer, www.ColorBrewer.org (YlOrRd, RdYlGn).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+import folium.plugins
+import folium.raster_layers
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from folium.template import Template
+
+from maps.assets import basemap_countries
+from maps.errors import MapInputError
+
+logger = logging.getLogger(__name__)
+
+YLORRD = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+USE_CLASSES = (
+    (0.5, "#1a9641", "under 50 %"),
+    (0.8, "#a6d96a", "50–80 %"),
+    (1.0, "#fdae61", "80–100 %"),
+    (np.inf, "#d7191c", "over capacity"),
+)
+NO_DATA = "#bdbdbd"
+VALUE_COLUMNS = ("value", "share", "mined_t", "value_t")
+CLUSTER_ABOVE = 500
+
+
+@dataclass(frozen=True)
+class GridLayer:
+    """A raster to overlay (e.g. e-waste downscaled by ``maps.grid``).
+
+    Attributes
+    ----------
+    values
+        2-D array (rows, cols); NaN and zero cells are transparent.
+    transform
+        ``affine.Affine`` of the raster.
+    crs
+        CRS of the raster (anything rasterio accepts).
+    name, unit, source
+        Label, unit and source shown in the legend.
+    """
+
+    values: np.ndarray
+    transform: Any
+    crs: Any
+    name: str = "grid"
+    unit: str = "t"
+    source: str = ""
+
+
+def _esc(value: object) -> str:
+    """Escape a value for HTML, formatting numbers with thousands separators."""
+    if value is None or value is pd.NA:
+        return "n/a"
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        if np.isnan(number):
+            return "n/a"
+        return f"{number:,.4g}" if abs(number) < 1e4 else f"{number:,.0f}"
+    return html.escape(str(value), quote=True)
+
+
+def _tooltips(gdf: gpd.GeoDataFrame, title: str | None, fields: list[tuple[str, str]]) -> list[str]:
+    """One escaped HTML tooltip per row: bold title, then ``label: value`` lines."""
+    cols = [c for c, _ in fields if c in gdf.columns]
+    labels = dict(fields)
+    heads = gdf[title].tolist() if title in gdf.columns else [None] * len(gdf)
+    values = [gdf[c].tolist() for c in cols]
+    out = []
+    for i, head in enumerate(heads):
+        lines = [f"<b>{_esc(head)}</b>"] if head is not None else []
+        lines += [
+            f"{html.escape(labels[c])}: {_esc(v[i])}" for c, v in zip(cols, values, strict=True)
+        ]
+        out.append("<br>".join(lines))
+    return out
+
+
+def _features(gdf: gpd.GeoDataFrame, props: dict[str, list[Any]]) -> dict[str, Any]:
+    """GeoJSON with only the given (already escaped) properties; nothing else reaches the page."""
+    geo = gdf.geometry if gdf.crs is None or gdf.crs == "EPSG:4326" else gdf.geometry.to_crs(4326)
+    geoms = shapely.to_geojson(geo.to_numpy())
+    import json
+
+    keys = list(props)
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": json.loads(g),
+                "properties": {k: props[k][i] for k in keys},
+            }
+            for i, g in enumerate(geoms)
+        ],
+    }
+
+
+class Legend(MacroElement):
+    """A legend box (Leaflet control) built from escaped HTML, needing no d3."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var legend = L.control({position: {{ this.position|tojson }}});
+            legend.onAdd = function () {
+                var div = L.DomUtil.create('div', 'ewt-legend');
+                div.style.cssText = 'background:rgba(255,255,255,0.9);padding:6px 8px;'
+                    + 'font:12px/1.4 sans-serif;border-radius:4px;box-shadow:0 0 4px #999';
+                div.innerHTML = {{ this.body|tojson }};
+                return div;
+            };
+            legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        title: str,
+        entries: list[tuple[str, str]],
+        *,
+        note: str = "",
+        position: str = "bottomright",
+    ) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.position = position
+        rows = "".join(
+            f'<div><span style="display:inline-block;width:12px;height:12px;margin-right:4px;'
+            f'background:{html.escape(colour)}"></span>{html.escape(label)}</div>'
+            for colour, label in entries
+        )
+        foot = f'<div style="color:#555">{html.escape(note)}</div>' if note else ""
+        self.body = f"<b>{html.escape(title)}</b>{rows}{foot}"
+
+
+def _classes(values: np.ndarray, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """Quantile class edges and the class (0..k-1, -1 = no data) of each value."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return np.array([]), np.full(values.shape, -1)
+    k = max(1, min(k, np.unique(finite).size - 1))
+    edges = np.unique(np.quantile(finite, np.linspace(0, 1, k + 1)))
+    if edges.size == 1:
+        edges = np.array([edges[0], edges[0]])
+    cls = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, edges.size - 2)
+    return edges, np.where(np.isfinite(values), cls, -1)
+
+
+def _palette(n: int) -> tuple[str, ...]:
+    idx = np.round(np.linspace(0, len(YLORRD) - 1, max(n, 1))).astype(int)
+    return tuple(YLORRD[i] for i in idx)
+
+
+def _value_column(gdf: gpd.GeoDataFrame) -> str | None:
+    return next((c for c in VALUE_COLUMNS if c in gdf.columns), None)
+
+
+def _unit_of(gdf: gpd.GeoDataFrame, column: str) -> str:
+    if "unit" in gdf.columns and gdf["unit"].notna().any():
+        return str(gdf["unit"].dropna().iloc[0])
+    return "t" if column.endswith("_t") else ("share" if column == "share" else "")
+
+
+def add_choropleth(
+    m: folium.Map, gdf: gpd.GeoDataFrame, *, name: str, column: str | None = None
+) -> folium.GeoJson:
+    """Add a choropleth of one value per polygon, with a legend.
+
+    Parameters
+    ----------
+    m
+        The map.
+    gdf
+        Polygons with the value column and optionally ``name``, ``unit``, ``indicator``,
+        ``year``, ``source``.
+    name
+        Layer name (layer control and legend title when there is no ``indicator``).
+    column
+        Value column; default the first of :data:`VALUE_COLUMNS` present.
+
+    Returns
+    -------
+    folium.GeoJson
+    """
+    column = column or _value_column(gdf)
+    if column is None:
+        raise MapInputError(f"layer has none of the columns {', '.join(VALUE_COLUMNS)}", path=name)
+    values = pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype=float)
+    edges, cls = _classes(values)
+    colours = np.array((*_palette(max(edges.size - 1, 1)), NO_DATA), dtype=object)
+    fill = colours[cls]  # class -1 picks NO_DATA
+    unit = _unit_of(gdf, column)
+    title = str(gdf["indicator"].iloc[0]) if "indicator" in gdf.columns and len(gdf) else name
+    fields = [
+        ("indicator", "indicator"),
+        ("year", "year"),
+        (column, f"{column} ({unit})"),
+        ("source", "source"),
+    ]
+    label_col = "name" if "name" in gdf.columns else ("region" if "region" in gdf.columns else None)
+    tips = _tooltips(gdf, label_col, fields)
+    styles = [{"fillColor": f, "color": "#555", "weight": 0.6, "fillOpacity": 0.8} for f in fill]
+    layer = folium.GeoJson(
+        _features(gdf, {"tip": tips, "style": styles}),
+        name=name,
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        highlight_function=lambda _f: {"weight": 2, "color": "#000"},
+    )
+    layer.add_to(m)
+    entries = [
+        (colours[i], f"{edges[i]:,.4g} – {edges[i + 1]:,.4g} {unit}".strip())
+        for i in range(edges.size - 1)
+    ]
+    if (cls < 0).any():
+        entries.append((NO_DATA, "no data"))
+    src = (
+        ", ".join(map(str, gdf["source"].dropna().unique()[:3])) if "source" in gdf.columns else ""
+    )
+    Legend(title, entries, note=f"source: {src}" if src else "").add_to(m)
+    return layer
+
+
+def add_flow_lines(
+    m: folium.Map,
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    column: str = "value_t",
+    min_weight: float = 1.0,
+    max_weight: float = 12.0,
+) -> folium.GeoJson:
+    """Add flow lines whose width is proportional to tonnes.
+
+    Width :math:`w_i = w_{min} + (w_{max} - w_{min})\\, v_i / \\max_j v_j` (pixels).
+
+    Parameters
+    ----------
+    m, gdf, name
+        Map, lines (``origin``, ``destination``, ``year``, ``value_t``...), layer name.
+    column
+        Tonnes column.
+    min_weight, max_weight
+        Line widths in pixels of the smallest and largest flows.
+
+    Returns
+    -------
+    folium.GeoJson
+    """
+    values = pd.to_numeric(gdf[column], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    top = values.max() if values.size and values.max() > 0 else 1.0
+    weights = min_weight + (max_weight - min_weight) * values / top
+    styles = [{"color": "#2c5d8a", "weight": float(w), "opacity": 0.75} for w in weights]
+    if {"origin", "destination"} <= set(gdf.columns):
+        heads = (gdf["origin"].astype(str) + " → " + gdf["destination"].astype(str)).tolist()
+        gdf = gdf.assign(_head=heads)
+    tips = _tooltips(gdf, "_head", [("year", "year"), (column, "tonnes"), ("source", "source")])
+    layer = folium.GeoJson(
+        _features(gdf, {"tip": tips, "style": styles}),
+        name=name,
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+    )
+    layer.add_to(m)
+    return layer
+
+
+def _use_colours(use: np.ndarray) -> np.ndarray:
+    bounds = np.array([b for b, _, _ in USE_CLASSES])
+    colours = np.array([c for _, c, _ in USE_CLASSES] + ["#7f7f7f"], dtype=object)
+    idx = np.where(
+        np.isfinite(use) | (use == np.inf), np.searchsorted(bounds, use, "left"), len(bounds)
+    )
+    return colours[np.minimum(idx, len(bounds))]
+
+
+def add_points(
+    m: folium.Map, gdf: gpd.GeoDataFrame, *, name: str, facilities: bool = False
+) -> folium.FeatureGroup:
+    """Add point features as circles; facilities are sized by capacity and coloured by use.
+
+    Radius of a facility :math:`r = 4 + 10\\sqrt{K/K_{max}}` pixels (area proportional to
+    capacity :math:`K`); unknown capacity draws 5 px. More than :data:`CLUSTER_ABOVE` points
+    are clustered with ``FastMarkerCluster`` (one script loop, no per-marker HTML).
+
+    Parameters
+    ----------
+    m, gdf, name
+        Map, points, layer name.
+    facilities
+        Style as collection sites (``capacity_t``, ``use``, ``expected_t``).
+
+    Returns
+    -------
+    folium.FeatureGroup
+    """
+    group = folium.FeatureGroup(name=name)
+    group.add_to(m)
+    n = len(gdf)
+    if facilities:
+        cap = pd.to_numeric(gdf["capacity_t"], errors="coerce").to_numpy(dtype=float)
+        top = np.nanmax(cap) if np.isfinite(cap).any() and np.nanmax(cap) > 0 else 1.0
+        radius = np.where(np.isfinite(cap), 4 + 10 * np.sqrt(np.clip(cap, 0, None) / top), 5.0)
+        use = (
+            pd.to_numeric(gdf["use"], errors="coerce").to_numpy(dtype=float)
+            if "use" in gdf
+            else np.full(n, np.nan)
+        )
+        colour = _use_colours(use)
+        gdf = gdf.assign(use_pct=use * 100)
+        fields = [
+            ("type", "type"),
+            ("capacity_t", "capacity (t/yr)"),
+            ("expected_t", "expected (t/yr)"),
+            ("use_pct", "capacity used (%)"),
+            ("source", "source"),
+        ]
+        title = "name"
+    else:
+        radius = np.full(n, 4.0)
+        colour = np.full(n, "#6a3d9a", dtype=object)
+        fields = [("commodities", "commodities"), ("country", "country"), ("source", "source")]
+        title = "mine" if "mine" in gdf.columns else "name"
+    tips = _tooltips(gdf, title, fields)
+    geo = gdf.geometry if gdf.crs == "EPSG:4326" else gdf.geometry.to_crs(4326)
+    lon, lat = shapely.get_x(geo.to_numpy()), shapely.get_y(geo.to_numpy())
+    if n > CLUSTER_ABOVE:
+        rows = [
+            [float(y), float(x), float(r), str(c), t]
+            for y, x, r, c, t in zip(lat, lon, radius, colour, tips, strict=True)
+        ]
+        callback = (
+            "function (row) { var m = L.circleMarker(new L.LatLng(row[0], row[1]), {radius: row[2],"
+            " color: row[3], fillColor: row[3], fillOpacity: 0.7, weight: 1});"
+            " m.bindTooltip(row[4]); return m; }"
+        )
+        folium.plugins.FastMarkerCluster(rows, callback=callback).add_to(group)
+    else:
+        styles = [
+            {"radius": float(r), "color": c, "fillColor": c, "fillOpacity": 0.75, "weight": 1}
+            for r, c in zip(radius, colour, strict=True)
+        ]
+        folium.GeoJson(
+            _features(gdf, {"tip": tips, "style": styles}),
+            marker=folium.CircleMarker(),
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        ).add_to(group)
+    if facilities:
+        entries = [(c, label) for _, c, label in USE_CLASSES] + [("#7f7f7f", "capacity unknown")]
+        Legend(f"{name}: capacity used", entries, note="circle area ∝ capacity").add_to(m)
+    return group
+
+
+def add_grid(
+    m: folium.Map, grid: GridLayer, *, opacity: float = 0.7
+) -> folium.raster_layers.ImageOverlay:
+    """Overlay a raster, re-projected to Web Mercator so cells sit where they belong.
+
+    Parameters
+    ----------
+    m
+        The map.
+    grid
+        Raster, transform, CRS and labels.
+    opacity
+        Overlay opacity.
+
+    Returns
+    -------
+    folium.raster_layers.ImageOverlay
+    """
+    from pyproj import Transformer
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    src = np.asarray(grid.values, dtype="float32")
+    if src.ndim != 2:
+        raise MapInputError(f"grid must be 2-D, got shape {src.shape}", path=grid.name)
+    h, w = src.shape
+    a = grid.transform
+    left, top = a.c, a.f
+    right, bottom = a.c + a.a * w, a.f + a.e * h
+    dst_crs = "EPSG:3857"
+    tr, dw, dh = calculate_default_transform(
+        grid.crs, dst_crs, w, h, left=left, bottom=bottom, right=right, top=top
+    )
+    dst = np.full((dh, dw), np.nan, dtype="float32")
+    reproject(
+        src,
+        dst,
+        src_transform=a,
+        src_crs=grid.crs,
+        dst_transform=tr,
+        dst_crs=dst_crs,
+        src_nodata=np.nan,
+        dst_nodata=np.nan,
+        resampling=Resampling.nearest,
+    )
+    dst[dst <= 0] = np.nan
+    edges, cls = _classes(dst)
+    colours = _palette(max(edges.size - 1, 1))
+    rgb = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in colours], dtype=np.uint8)
+    rgba = np.zeros((dh, dw, 4), dtype=np.uint8)
+    valid = cls >= 0
+    rgba[valid, :3] = rgb[cls[valid]]
+    rgba[valid, 3] = 255
+    to_ll = Transformer.from_crs(dst_crs, "EPSG:4326", always_xy=True)
+    x0, y1 = to_ll.transform(tr.c, tr.f)
+    x1, y0 = to_ll.transform(tr.c + tr.a * dw, tr.f + tr.e * dh)
+    # Leaflet stacks its vector SVG above images in the overlay pane: give the raster a pane of
+    # its own above it (below markers and tooltips), not catching the mouse.
+    folium.map.CustomPane("ewt-grid", z_index=450, pointer_events=False).add_to(m)
+    overlay = folium.raster_layers.ImageOverlay(
+        rgba,
+        bounds=[[y0, x0], [y1, x1]],
+        opacity=opacity,
+        name=grid.name,
+        mercator_project=False,
+        pane="ewt-grid",
+    )
+    overlay.add_to(m)
+    entries = [
+        (colours[i], f"{edges[i]:,.4g} – {edges[i + 1]:,.4g} {grid.unit}")
+        for i in range(edges.size - 1)
+    ]
+    note = f"source: {grid.source}" if grid.source else ""
+    Legend(grid.name, entries, note=note, position="bottomleft").add_to(m)
+    return overlay
+
+
+def _kind(gdf: gpd.GeoDataFrame) -> str:
+    types = set(gdf.geom_type.dropna().unique())
+    if types and types <= {"Polygon", "MultiPolygon"}:
+        return "choropleth" if _value_column(gdf) else "outlines"
+    if types and types <= {"LineString", "MultiLineString"}:
+        return "flows"
+    if types and types <= {"Point"}:
+        return "facilities" if "capacity_t" in gdf.columns else "points"
+    return "outlines"
+
+
+def build_map(
+    layers: Mapping[str, gpd.GeoDataFrame] | None = None,
+    *,
+    basemap: gpd.GeoDataFrame | None = None,
+    grid: GridLayer | None = None,
+    tiles: str | None = None,
+    max_zoom: int = 18,
+    height: str = "100%",
+) -> folium.Map:
+    """Draw named layers on a Natural Earth basemap.
+
+    Parameters
+    ----------
+    layers
+        Named GeoDataFrames (any CRS); the kind of each is read from its geometry and columns
+        (see the module docstring). Drawn in the given order, above the basemap.
+    basemap
+        Country outlines to draw in light grey; default :func:`maps.assets.basemap_countries`.
+    grid
+        Optional raster overlay.
+    tiles
+        A folium tile name or URL template to add under the layers (needs internet; off by
+        default so the page never waits on a tile server).
+    max_zoom
+        The map's maximum zoom, required by marker clusters when there are no tiles.
+    height
+        CSS height of the map.
+
+    Returns
+    -------
+    folium.Map
+        Fitted to the bounds of the layers (the basemap's when there are none).
+    """
+    layers = dict(layers or {})
+    m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, height=height, control_scale=True)
+    m.options["maxZoom"] = max_zoom
+    m.options["minZoom"] = 1
+    base = basemap_countries() if basemap is None else basemap
+    base = base.to_crs(4326) if base.crs is not None and base.crs != "EPSG:4326" else base
+    # background only: simplify to ~2 km and round to ~100 m to keep the page light
+    outline = shapely.simplify(base.geometry.to_numpy(), 0.02, preserve_topology=True)
+    outline = shapely.transform(outline, lambda c: np.round(c, 3))
+    folium.GeoJson(
+        _features(gpd.GeoDataFrame(geometry=outline, crs=4326), {}),
+        name="countries (Natural Earth)",
+        style_function=lambda _f: {
+            "fillColor": "#eeeeee",
+            "color": "#bbbbbb",
+            "weight": 0.5,
+            "fillOpacity": 1.0,
+        },
+        control=False,
+        interactive=False,
+    ).add_to(m)
+    if tiles:
+        folium.TileLayer(tiles, name="tiles", max_zoom=max_zoom, overlay=False).add_to(m)
+    bounds = []
+    for name, gdf in layers.items():
+        if not isinstance(gdf, gpd.GeoDataFrame) or gdf.crs is None:
+            raise MapInputError("layer must be a GeoDataFrame with a CRS", path=name)
+        if gdf.empty:
+            logger.info("layer %s is empty; not drawn", name)
+            continue
+        kind = _kind(gdf)
+        if kind == "choropleth":
+            add_choropleth(m, gdf, name=name)
+        elif kind == "flows":
+            add_flow_lines(m, gdf, name=name)
+        elif kind in ("facilities", "points"):
+            add_points(m, gdf, name=name, facilities=kind == "facilities")
+        else:
+            tips = _tooltips(gdf, "name" if "name" in gdf.columns else None, [])
+            folium.GeoJson(
+                _features(gdf, {"tip": tips}),
+                name=name,
+                tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+            ).add_to(m)
+        bounds.append(gdf.to_crs(4326).total_bounds)
+    if grid is not None:
+        add_grid(m, grid)
+    folium.LayerControl(collapsed=True).add_to(m)
+    b = np.vstack(bounds) if bounds else base.total_bounds[None, :]
+    m.fit_bounds([[b[:, 1].min(), b[:, 0].min()], [b[:, 3].max(), b[:, 2].max()]])
+    return m
