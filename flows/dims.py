@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 __all__ = ["Dims"]
 
@@ -94,12 +95,14 @@ class Dims:
     # --- index lookup ------------------------------------------------------------------------
     @staticmethod
     def _lookup(labels: tuple[str, ...], wanted: Sequence[object] | str, axis: str) -> np.ndarray:
-        position = {label: i for i, label in enumerate(labels)}
-        items = [wanted] if isinstance(wanted, str) else list(wanted)
-        missing = [str(w) for w in items if str(w) not in position]
-        if missing:
+        items = [wanted] if isinstance(wanted, str) else wanted
+        # factorize first (C hashing of the many values), then look up the few distinct ones
+        codes, uniques = pd.factorize(pd.Series(items, dtype="str"))
+        pos = pd.Index(labels).get_indexer(np.asarray(uniques, dtype=object))
+        if (pos < 0).any():
+            missing = [str(u) for u in np.asarray(uniques, dtype=object)[pos < 0]]
             raise KeyError(f"Dims: unknown {axis} {missing[:5]} (known: {list(labels)[:8]}...)")
-        return np.array([position[str(w)] for w in items], dtype=np.intp)
+        return pos[codes].astype(np.intp)
 
     def region_index(self, regions: Sequence[object] | str) -> np.ndarray:
         """Positions of ``regions`` on the region axis; raises ``KeyError`` naming unknown codes."""

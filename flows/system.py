@@ -92,6 +92,9 @@ class SystemResult:
         ``"ROW"`` with ``to_stage`` ``"sysenv"`` leaves the system.
     trade_flows
         ``(L, P, N)`` array the ``trade`` flows are views of.
+    imports
+        ``{to_stage: (R, P, N)}`` trade arriving in each destination region, per receiving
+        stage (only stages that receive anything).
     iterations
         Largest number of same-year fixed-point iterations (0 without used-EEE trade).
     """
@@ -106,6 +109,7 @@ class SystemResult:
     trade_flows: np.ndarray
     iterations: int = 0
     exports: ExportDestinations | None = field(default=None, repr=False)
+    imports: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def use_stock(self) -> np.ndarray:
@@ -222,7 +226,7 @@ def build_system(
     wg, iterations = _recurrence(
         wg_primary, reuse_local, export_share, tcs.shares[(ref, S.USE)], group2, M2, exports
     )
-    flows, stocks, changes, trade_flows = _flows(pom, wg, tcs, exports)
+    flows, stocks, changes, trade_flows, imports = _flows(pom, wg, tcs, exports)
     trade = [
         (
             dims.regions[o],
@@ -245,6 +249,7 @@ def build_system(
         trade_flows,
         iterations,
         exports,
+        {k.value: v for k, v in imports.items() if not np.isscalar(v)},
     )
 
 
@@ -385,7 +390,11 @@ def _same_year_trade(
 def _flows(
     pom: np.ndarray, wg: np.ndarray, tcs: TransferCoefficients, exports: ExportDestinations
 ) -> tuple[
-    dict[tuple[str, str], np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray
+    dict[tuple[str, str], np.ndarray],
+    dict[str, np.ndarray],
+    dict[str, np.ndarray],
+    np.ndarray,
+    dict[Stage, np.ndarray | float],
 ]:
     """Every flow from POM and the solved WG (vectorised over regions x products x years)."""
     shape = pom.shape
@@ -440,7 +449,7 @@ def _flows(
     flows[(BOUNDARY, S.MANUFACTURE.value)] = pom
     for arr in (*flows.values(), *stocks.values(), *changes.values(), trade):
         arr.flags.writeable = False
-    return flows, stocks, changes, trade
+    return flows, stocks, changes, trade, imports
 
 
 def system_to_graph(result: SystemResult) -> nx.DiGraph:

@@ -167,25 +167,9 @@ def _dense_by_region_year(frame: pd.DataFrame, dims: Dims, column: str) -> np.nd
         int(dims.years[0]), int(dims.years[-1])
     )
     sub = frame[keep.to_numpy()]
-    r = dims.region_index(sub["region"].to_numpy())
+    r = dims.region_index(sub["region"])
     n = sub["year"].to_numpy(dtype=np.int64) - int(dims.years[0])
     out[r, n] = sub[column].to_numpy(dtype=float)
-    return out
-
-
-def _imports_by_stage(system: SystemResult, shape: tuple[int, int, int]) -> dict[str, np.ndarray]:
-    """Trade flows scattered onto destination regions, per receiving stage."""
-    exports = system.exports
-    out: dict[str, np.ndarray] = {}
-    if exports is None or not len(exports.destination):
-        return out
-    dest = np.asarray(exports.destination)
-    stages = np.asarray(exports.to_stage)
-    for stage in np.unique(stages[dest >= 0]):
-        links = np.flatnonzero((stages == stage) & (dest >= 0))
-        arr = np.zeros(shape)
-        np.add.at(arr, dest[links], system.trade_flows[links])
-        out[str(stage)] = arr
     return out
 
 
@@ -236,8 +220,7 @@ def run_model(inputs: ModelInputs) -> RunResult:
     )
 
     composition = _composition_array(inputs.composition, dims)
-    imported = _imports_by_stage(system, dims.shape)
-    routes = route_inputs_from_flows(system.flows, imported=imported)
+    routes = route_inputs_from_flows(system.flows, imported=system.imports)
     eff_frame = inputs.recovery.assign(route=inputs.recovery["route"].map(ROUTE_KEYS))
     eff_frame = eff_frame[eff_frame["route"].notna()]
     efficiencies = efficiencies_from_frame(eff_frame, elements=elements)
@@ -274,8 +257,8 @@ def _composition_array(frame: pd.DataFrame, dims: Dims) -> np.ndarray:
     out = np.zeros((len(dims.products), len(dims.elements), 1))
     keep = frame["product"].isin(set(dims.products)) & frame["element"].isin(set(dims.elements))
     sub = frame[keep.to_numpy()]
-    p = dims.product_index(sub["product"].to_numpy())
-    e = dims.element_index(sub["element"].to_numpy())
+    p = dims.product_index(sub["product"])
+    e = dims.element_index(sub["element"])
     out[p, e, 0] = sub["g_per_t"].to_numpy(dtype=float)
     return out
 

@@ -1,0 +1,132 @@
+"""Benchmark the whole engine on the global workload and the stock step against flodym.
+
+Workload: 250 regions × 54 UNU-KEYs × 1970–2050 × the catalogue's elements (21: 19 metals,
+lead and plastics), with the catalogue's Weibull lifetimes, the calibrated default transfer
+coefficients of the four income groups spread over the regions, second-life lifetimes, used
+equipment shipped from richer to poorer regions, composition, recovery and prices. Put on
+market is drawn once from a seeded generator with a realistic range (tonnes per region,
+product and year growing over time).
+
+Steps timed (one process, best of ``--repeat``): reading nothing from disk, the run goes
+through :func:`tracker.model.run_model` — lifetime tables and discard matrices, stocks and the
+lifecycle system with reuse and trade, the graph, minerals by route, and the indicator table.
+Peak memory is the process's maximum resident set size.
+
+The stock step is also timed against flodym's ``InflowDrivenDSM`` in the same run
+(:mod:`benchmarks.stocks`), and the ratio printed.
+
+Usage::
+
+    .venv/bin/python benchmarks/engine.py [--repeat 3] [--regions 250]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tracker import catalog  # noqa: E402
+from tracker.model import ModelInputs, RunResult, run_model  # noqa: E402
+from tracker.pipeline import default_prices  # noqa: E402
+
+GROUPS = ("High income", "Upper middle income", "Lower middle income", "Low income")
+
+
+def workload(n_regions: int = 250, first: int = 1970, last: int = 2050) -> ModelInputs:
+    """Build the global workload's input tables (seeded)."""
+    rng = np.random.default_rng(20261124)
+    regions = [f"R{i:03d}" for i in range(n_regions)]
+    products = catalog.products()["unu_key"].tolist()
+    years = np.arange(first, last + 1)
+    idx = pd.MultiIndex.from_product([regions, products, years],
+                                     names=["region", "product", "year"])
+    level = rng.lognormal(mean=6.0, sigma=1.5, size=(n_regions, len(products), 1))
+    growth = np.exp(0.04 * (years - first))[None, None, :]
+    pom = (level * growth * rng.uniform(0.8, 1.2, (n_regions, len(products), len(years))))
+    pom_frame = pd.DataFrame({"pom_t": pom.ravel()}, index=idx).reset_index()
+
+    income = {r: GROUPS[i % 4] for i, r in enumerate(regions)}
+    base = catalog.default_transfer_coefficients(None)
+    rows = []
+    for r in regions:
+        sub = base[base["income_group"] == income[r]].drop(columns=["income_group"])
+        rows.append(sub.assign(region=r))
+    tcs = pd.concat(rows, ignore_index=True)
+    tcs = tcs.drop(columns=[c for c in ("un_region", "source") if c in tcs.columns])
+
+    rich = [r for r in regions if income[r] == "High income"]
+    poor = [r for r in regions if income[r] in ("Low income", "Lower middle income")][:8]
+    exports = pd.DataFrame(
+        [(o, d, stage, 1.0 / (2 * len(poor)))
+         for o in rich for d in poor for stage in ("use", "recycling_informal")],
+        columns=["origin", "destination", "to_stage", "share"],
+    )
+    return ModelInputs(
+        pom=pom_frame,
+        lifetimes=catalog.lifetimes()[["product", "distribution", "shape", "scale"]],
+        transfer_coefficients=tcs,
+        exports=exports,
+        composition=catalog.composition("central")[["product", "element", "g_per_t"]],
+        recovery=catalog.recovery().rename(columns={"central": "efficiency"}),
+        prices=default_prices(),
+        population=None,
+        groups={r: income[r] for r in regions},
+        years=(first, last),
+    )
+
+
+def _timed(fn, repeat: int):
+    best, out = np.inf, None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--regions", type=int, default=250)
+    parser.add_argument("--skip-flodym", action="store_true")
+    args = parser.parse_args(argv)
+
+    inputs = workload(args.regions)
+    n_el = inputs.composition["element"].nunique()
+    print(f"workload: {args.regions} regions x 54 products x 1970-2050 x {n_el} elements, "
+          f"{len(inputs.pom):,} POM rows")
+    run_model(inputs)  # warm-up (imports, caches)
+    t_run, result = _timed(lambda: run_model(inputs), args.repeat)
+    assert isinstance(result, RunResult)
+    t_graph, G = _timed(result.graph, args.repeat)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"whole run (stocks, system with reuse and trade, minerals, indicators): "
+          f"{t_run * 1e3:8.1f} ms   (goal <= 1000 ms)")
+    print(f"lifecycle graph (networkx, {G.number_of_nodes()} nodes, "
+          f"{G.number_of_edges()} edges):          {t_graph * 1e3:8.1f} ms")
+    print(f"whole run + graph:  {(t_run + t_graph) * 1e3:8.1f} ms;  "
+          f"peak memory {peak_mb:,.0f} MB (goal <= 2048 MB)")
+    print(f"indicator rows: {len(result.indicators):,}")
+
+    if not args.skip_flodym:
+        import stocks as stock_bench
+
+        s = stock_bench.run(n_regions=args.regions, n_products=54, years=(1970, 2050))
+        print(f"stock step: ours {s['ours_s'] * 1e3:.1f} ms, flodym {s['flodym_s'] * 1e3:.1f} ms"
+              f"{' (extrapolated from subsets)' if s['flodym_extrapolated'] else ''}; "
+              f"ratio flodym/ours {s['ratio']:.1f}x (goal >= 20x); "
+              f"max relative WG difference {s['max_rel_diff']:.1e}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    raise SystemExit(main())
