@@ -468,16 +468,19 @@ def transfer_coefficients_for(
     x = key.merge(
         exp[["income_group", "share", "source"]], on="income_group", how="left"
     ).set_index("region")
+    x["share"] = pd.to_numeric(x["share"], errors="coerce").astype(float)
     down = base[base["from_stage"] != "generated"].copy()
+    down["share"] = down["share"].astype(float)
     ci = (down["from_stage"] == "collection_informal") & down["region"].map(x["share"]).notna()
-    xs = down.loc[ci, "region"].map(x["share"])
-    is_exp = down.loc[ci, "to_stage"] == "export"
-    old_exp = down.loc[ci & (down["to_stage"] == "export")].set_index("region")["share"]
-    scale = (1 - xs) / (1 - down.loc[ci, "region"].map(old_exp))
-    down.loc[ci, "share"] = np.where(is_exp, xs, down.loc[ci, "share"] * scale)
-    down.loc[ci & (down["to_stage"] == "export"), "source"] = down.loc[
-        ci & (down["to_stage"] == "export"), "region"
-    ].map(x["source"])
+    if ci.any():  # no richer region in the run: nothing to recalibrate
+        xs = down.loc[ci, "region"].map(x["share"])
+        is_exp = down.loc[ci, "to_stage"] == "export"
+        old_exp = down.loc[ci & (down["to_stage"] == "export")].set_index("region")["share"]
+        scale = (1 - xs) / (1 - down.loc[ci, "region"].map(old_exp))
+        down.loc[ci, "share"] = np.where(is_exp, xs, down.loc[ci, "share"] * scale)
+        down.loc[ci & (down["to_stage"] == "export"), "source"] = down.loc[
+            ci & (down["to_stage"] == "export"), "region"
+        ].map(x["source"])
     down["year"] = pd.NA
     down["product"] = ""
     out = pd.concat(

@@ -29,6 +29,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from flows.dims import Dims
 from flows.errors import TransferCoefficientError
@@ -142,11 +143,18 @@ class RunResult:
 
 
 def _engine_error(exc: Exception, path: str | None) -> InputErrors:
+    """An engine validation error as an input error naming the file (row + 2 = CSV line)."""
     row = getattr(exc, "row", None)
+    where = {k: getattr(exc, k, None) for k in ("region", "product", "year")}
+    node = getattr(exc, "node", None)
+    context = ", ".join(f"{k} {v}" for k, v in where.items() if v is not None)
+    if node is not None:
+        context = f"node {node}" + (f", {context}" if context else "")
+    reason = getattr(exc, "reason", str(exc))
     return InputErrors(
         [
             InputError(
-                getattr(exc, "reason", str(exc)),
+                f"{reason} ({context})" if context else reason,
                 path=path,
                 row=None if row is None else int(row) + 2,
                 column=getattr(exc, "column", None),
@@ -225,7 +233,8 @@ def run_model(inputs: ModelInputs) -> RunResult:
     eff_frame = eff_frame[eff_frame["route"].notna()]
     efficiencies = efficiencies_from_frame(eff_frame, elements=elements)
     elements_result = recovery(routes, composition, efficiencies, elements=elements)
-    generated_el = element_flows(system.generated, composition)
+    generated = generated_net_of_reuse(system)
+    generated_el = element_flows(generated, composition)
     prices = None
     if inputs.prices is not None:
         prices = prices_from_frame(inputs.prices, elements=elements)
@@ -238,7 +247,7 @@ def run_model(inputs: ModelInputs) -> RunResult:
         regions=regions,
         years=dims.years,
         pom=system.flows[("market", "use")],
-        generated=system.generated,
+        generated=generated,
         stock=system.use_stock,
         collected_formal=collected,
         recycled_formal=recycled,
@@ -250,6 +259,37 @@ def run_model(inputs: ModelInputs) -> RunResult:
         groups=inputs.groups,
     )
     return RunResult(dims, system, elements_result, generated_el, indicators, prices)
+
+
+def generated_net_of_reuse(system: SystemResult) -> np.ndarray:
+    r"""E-waste generated as the Global E-waste Monitor counts it: discards that do not return
+    to use.
+
+    The lifecycle graph sends every device leaving use to ``generated``; some come back to use
+    (refurbished locally, or exported as used equipment into another region's use or
+    refurbishment). The Monitor's sales-lifespan lifetimes already include such reuse, so
+    ``generated_t`` reports
+
+    .. math:: WG^{net}_r = WG_r - F_{ref \to use, r} - \sum_{d} X^{used}_{r \to d},
+
+    and a device is counted once, where it is finally discarded.
+    """
+    net = system.generated - system.flows[("refurbishment", "use")]
+    exports = system.exports
+    if exports is not None and len(exports.destination):
+        stages = np.asarray(exports.to_stage)
+        links = np.flatnonzero(
+            (np.asarray(exports.destination) >= 0) & np.isin(stages, ["use", "refurbishment"])
+        )
+        if links.size:
+            shape = system.generated.shape
+            incidence = sp.csr_matrix(
+                (np.ones(links.size), (np.asarray(exports.origin)[links], np.arange(links.size))),
+                shape=(shape[0], links.size),
+            )
+            flat = system.trade_flows.reshape(system.trade_flows.shape[0], -1)[links]
+            net = net - np.asarray(incidence @ flat).reshape(shape)
+    return np.maximum(net, 0.0)
 
 
 def _composition_array(frame: pd.DataFrame, dims: Dims) -> np.ndarray:

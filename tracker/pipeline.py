@@ -227,6 +227,17 @@ def read_inputs_folder(folder: str | Path, *, until: int | None = None) -> Model
             hint=" (not an ISO3 code of the catalogue; give "
             "transfer_coefficients.csv to model other regions)",
         )
+    if custom_regions:
+        tc_regions = tables["transfer_coefficients"]["region"]
+        if not tc_regions.isna().any():  # no wildcard rows: every region needs its own
+            errors += _unknown(
+                pom,
+                "region",
+                set(tc_regions),
+                path=folder / "pom.csv",
+                what="region",
+                hint=" (no transfer coefficients for it in transfer_coefficients.csv)",
+            )
     lifetimes = tables.get("lifetimes")
     if lifetimes is None:
         errors += _unknown(
@@ -303,8 +314,10 @@ def read_inputs_folder(folder: str | Path, *, until: int | None = None) -> Model
         )
     tcs = tables.get("transfer_coefficients")
     if tcs is None:
-        tcs = catalog.default_transfer_coefficients(sorted(regions))
-        paths["transfer_coefficients"] = str(catalog.data_path("transfer_coefficients"))
+        from tracker import defaults
+
+        tcs = defaults.default_transfer_coefficients(sorted(regions), years=range(first, last + 1))
+        paths["transfer_coefficients"] = "calibrated defaults (tracker.defaults)"
     composition = tables.get("composition")
     if composition is None:
         composition = catalog.composition("central")[["product", "element", "g_per_t"]]
@@ -462,7 +475,7 @@ def default_inputs(
     countries = catalog.countries()
     un = countries.set_index("iso3")["un_region"].dropna()
     groups = {r: str(un[r]) for r in regions if r in un.index and str(un[r])}
-    exports = defaults.default_exports(regions) if hasattr(defaults, "default_exports") else None
+    exports = defaults.default_exports(regions)
     return ModelInputs(
         pom=pom,
         lifetimes=catalog.lifetimes()[["product", "distribution", "shape", "scale"]],
