@@ -105,7 +105,18 @@ def build(countries: pd.DataFrame, gm: pd.DataFrame) -> pd.DataFrame:
     t0 = c["pop_year"].to_numpy()
     region = c["un_region"].to_numpy()
     pop0 = c["population"].to_numpy(float)
-    gdppc0 = np.where(pop0 > 0, c["gdp_usd_million"].to_numpy(float) * 1e6 / np.maximum(pop0, 1), 0)
+    gdp0 = c["gdp_usd_million"].to_numpy(float)
+    gdppc0 = np.where(pop0 > 0, gdp0 * 1e6 / np.maximum(pop0, 1), np.nan)
+    # Natural Earth writes -99 or 0 where GDP is unknown (Vatican, uninhabited territories):
+    # take the population-weighted GDP per capita of the UN sub-region instead (an estimate)
+    unknown = ~(gdp0 > 0) | ~(pop0 > 0)
+    sub = c["un_subregion"].fillna("").to_numpy(str)
+    frame = pd.DataFrame({"sub": sub, "gdp": np.where(unknown, 0.0, gdp0 * 1e6),
+                          "pop": np.where(unknown, 0.0, pop0)})
+    sums = frame.groupby("sub")[["gdp", "pop"]].transform("sum")
+    sub_mean = (sums["gdp"] / sums["pop"].where(sums["pop"] > 0)).to_numpy(float)
+    world = np.nansum(np.where(unknown, 0, gdp0 * 1e6)) / np.nansum(np.where(unknown, 0, pop0))
+    gdppc0 = np.where(unknown, np.where(np.isfinite(sub_mean), sub_mean, world), gdppc0)
     gy = np.sort(gm["year"].unique())
     gpop = gm.pivot_table(index="iso3", columns="year", values="pop").reindex(iso).to_numpy()
     ggdp = gm.pivot_table(index="iso3", columns="year", values="gdpPercap").reindex(iso).to_numpy()
@@ -146,6 +157,7 @@ def build(countries: pd.DataFrame, gm: pd.DataFrame) -> pd.DataFrame:
     st_gdp = np.full(gdp.shape, "estimate", dtype=object)
     st_gdp[early & ~np.isnan(from_gm)] = "derived"
     st_gdp[yrs == t0[:, None]] = "published"
+    st_gdp[unknown, :] = "estimate"  # sub-region mean stands in for a missing GDP
     rank = np.vectorize(RANK.__getitem__)
     status = np.where(rank(st_pop) >= rank(st_gdp), st_pop, st_gdp)
     src = np.where(

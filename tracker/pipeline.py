@@ -522,3 +522,93 @@ def _overlay_reported_pom(pom: pd.DataFrame, *, store: str | Path | None) -> pd.
     out = merged.rename(columns={"country": "region", "value_t": "pom_t"})
     logger.info("reported put-on-market data for %s", sorted(set(reported["country"])))
     return out[["region", "product", "year", "pom_t", "status", "source"]].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- templates
+
+TEMPLATE_YEARS = range(2015, 2026)
+
+
+def country_estimates(result: RunResult, country: str) -> pd.DataFrame:
+    """The model's estimates of the submission indicators for one region.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``country, year, product, indicator, value_t`` for the indicators of a national
+        submission (``pom``, ``collected_formal``, ``treated_preprocessing``,
+        ``treated_informal``, ``treated_residual``, ``exported_used``, ``exported_ewaste``,
+        ``stock``).
+    """
+    system, dims = result.system, result.dims
+    r = int(dims.region_index([country])[0])
+    flows = system.flows
+
+    def into(stage: str) -> np.ndarray:
+        parts = [v[r] for (a, b), v in flows.items() if b == stage]
+        if stage in system.imports:
+            parts.append(system.imports[stage][r])
+        return np.add.reduce(parts)
+
+    exported = (
+        flows[("collection_formal", "export")][r] + flows[("collection_informal", "export")][r]
+    )
+    used = np.zeros_like(exported)
+    ex = system.exports
+    if ex is not None:
+        links = np.flatnonzero(
+            (np.asarray(ex.origin) == r)
+            & np.isin(np.asarray(ex.to_stage), ["use", "refurbishment"])
+        )
+        if links.size:
+            used = system.trade_flows[links].sum(axis=0)
+    values = {
+        "pom": flows[("market", "use")][r],
+        "collected_formal": flows[("generated", "collection_formal")][r],
+        "treated_preprocessing": into("preprocessing"),
+        "treated_informal": into("recycling_informal"),
+        "treated_residual": into("residual"),
+        "exported_used": used,
+        "exported_ewaste": np.maximum(exported - used, 0.0),
+        "stock": system.use_stock[r],
+    }
+    n_p, n_y = len(dims.products), len(dims.years)
+    frames = [
+        pd.DataFrame(
+            {
+                "country": country,
+                "year": np.tile(dims.years, n_p),
+                "product": np.repeat(np.asarray(dims.products, dtype=object), n_y),
+                "indicator": name,
+                "value_t": arr.ravel(),
+            }
+        )
+        for name, arr in values.items()
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_country_templates(country: str, out: str | Path, *, by: str = "unu_key") -> list[Path]:
+    """The ``template`` subcommand: submission templates pre-filled with the defaults.
+
+    Writes ``<ISO3>_submission_<by>.csv`` (long) and ``.xlsx`` (a sheet per indicator) into
+    ``out`` atomically, for the years 2015-2025, with the default estimates beside the empty
+    cells a ministry fills.
+    """
+    from tracker import catalog
+    from tracker.templates import write_templates
+
+    code = country.strip().upper()
+    if code not in set(catalog.countries()["iso3"]):
+        raise InputError(
+            "unknown country",
+            column="--country",
+            value=country,
+            expected="an ISO3 code of the catalogue, e.g. KEN",
+        )
+    result = run_model(default_inputs())
+    estimates = country_estimates(result, code)
+    estimates = estimates[estimates["year"].isin(TEMPLATE_YEARS)]
+    with AtomicDir(out) as stage:
+        written = write_templates(code, stage, estimates, by=by)  # type: ignore[arg-type]
+    return [Path(out) / p.name for p in written]
