@@ -48,7 +48,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
-    from tracker.pipeline import write_country_templates
+    from tracker.reported import write_country_templates
 
     write_country_templates(args.country, args.out, by=args.by)
     return 0
@@ -78,7 +78,7 @@ def _cmd_export_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
-    from tracker.pipeline import country_map_to_folder
+    from tracker.mapping import country_map_to_folder
 
     country_map_to_folder(
         args.country,

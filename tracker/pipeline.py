@@ -18,7 +18,8 @@ from flows.stocks import inflow_driven
 from tracker.errors import InputError, InputErrors
 from tracker.inputs import dense_pom, lifetime_table, read_lifetimes, read_pom
 from tracker.model import ModelInputs, RunResult, run_model
-from tracker.tables import AtomicDir, read_table, write_csv_atomic
+from tracker.run_inputs import default_prices, read_inputs_folder
+from tracker.tables import AtomicDir, write_csv_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -138,225 +139,6 @@ def generated_from_csv(
     return write_csv_atomic(frame, out_path, float_format="%.10g")
 
 
-# --------------------------------------------------------------------------- full runs
-
-#: Input files of a ``run --inputs`` folder: name → (schema attribute, required).
-INPUT_FILES = {
-    "pom": ("POM_SCHEMA", True),
-    "lifetimes": ("LIFETIME_SCHEMA", False),
-    "second_life": ("LIFETIME_SCHEMA", False),
-    "transfer_coefficients": ("TC_SCHEMA", False),
-    "exports": ("EXPORTS_SCHEMA", False),
-    "composition": ("COMPOSITION_SCHEMA", False),
-    "recovery": ("RECOVERY_SCHEMA", False),
-    "prices": ("PRICES_SCHEMA", False),
-    "population": ("POPULATION_SCHEMA", False),
-    "groups": ("GROUPS_SCHEMA", False),
-}
-
-
-def _unknown(
-    df: pd.DataFrame, column: str, known: set[str], *, path: Path, what: str, hint: str = ""
-) -> list[InputError]:
-    if column not in df.columns:
-        return []
-    values = df[column]
-    bad = values.notna() & ~values.isin(known)
-    return [
-        InputError(
-            f"unknown {what}{hint}",
-            path=path,
-            row=int(i) + 2,
-            column=column,
-            value=str(values.iloc[i]),
-        )
-        for i in np.flatnonzero(bad.to_numpy())
-    ]
-
-
-def read_inputs_folder(folder: str | Path, *, until: int | None = None) -> ModelInputs:
-    """Read and validate a ``run --inputs`` folder (see README for the files).
-
-    Missing optional files take the catalogue's defaults (ISO3 regions and UNU-KEY products
-    only). Every file is checked before any model work; all problems are reported at once.
-
-    Raises
-    ------
-    InputErrors
-        Naming file, row and column.
-    """
-    from tracker import catalog
-    from tracker import inputs as schemas
-
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError("not a folder", path=folder, expected="a folder of CSV tables")
-    tables: dict[str, pd.DataFrame] = {}
-    paths: dict[str, str] = {}
-    errors: list[InputError] = []
-    for name, (schema_name, required) in INPUT_FILES.items():
-        path = folder / f"{name}.csv"
-        if not path.exists():
-            if required:
-                errors.append(
-                    InputError(
-                        "required file is missing", path=path, expected="region,product,year,pom_t"
-                    )
-                )
-            continue
-        try:
-            tables[name] = read_table(path, getattr(schemas, schema_name))
-            paths[name] = str(path)
-        except InputErrors as exc:
-            errors.extend(exc.errors)
-    if errors:
-        raise InputErrors(errors)
-
-    pom = tables["pom"]
-    regions = set(pom["region"])
-    iso3 = set(catalog.countries()["iso3"])
-    unu = set(catalog.products()["unu_key"])
-    custom_regions = "transfer_coefficients" in tables
-    if not custom_regions:
-        errors += _unknown(
-            pom,
-            "region",
-            iso3,
-            path=folder / "pom.csv",
-            what="region code",
-            hint=" (not an ISO3 code of the catalogue; give "
-            "transfer_coefficients.csv to model other regions)",
-        )
-    if custom_regions:
-        tc_regions = tables["transfer_coefficients"]["region"]
-        if not tc_regions.isna().any():  # no wildcard rows: every region needs its own
-            errors += _unknown(
-                pom,
-                "region",
-                set(tc_regions),
-                path=folder / "pom.csv",
-                what="region",
-                hint=" (no transfer coefficients for it in transfer_coefficients.csv)",
-            )
-    lifetimes = tables.get("lifetimes")
-    if lifetimes is None:
-        errors += _unknown(
-            pom,
-            "product",
-            unu,
-            path=folder / "pom.csv",
-            what="product code",
-            hint=" (not a UNU-KEY; give lifetimes.csv for other products)",
-        )
-        lifetimes = catalog.lifetimes()[["product", "distribution", "shape", "scale"]]
-    else:
-        missing = ~pom["product"].isin(set(lifetimes["product"]))
-        errors += [
-            InputError(
-                "no lifetime for this product",
-                path=folder / "pom.csv",
-                row=int(i) + 2,
-                column="product",
-                value=str(pom["product"].iloc[i]),
-                expected="a product listed in lifetimes.csv",
-            )
-            for i in np.flatnonzero(missing.to_numpy())
-        ]
-    for name, cols in (
-        ("lifetimes", ["region"]),
-        ("second_life", ["region"]),
-        ("transfer_coefficients", ["region"]),
-        ("exports", ["origin"]),
-        ("population", ["region"]),
-        ("groups", ["region"]),
-    ):
-        if name in tables:
-            for col in cols:
-                errors += _unknown(
-                    tables[name],
-                    col,
-                    regions,
-                    path=Path(paths[name]),
-                    what="region",
-                    hint=" (not in pom.csv)",
-                )
-    if "exports" in tables:
-        errors += _unknown(
-            tables["exports"],
-            "destination",
-            regions | {"ROW"},
-            path=Path(paths["exports"]),
-            what="destination",
-            hint=" (not in pom.csv, nor ROW)",
-        )
-    if "groups" in tables:
-        clash = tables["groups"]["group"].isin(regions | {"WLD"})
-        errors += [
-            InputError(
-                "group code clashes with a region code or WLD",
-                path=paths["groups"],
-                row=int(i) + 2,
-                column="group",
-                value=str(tables["groups"]["group"].iloc[i]),
-            )
-            for i in np.flatnonzero(clash.to_numpy())
-        ]
-    if errors:
-        raise InputErrors(errors)
-
-    first = int(pom["year"].min())
-    last = int(pom["year"].max()) if until is None else int(until)
-    if last < first:
-        raise InputError(
-            f"--until {last} is before the first put-on-market year {first}",
-            column="--until",
-            value=last,
-        )
-    tcs = tables.get("transfer_coefficients")
-    if tcs is None:
-        from tracker import defaults
-
-        tcs = defaults.default_transfer_coefficients(sorted(regions), years=range(first, last + 1))
-        paths["transfer_coefficients"] = "calibrated defaults (tracker.defaults)"
-    composition = tables.get("composition")
-    if composition is None:
-        composition = catalog.composition("central")[["product", "element", "g_per_t"]]
-    recovery_t = tables.get("recovery")
-    if recovery_t is None:
-        recovery_t = catalog.recovery().rename(columns={"central": "efficiency"})
-    prices = tables.get("prices")
-    if prices is None:
-        prices = default_prices()
-    population = tables.get("population")
-    if population is None and not custom_regions:
-        population = catalog.population_gdp()[["region", "year", "population"]]
-    groups = None
-    if "groups" in tables:
-        groups = dict(zip(tables["groups"]["region"], tables["groups"]["group"], strict=True))
-    return ModelInputs(
-        pom=pom,
-        lifetimes=lifetimes,
-        second_life=tables.get("second_life"),
-        transfer_coefficients=tcs,
-        exports=tables.get("exports"),
-        composition=composition,
-        recovery=recovery_t,
-        prices=prices,
-        population=population,
-        groups=groups,
-        years=(first, last),
-        paths=paths,
-    )
-
-
-def default_prices(year: int = 2022) -> pd.DataFrame:
-    """Catalogue prices of one year (USD/kg of contained element)."""
-    from tracker import catalog
-
-    prices = catalog.prices()
-    return prices[prices["year"].astype(int) == year][["element", "usd_per_kg"]]
-
-
 def write_run(
     result: RunResult, out: str | Path, *, inputs: ModelInputs, detail: str = "product"
 ) -> Path:
@@ -421,15 +203,18 @@ def run_to_folder(
     with tqdm(total=3, desc="ewaste-tracker run", unit="step", disable=None) as bar:
         bar.set_postfix_str("reading inputs")
         if inputs_dir is None:
-            inputs = default_inputs(until=until)
+            bar.set_postfix_str("running the default model")
+            inputs, result = run_default(until=until, store=store)
             detail = "total"
+            bar.update(2)
         else:
             inputs = read_inputs_folder(inputs_dir, until=until)
             detail = "product"
-        bar.update()
-        bar.set_postfix_str("running the model")
-        result = run_model(inputs)
-        bar.update()
+            bar.update()
+            bar.set_postfix_str("running the model")
+            result = run_model(inputs)
+            result.indicators = result.indicators.assign(status="input")
+            bar.update()
         bar.set_postfix_str("writing")
         write_run(result, out, inputs=inputs, detail=detail)
         bar.update()
@@ -452,9 +237,9 @@ def default_inputs(
 ) -> ModelInputs:
     """Inputs of the all-country default estimate (catalogue + default model).
 
-    Put on market comes from the default model (:mod:`tracker.defaults`), overridden by the
-    put-on-market data that countries submitted to the store (marked ``reported``);
-    transfer coefficients from the calibrated defaults by income group; UN regions are the
+    Put on market comes from the default model (:mod:`tracker.defaults`), with the put on
+    market that countries submitted to the store in place (``status`` reported), and transfer
+    coefficients from the calibrated defaults by income group; UN regions are the
     aggregation groups besides ``WLD``.
     """
     from tracker import catalog, defaults
@@ -468,8 +253,9 @@ def default_inputs(
             expected=f"a year from {first} to 2030",
         )
     years = range(first, last + 1)
-    pom = defaults.default_pom(years)
-    pom = _overlay_reported_pom(pom, store=store)
+    from tracker.reported import overlay_reported_pom, reported_values
+
+    pom = overlay_reported_pom(defaults.default_pom(years), reported_values(store))
     regions = sorted(pom["region"].unique())
     tcs = defaults.default_transfer_coefficients(regions, years=years)
     countries = catalog.countries()
@@ -494,121 +280,19 @@ def default_inputs(
     )
 
 
-def _overlay_reported_pom(pom: pd.DataFrame, *, store: str | Path | None) -> pd.DataFrame:
-    """Replace default put-on-market rows by the latest submitted values (status reported).
+def run_default(
+    *, until: int | None = None, store: str | Path | None = None
+) -> tuple[ModelInputs, RunResult]:
+    """The all-country default estimate with the countries' reported data in place.
 
-    Only an existing store is read; a missing store means "defaults only".
+    Put on market and formal collection submitted to the store override the defaults
+    (:mod:`tracker.reported`); every indicator row gets ``status`` reported / estimated /
+    mixed.
     """
-    from tracker import settings
-    from tracker.store import Store
-    from tracker.submissions import overlay_reported
+    from tracker.reported import apply_reported, mark_status, reported_values
 
-    path = Path(store) if store is not None else settings.store_path()
-    if not path.exists():
-        return pom
-    st = Store(path)
-    subs = st.submissions()
-    if len(subs) == 0:
-        return pom
-    reported = pd.concat(
-        [st.submission_values(c) for c in sorted(set(subs["country"]))], ignore_index=True
-    )
-    reported = reported[reported["indicator"] == "pom"]
-    if reported.empty:
-        return pom
-    est = pom.rename(columns={"region": "country", "pom_t": "value_t"}).assign(indicator="pom")
-    merged = overlay_reported(est, reported)
-    merged = merged[merged["country"].isin(set(pom["region"]))]
-    out = merged.rename(columns={"country": "region", "value_t": "pom_t"})
-    logger.info("reported put-on-market data for %s", sorted(set(reported["country"])))
-    return out[["region", "product", "year", "pom_t", "status", "source"]].reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------- templates
-
-TEMPLATE_YEARS = range(2015, 2026)
-
-
-def country_estimates(result: RunResult, country: str) -> pd.DataFrame:
-    """The model's estimates of the submission indicators for one region.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``country, year, product, indicator, value_t`` for the indicators of a national
-        submission (``pom``, ``collected_formal``, ``treated_preprocessing``,
-        ``treated_informal``, ``treated_residual``, ``exported_used``, ``exported_ewaste``,
-        ``stock``).
-    """
-    system, dims = result.system, result.dims
-    r = int(dims.region_index([country])[0])
-    flows = system.flows
-
-    def into(stage: str) -> np.ndarray:
-        parts = [v[r] for (a, b), v in flows.items() if b == stage]
-        if stage in system.imports:
-            parts.append(system.imports[stage][r])
-        return np.add.reduce(parts)
-
-    exported = (
-        flows[("collection_formal", "export")][r] + flows[("collection_informal", "export")][r]
-    )
-    used = np.zeros_like(exported)
-    ex = system.exports
-    if ex is not None:
-        links = np.flatnonzero(
-            (np.asarray(ex.origin) == r)
-            & np.isin(np.asarray(ex.to_stage), ["use", "refurbishment"])
-        )
-        if links.size:
-            used = system.trade_flows[links].sum(axis=0)
-    values = {
-        "pom": flows[("market", "use")][r],
-        "collected_formal": flows[("generated", "collection_formal")][r],
-        "treated_preprocessing": into("preprocessing"),
-        "treated_informal": into("recycling_informal"),
-        "treated_residual": into("residual"),
-        "exported_used": used,
-        "exported_ewaste": np.maximum(exported - used, 0.0),
-        "stock": system.use_stock[r],
-    }
-    n_p, n_y = len(dims.products), len(dims.years)
-    frames = [
-        pd.DataFrame(
-            {
-                "country": country,
-                "year": np.tile(dims.years, n_p),
-                "product": np.repeat(np.asarray(dims.products, dtype=object), n_y),
-                "indicator": name,
-                "value_t": arr.ravel(),
-            }
-        )
-        for name, arr in values.items()
-    ]
-    return pd.concat(frames, ignore_index=True)
-
-
-def write_country_templates(country: str, out: str | Path, *, by: str = "unu_key") -> list[Path]:
-    """The ``template`` subcommand: submission templates pre-filled with the defaults.
-
-    Writes ``<ISO3>_submission_<by>.csv`` (long) and ``.xlsx`` (a sheet per indicator) into
-    ``out`` atomically, for the years 2015-2025, with the default estimates beside the empty
-    cells a ministry fills.
-    """
-    from tracker import catalog
-    from tracker.templates import write_templates
-
-    code = country.strip().upper()
-    if code not in set(catalog.countries()["iso3"]):
-        raise InputError(
-            "unknown country",
-            column="--country",
-            value=country,
-            expected="an ISO3 code of the catalogue, e.g. KEN",
-        )
-    result = run_model(default_inputs())
-    estimates = country_estimates(result, code)
-    estimates = estimates[estimates["year"].isin(TEMPLATE_YEARS)]
-    with AtomicDir(out) as stage:
-        written = write_templates(code, stage, estimates, by=by)  # type: ignore[arg-type]
-    return [Path(out) / p.name for p in written]
+    inputs = default_inputs(until=until, store=store)
+    reported = reported_values(store)
+    inputs, result = apply_reported(inputs, reported)
+    result.indicators = mark_status(result.indicators, reported, dict(inputs.groups or {}))
+    return inputs, result
