@@ -180,8 +180,8 @@ def dense_pom(pom: pd.DataFrame, dims: Dims) -> np.ndarray:
     out = np.zeros(dims.shape)
     keep = pom["year"].astype("int64").between(int(dims.years[0]), int(dims.years[-1]))
     sub = pom[keep.to_numpy()]
-    r = dims.region_index(sub["region"].to_numpy())
-    p = dims.product_index(sub["product"].to_numpy())
+    r = dims.region_index(sub["region"])
+    p = dims.product_index(sub["product"])
     n = sub["year"].to_numpy(dtype=np.int64) - int(dims.years[0])
     out[r, p, n] = sub["pom_t"].to_numpy(dtype=float)
     return out
