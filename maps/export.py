@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from maps._files import publish
 from maps.assets import assert_offline, copy_assets, localise_html
 from maps.errors import MapInputError
 
@@ -32,7 +33,7 @@ def _atomic_write(path: Path, data: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(data)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -128,7 +129,7 @@ def layers_to_geopackage(layers: Mapping[str, gpd.GeoDataFrame], path: str | Pat
             gdf.to_file(
                 tmp, layer=name, driver="GPKG", engine="pyogrio", geometry_type=geometry_type
             )
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -28,6 +28,7 @@ from rasterio.crs import CRS
 from rasterio.errors import RasterioIOError
 from rasterio.warp import Resampling, reproject
 
+from maps._files import publish
 from maps.errors import CRSMismatchError, MapInputError
 
 logger = logging.getLogger(__name__)
@@ -271,7 +272,7 @@ def grid_to_geotiff(
             if band_names is not None:
                 for i, name in enumerate(band_names, start=1):
                     dst.set_band_description(i, str(name))
-        os.replace(tmp_name, path)
+        publish(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise

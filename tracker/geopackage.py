@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from maps._files import publish
+
 GPKG_APPLICATION_ID = 0x47504B47
 GPKG_USER_VERSION = 10400
 
@@ -148,7 +150,7 @@ def tables_to_geopackage(tables: Mapping[str, pd.DataFrame], path: str | Path) -
     os.close(fd)
     try:
         write_attribute_tables(Path(tmp), tables)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

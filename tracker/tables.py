@@ -26,6 +26,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from maps._files import publish
 from tracker.errors import InputError, InputErrors
 
 logger = logging.getLogger(__name__)
@@ -280,7 +281,7 @@ def write_csv_atomic(df: pd.DataFrame, path: str | Path, **kwargs: object) -> Pa
             df.to_csv(fh, index=False, **kwargs)  # type: ignore[call-overload]
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
