@@ -22,7 +22,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["Dims"]
+__all__ = ["Dims", "Labels"]
+
+#: Codes to look up: a single code, a sequence, an array or a pandas Series.
+Labels = Sequence[object] | str | np.ndarray | pd.Series
 
 
 def _labels(values: Iterable[object], axis: str) -> tuple[str, ...]:
@@ -94,25 +97,25 @@ class Dims:
 
     # --- index lookup ------------------------------------------------------------------------
     @staticmethod
-    def _lookup(labels: tuple[str, ...], wanted: Sequence[object] | str, axis: str) -> np.ndarray:
+    def _lookup(labels: tuple[str, ...], wanted: Labels, axis: str) -> np.ndarray:
         items = [wanted] if isinstance(wanted, str) else wanted
         # factorize first (C hashing of the many values), then look up the few distinct ones
-        codes, uniques = pd.factorize(pd.Series(items, dtype="str"))
-        pos = pd.Index(labels).get_indexer(np.asarray(uniques, dtype=object))
+        codes, uniques = pd.factorize(pd.Series(items, dtype="str"))  # type: ignore[arg-type]
+        pos = pd.Index(labels).get_indexer(pd.Index(uniques))
         if (pos < 0).any():
             missing = [str(u) for u in np.asarray(uniques, dtype=object)[pos < 0]]
             raise KeyError(f"Dims: unknown {axis} {missing[:5]} (known: {list(labels)[:8]}...)")
         return pos[codes].astype(np.intp)
 
-    def region_index(self, regions: Sequence[object] | str) -> np.ndarray:
+    def region_index(self, regions: Labels) -> np.ndarray:
         """Positions of ``regions`` on the region axis; raises ``KeyError`` naming unknown codes."""
         return self._lookup(self.regions, regions, "region")
 
-    def product_index(self, products: Sequence[object] | str) -> np.ndarray:
+    def product_index(self, products: Labels) -> np.ndarray:
         """Positions of ``products`` on the product axis."""
         return self._lookup(self.products, products, "product")
 
-    def element_index(self, elements: Sequence[object] | str) -> np.ndarray:
+    def element_index(self, elements: Labels) -> np.ndarray:
         """Positions of ``elements`` on the element axis."""
         return self._lookup(self.elements, elements, "element")
 

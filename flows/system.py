@@ -249,7 +249,7 @@ def build_system(
         trade_flows,
         iterations,
         exports,
-        {k.value: v for k, v in imports.items() if not np.isscalar(v)},
+        {k.value: v for k, v in imports.items() if isinstance(v, np.ndarray)},
     )
 
 

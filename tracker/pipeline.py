@@ -159,7 +159,7 @@ def write_run(
     flows, stocks = graph_to_frames(G)
     if detail == "total":
         keys = ["region_from", "stage_from", "region_to", "stage_to", "year"]
-        flows = flows.groupby(keys, observed=True, as_index=False)["value_t"].sum()
+        flows = flows.groupby(keys, observed=True, as_index=False)[["value_t"]].sum()
         stocks = stocks.groupby(["region", "stage", "year"], observed=True, as_index=False)[
             ["stock_t", "stock_change_t"]
         ].sum()
