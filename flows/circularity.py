@@ -221,6 +221,7 @@ def circularity_from_flows(
     recycled_content: np.ndarray | float = 0.0,
     feedstock_efficiency: np.ndarray | float | None = None,
     imported_reuse: np.ndarray | None = None,
+    imported_recycling: np.ndarray | None = None,
 ) -> CircularityFlows:
     """Read the MCI's inputs from the lifecycle system's flows.
 
@@ -255,6 +256,10 @@ def circularity_from_flows(
         :math:`E_F`, broadcastable to (R, N); ``None`` for the default above.
     imported_reuse
         Used EEE imported into use, (R, P, N) or (R, N) tonnes.
+    imported_recycling
+        E-waste imported into ``preprocessing`` or ``recycling_informal``, (R, P, N) or
+        (R, N) tonnes: it is recycled (and recovered) in the region, so it counts as collected
+        for recycling there, so that E_C never exceeds 1.
 
     Returns
     -------
@@ -285,6 +290,8 @@ def circularity_from_flows(
         reused = reused + sum_over_products("imported_reuse", imported_reuse, shape)
     into_recycling = [k for k in flows if k[1] in ("preprocessing", "recycling_informal")]
     collected = total(*into_recycling)
+    if imported_recycling is not None:
+        collected = collected + sum_over_products("imported_recycling", imported_recycling, shape)
     recovered = total(("endprocessing", "recovered"), ("recycling_informal", "recovered"))
     with np.errstate(divide="ignore", invalid="ignore"):
         ec = np.where(collected > 0, recovered / collected, 1.0)

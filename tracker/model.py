@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from flows.circularity import circularity_from_flows
 from flows.dims import Dims
 from flows.errors import TransferCoefficientError
 from flows.indicators import indicators_frame
@@ -242,6 +243,10 @@ def run_model(inputs: ModelInputs) -> RunResult:
     if inputs.population is not None:
         population = _dense_by_region_year(inputs.population, dims, "population")
     recycled = system.flows[("preprocessing", "endprocessing")]
+    imported_recycling = sum(
+        (system.imports[s] for s in ("preprocessing", "recycling_informal") if s in system.imports),
+        start=np.zeros(dims.shape),
+    )
     collected = system.flows[("generated", "collection_formal")]
     indicators = indicators_frame(
         regions=regions,
@@ -256,6 +261,11 @@ def run_model(inputs: ModelInputs) -> RunResult:
         element_generated=generated_el,
         prices=prices,
         collection_target=inputs.collection_target,
+        circularity=circularity_from_flows(
+            system.flows,
+            imported_reuse=system.imports.get("use"),
+            imported_recycling=imported_recycling,
+        ),
         groups=inputs.groups,
     )
     return RunResult(dims, system, elements_result, generated_el, indicators, prices)
