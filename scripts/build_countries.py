@@ -91,7 +91,7 @@ def countries_from_natural_earth(shp: Path, *, tolerance: float = 0.05):
     import geopandas as gpd
     import shapely
 
-    gdf = gpd.read_file(shp)
+    gdf = gpd.read_file(shp, encoding="utf-8")  # the .dbf holds UTF-8 names
     iso = gdf["ISO_A3_EH"].where(gdf["ISO_A3_EH"] != "-99", gdf["ADM0_A3"].map(EXTRA_ISO3))
     gdf = gdf.assign(iso3=iso).dropna(subset=["iso3"])
     gdf = gdf.sort_values(["iso3", "POP_EST"], ascending=[True, False])
