@@ -33,9 +33,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tracker import catalog  # noqa: E402
-from tracker.model import ModelInputs, RunResult, run_model  # noqa: E402
-from tracker.pipeline import default_prices  # noqa: E402
+from tracker import catalog
+from tracker.model import ModelInputs, RunResult, run_model
+from tracker.run_inputs import default_prices
 
 GROUPS = ("High income", "Upper middle income", "Lower middle income", "Low income")
 
@@ -46,11 +46,12 @@ def workload(n_regions: int = 250, first: int = 1970, last: int = 2050) -> Model
     regions = [f"R{i:03d}" for i in range(n_regions)]
     products = catalog.products()["unu_key"].tolist()
     years = np.arange(first, last + 1)
-    idx = pd.MultiIndex.from_product([regions, products, years],
-                                     names=["region", "product", "year"])
+    idx = pd.MultiIndex.from_product(
+        [regions, products, years], names=["region", "product", "year"]
+    )
     level = rng.lognormal(mean=6.0, sigma=1.5, size=(n_regions, len(products), 1))
     growth = np.exp(0.04 * (years - first))[None, None, :]
-    pom = (level * growth * rng.uniform(0.8, 1.2, (n_regions, len(products), len(years))))
+    pom = level * growth * rng.uniform(0.8, 1.2, (n_regions, len(products), len(years)))
     pom_frame = pd.DataFrame({"pom_t": pom.ravel()}, index=idx).reset_index()
 
     income = {r: GROUPS[i % 4] for i, r in enumerate(regions)}
@@ -65,8 +66,12 @@ def workload(n_regions: int = 250, first: int = 1970, last: int = 2050) -> Model
     rich = [r for r in regions if income[r] == "High income"]
     poor = [r for r in regions if income[r] in ("Low income", "Lower middle income")][:8]
     exports = pd.DataFrame(
-        [(o, d, stage, 1.0 / (2 * len(poor)))
-         for o in rich for d in poor for stage in ("use", "recycling_informal")],
+        [
+            (o, d, stage, 1.0 / (2 * len(poor)))
+            for o in rich
+            for d in poor
+            for stage in ("use", "recycling_informal")
+        ],
         columns=["origin", "destination", "to_stage", "share"],
     )
     return ModelInputs(
@@ -101,29 +106,39 @@ def main(argv: list[str] | None = None) -> int:
 
     inputs = workload(args.regions)
     n_el = inputs.composition["element"].nunique()
-    print(f"workload: {args.regions} regions x 54 products x 1970-2050 x {n_el} elements, "
-          f"{len(inputs.pom):,} POM rows")
+    print(
+        f"workload: {args.regions} regions x 54 products x 1970-2050 x {n_el} elements, "
+        f"{len(inputs.pom):,} POM rows"
+    )
     run_model(inputs)  # warm-up (imports, caches)
     t_run, result = _timed(lambda: run_model(inputs), args.repeat)
     assert isinstance(result, RunResult)
     t_graph, G = _timed(result.graph, args.repeat)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"whole run (stocks, system with reuse and trade, minerals, indicators): "
-          f"{t_run * 1e3:8.1f} ms   (goal <= 1000 ms)")
-    print(f"lifecycle graph (networkx, {G.number_of_nodes()} nodes, "
-          f"{G.number_of_edges()} edges):          {t_graph * 1e3:8.1f} ms")
-    print(f"whole run + graph:  {(t_run + t_graph) * 1e3:8.1f} ms;  "
-          f"peak memory {peak_mb:,.0f} MB (goal <= 2048 MB)")
+    print(
+        f"whole run (stocks, system with reuse and trade, minerals, indicators): "
+        f"{t_run * 1e3:8.1f} ms   (goal <= 1000 ms)"
+    )
+    print(
+        f"lifecycle graph (networkx, {G.number_of_nodes()} nodes, "
+        f"{G.number_of_edges()} edges):          {t_graph * 1e3:8.1f} ms"
+    )
+    print(
+        f"whole run + graph:  {(t_run + t_graph) * 1e3:8.1f} ms;  "
+        f"peak memory {peak_mb:,.0f} MB (goal <= 2048 MB)"
+    )
     print(f"indicator rows: {len(result.indicators):,}")
 
     if not args.skip_flodym:
         import stocks as stock_bench
 
         s = stock_bench.run(n_regions=args.regions, n_products=54, years=(1970, 2050))
-        print(f"stock step: ours {s['ours_s'] * 1e3:.1f} ms, flodym {s['flodym_s'] * 1e3:.1f} ms"
-              f"{' (extrapolated from subsets)' if s['flodym_extrapolated'] else ''}; "
-              f"ratio flodym/ours {s['ratio']:.1f}x (goal >= 20x); "
-              f"max relative WG difference {s['max_rel_diff']:.1e}")
+        print(
+            f"stock step: ours {s['ours_s'] * 1e3:.1f} ms, flodym {s['flodym_s'] * 1e3:.1f} ms"
+            f"{' (extrapolated from subsets)' if s['flodym_extrapolated'] else ''}; "
+            f"ratio flodym/ours {s['ratio']:.1f}x (goal >= 20x); "
+            f"max relative WG difference {s['max_rel_diff']:.1e}"
+        )
     return 0
 
 

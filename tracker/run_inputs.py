@@ -230,8 +230,6 @@ def read_inputs_folder(folder: str | Path, *, until: int | None = None) -> Model
     )
 
 
-
-
 def default_prices(year: int = 2022) -> pd.DataFrame:
     """Catalogue prices of one year (USD/kg of contained element)."""
     from tracker import catalog
