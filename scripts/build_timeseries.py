@@ -111,8 +111,9 @@ def build(countries: pd.DataFrame, gm: pd.DataFrame) -> pd.DataFrame:
     # take the population-weighted GDP per capita of the UN sub-region instead (an estimate)
     unknown = ~(gdp0 > 0) | ~(pop0 > 0)
     sub = c["un_subregion"].fillna("").to_numpy(str)
-    frame = pd.DataFrame({"sub": sub, "gdp": np.where(unknown, 0.0, gdp0 * 1e6),
-                          "pop": np.where(unknown, 0.0, pop0)})
+    frame = pd.DataFrame(
+        {"sub": sub, "gdp": np.where(unknown, 0.0, gdp0 * 1e6), "pop": np.where(unknown, 0.0, pop0)}
+    )
     sums = frame.groupby("sub")[["gdp", "pop"]].transform("sum")
     sub_mean = (sums["gdp"] / sums["pop"].where(sums["pop"] > 0)).to_numpy(float)
     world = np.nansum(np.where(unknown, 0, gdp0 * 1e6)) / np.nansum(np.where(unknown, 0, pop0))
