@@ -178,15 +178,35 @@ def write_run(
         },
         "detail": detail,
     }
+    elements = result.element_table()
+    if "status" in result.indicators.columns:
+        status = result.indicators[["region", "year", "status"]].drop_duplicates(["region", "year"])
+        origin = flows["region_from"].astype(str).to_numpy()
+        owner = np.where(origin == "sysenv", flows["region_to"].astype(str).to_numpy(), origin)
+        flows = _with_status(flows, status, owner)
+        stocks = _with_status(stocks, status, stocks["region"].astype(str).to_numpy())
+        elements = _with_status(elements, status, elements["region"].astype(str).to_numpy())
     with AtomicDir(out) as stage:
         result.indicators.to_csv(stage / "indicators.csv", index=False, float_format="%.10g")
         flows.to_csv(stage / "flows.csv", index=False, float_format="%.10g")
         stocks.to_csv(stage / "stocks.csv", index=False, float_format="%.10g")
-        result.element_table().to_csv(
-            stage / "element_flows.csv", index=False, float_format="%.10g"
-        )
+        elements.to_csv(stage / "element_flows.csv", index=False, float_format="%.10g")
         (stage / "run.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return Path(out)
+
+
+def _with_status(table: pd.DataFrame, status: pd.DataFrame, region: np.ndarray) -> pd.DataFrame:
+    """Attach the region-year ``status`` (reported / estimated / input) to an output table.
+
+    ``region`` gives each row's owner (for flows: the origin, or the destination of a flow
+    from the system boundary).
+    """
+    key = pd.MultiIndex.from_frame(
+        status[["region", "year"]].astype({"region": str, "year": "int64"})
+    )
+    lookup = pd.Series(status["status"].to_numpy(), index=key)
+    rows = pd.MultiIndex.from_arrays([region, table["year"].to_numpy(dtype="int64")])
+    return table.assign(status=lookup.reindex(rows).fillna("").to_numpy())
 
 
 def run_to_folder(

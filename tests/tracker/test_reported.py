@@ -76,3 +76,10 @@ def test_default_run_cli_writes_status_and_un_regions(reported_run, tmp_path: Pa
     assert {"WLD", "Africa", "Americas", "Asia", "Europe", "Oceania"} <= set(ind["region"])
     assert ind["region"].nunique() > 200
     assert set(ind.loc[ind["region"] == "KEN", "status"]) == {"reported", "estimated"}
+    for name in ("flows.csv", "stocks.csv", "element_flows.csv"):
+        table = pd.read_csv(out / name, usecols=lambda c: c in {"region", "region_from",
+                            "region_to", "year", "status"})  # fmt: skip
+        assert "status" in table.columns, name
+        region = "region_to" if "region_to" in table.columns else "region"
+        ken = table[(table[region] == "KEN") & (table["year"] == 2020)]
+        assert set(ken["status"]) == {"reported"}, name
