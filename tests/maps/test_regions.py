@@ -8,7 +8,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import pytest
 import shapely
 from hypothesis import given
@@ -23,24 +22,11 @@ from maps.regions import (
     regions_from_frame,
     select_indicator,
 )
+from tests.maps.conftest import NE_LOWRES
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 PROVINCES = DATA / "rwanda_provinces.gpkg"
-NE_LOWRES = (
-    Path(pyogrio.__file__).parent
-    / "tests"
-    / "fixtures"
-    / "naturalearth_lowres"
-    / "naturalearth_lowres.shp"
-)
 EQUAL_AREA = "EPSG:6933"
-
-
-@pytest.fixture(scope="module")
-def countries() -> gpd.GeoDataFrame:
-    if not NE_LOWRES.is_file():
-        pytest.skip("pyogrio's Natural Earth fixture is not installed")
-    return regions_from_file(NE_LOWRES)
 
 
 @pytest.fixture(scope="module")
