@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tracker import catalog
 from tracker.model import ModelInputs, RunResult, run_model
-from tracker.run_inputs import default_prices
+from tracker.run_inputs import catalogue_tables
 
 GROUPS = ("High income", "Upper middle income", "Lower middle income", "Low income")
 
@@ -76,12 +76,9 @@ def workload(n_regions: int = 250, first: int = 1970, last: int = 2050) -> Model
     )
     return ModelInputs(
         pom=pom_frame,
-        lifetimes=catalog.lifetimes()[["product", "distribution", "shape", "scale"]],
         transfer_coefficients=tcs,
         exports=exports,
-        composition=catalog.composition("central")[["product", "element", "g_per_t"]],
-        recovery=catalog.recovery().rename(columns={"central": "efficiency"}),
-        prices=default_prices(),
+        **catalogue_tables(),
         population=None,
         groups={r: income[r] for r in regions},
         years=(first, last),

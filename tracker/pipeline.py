@@ -18,7 +18,7 @@ from flows.stocks import inflow_driven
 from tracker.errors import InputError, InputErrors
 from tracker.inputs import dense_pom, lifetime_table, read_lifetimes, read_pom
 from tracker.model import ModelInputs, RunResult, run_model
-from tracker.run_inputs import default_prices, read_inputs_folder
+from tracker.run_inputs import catalogue_tables, read_inputs_folder
 from tracker.tables import AtomicDir, write_csv_atomic
 
 logger = logging.getLogger(__name__)
@@ -284,12 +284,9 @@ def default_inputs(
     exports = defaults.default_exports(regions)
     return ModelInputs(
         pom=pom,
-        lifetimes=catalog.lifetimes()[["product", "distribution", "shape", "scale"]],
         transfer_coefficients=tcs,
         exports=exports,
-        composition=catalog.composition("central")[["product", "element", "g_per_t"]],
-        recovery=catalog.recovery().rename(columns={"central": "efficiency"}),
-        prices=default_prices(),
+        **catalogue_tables(),
         population=catalog.population_gdp()[["region", "year", "population"]],
         groups=groups,
         years=(first, last),

@@ -129,7 +129,7 @@ def read_inputs_folder(folder: str | Path, *, until: int | None = None) -> Model
             what="product code",
             hint=" (not a UNU-KEY; give lifetimes.csv for other products)",
         )
-        lifetimes = catalog.lifetimes()[["product", "distribution", "shape", "scale"]]
+        lifetimes = catalogue_tables()["lifetimes"]
     else:
         missing = ~pom["product"].isin(set(lifetimes["product"]))
         errors += [
@@ -201,13 +201,13 @@ def read_inputs_folder(folder: str | Path, *, until: int | None = None) -> Model
         paths["transfer_coefficients"] = "calibrated defaults (tracker.defaults)"
     composition = tables.get("composition")
     if composition is None:
-        composition = catalog.composition("central")[["product", "element", "g_per_t"]]
+        composition = catalogue_tables()["composition"]
     recovery_t = tables.get("recovery")
     if recovery_t is None:
-        recovery_t = catalog.recovery().rename(columns={"central": "efficiency"})
+        recovery_t = catalogue_tables()["recovery"]
     prices = tables.get("prices")
     if prices is None:
-        prices = default_prices()
+        prices = catalogue_tables()["prices"]
     population = tables.get("population")
     if population is None and not custom_regions:
         population = catalog.population_gdp()[["region", "year", "population"]]
@@ -228,6 +228,30 @@ def read_inputs_folder(folder: str | Path, *, until: int | None = None) -> Model
         years=(first, last),
         paths=paths,
     )
+
+
+def catalogue_tables(*, level: str = "central") -> dict[str, pd.DataFrame]:
+    """The catalogue's lifetimes, composition, recovery and prices in the model's columns.
+
+    Parameters
+    ----------
+    level
+        ``low``, ``central`` or ``high`` composition and recovery values (a scenario).
+
+    Returns
+    -------
+    dict
+        ``lifetimes``, ``composition``, ``recovery``, ``prices`` tables for
+        :class:`tracker.model.ModelInputs`.
+    """
+    from tracker import catalog
+
+    return {
+        "lifetimes": catalog.lifetimes()[["product", "distribution", "shape", "scale"]],
+        "composition": catalog.composition(level)[["product", "element", "g_per_t"]],
+        "recovery": catalog.recovery().rename(columns={level: "efficiency"}),
+        "prices": default_prices(),
+    }
 
 
 def default_prices(year: int = 2022) -> pd.DataFrame:
