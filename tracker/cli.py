@@ -87,6 +87,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
         facilities=args.facilities,
         boundaries=args.boundaries,
         mines=args.mines,
+        population=args.population,
     )
     return 0
 
@@ -209,6 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="sub-national boundaries (GeoPackage, GeoJSON, Shapefile)",
     )
     p.add_argument("--mines", type=Path, default=None, help="mine points (GeoPackage, CSV, xlsx)")
+    p.add_argument(
+        "--population",
+        type=Path,
+        default=None,
+        help="population raster (WorldPop, GHSL, GPW GeoTIFF; any CRS) to spread "
+        "e-waste over instead of the default grid",
+    )
 
     p = add(
         "plan-sites",

@@ -54,6 +54,7 @@ from tracker.mapping_layers import (
     read_boundaries,
     read_facilities,
     read_mines,
+    read_population,
     subnational_layer,
     trade_layer,
 )
@@ -135,6 +136,7 @@ def country_map_to_folder(
     facilities: str | Path | None = None,
     boundaries: str | Path | None = None,
     mines: str | Path | None = None,
+    population: str | Path | None = None,
     max_distance_km: float | None = None,
 ) -> Path:
     """Write a country's map, GeoPackage, GeoTIFF and summary into ``out`` (the ``map`` command).
@@ -156,6 +158,9 @@ def country_map_to_folder(
     mines
         Mine points (``.xlsx`` sheet ``general`` as in the fineprint compilation, or CSV with
         ``longitude``, ``latitude``, ``mine_fac``, ``commodities_products``).
+    population
+        A population raster (WorldPop, GHSL, GPW GeoTIFF; any resolution and CRS) to spread
+        e-waste over instead of the default grid.
     max_distance_km
         Distance beyond which generated e-waste counts as unserved by any site (none).
 
@@ -180,6 +185,7 @@ def country_map_to_folder(
         "--facilities": _checked_file(facilities, "--facilities"),
         "--boundaries": _checked_file(boundaries, "--boundaries"),
         "--mines": _checked_file(mines, "--mines"),
+        "--population": _checked_file(population, "--population"),
     }
     if max_distance_km is not None and not max_distance_km > 0:
         raise InputError("must be positive", column="max_distance_km", value=max_distance_km)
@@ -187,6 +193,8 @@ def country_map_to_folder(
     regions = _wrap("--boundaries", bpath, lambda: read_boundaries(bpath)) if bpath else None
     sites = _wrap("--facilities", fpath, lambda: read_facilities(fpath)) if fpath else None
     mine_points = _wrap("--mines", mpath, lambda: read_mines(mpath)) if mpath else None
+    ppath = paths["--population"]
+    people = _wrap("--population", ppath, lambda: read_population(ppath)) if ppath else None
 
     inputs, run = world_run()
     years = run.dims.years
@@ -213,7 +221,13 @@ def country_map_to_folder(
         ).any()
     ):
         raise InputError(f"no polygon overlaps {iso3}", path=bpath, column="--boundaries")
-    grid = generated_grid(run, iso3, year, ctx.outline)
+    if ppath is None:
+        grid = generated_grid(run, iso3, year, ctx.outline)
+    else:  # a user raster that does not cover the country is the user's to fix
+        grid = _wrap(
+            "--population", ppath,
+            lambda: generated_grid(run, iso3, year, ctx.outline, population=people),
+        )  # fmt: skip
     summary: dict[str, Any] = {
         "country": iso3,
         "name": name,
@@ -290,7 +304,12 @@ def country_map_to_folder(
         unit="t",
         source=grid.source,
     )
-    fig = build_map(shown, grid=layer)
+    # Open on the country and its neighbours with the main layers on (generated per cell and
+    # per inhabitant, sites, trade); the rest wait in the layer control, legends with them.
+    main = {"e-waste generated per inhabitant", "trade (t)", "collection sites", "country"}
+    hidden = [key for key in shown if key not in main]
+    near = ctx.layers["generated_kg_per_inh"]
+    fig = build_map(shown, grid=layer, hidden=hidden, bounds=near.to_crs(4326).total_bounds)
     with AtomicDir(out) as stage:
         total = raster.data.sum(axis=0)
         grid_to_geotiff(

@@ -93,6 +93,24 @@ def read_boundaries(path: Path) -> gpd.GeoDataFrame:
     return regions_from_file(path, code_column=code, name_column=name)
 
 
+def read_population(path: Path) -> Raster:
+    """A user population raster (WorldPop, GHSL, GPW GeoTIFF; any resolution and CRS).
+
+    Nodata cells count as nobody; negative or all-missing rasters are refused.
+    """
+    from maps.raster_io import grid_from_geotiff
+
+    raster = grid_from_geotiff(path, band=1)
+    data = np.nan_to_num(raster.data, nan=0.0)
+    if raster.crs is None:
+        raise MapInputError("the raster has no CRS", path=path)
+    if (data < 0).any():
+        raise MapInputError("population counts must not be negative", path=path)
+    if not data.sum() > 0:
+        raise MapInputError("the raster holds no population", path=path)
+    return Raster(data, raster.transform, raster.crs)
+
+
 def read_facilities(path: Path) -> gpd.GeoDataFrame:
     """Collection sites from an OSM extract, a CSV with coordinates, or a GIS file."""
     from maps.links import facilities_from_file, facilities_from_osm
@@ -277,7 +295,14 @@ def grid_resolution(area_deg2: float, target: float = TARGET_CELLS) -> float:
     return steps * ARCSEC30
 
 
-def generated_grid(run: RunResult, iso3: str, year: int, outline: gpd.GeoDataFrame) -> GridResult:
+def generated_grid(
+    run: RunResult,
+    iso3: str,
+    year: int,
+    outline: gpd.GeoDataFrame,
+    *,
+    population: Raster | None = None,
+) -> GridResult:
     """Spread the country's e-waste generated per EU-6 category over its people.
 
     Population comes from :func:`maps.grid.default_population_grid` (country total of
@@ -285,6 +310,8 @@ def generated_grid(run: RunResult, iso3: str, year: int, outline: gpd.GeoDataFra
     downscaled with :func:`maps.grid.downscale` (dasymetric, Mennis 2003), so the cells sum to
     the national total per category. Tonnes are e-waste generated net of reuse
     (:func:`tracker.model.generated_net_of_reuse`), the ``generated_t`` indicator.
+    ``population`` (a user raster such as WorldPop or GHSL, any resolution and CRS) replaces
+    the default grid as the weights; the cells are then those of that raster.
     """
     from maps.grid import default_population_grid, downscale
     from tracker import catalog
@@ -309,9 +336,14 @@ def generated_grid(run: RunResult, iso3: str, year: int, outline: gpd.GeoDataFra
     res = grid_resolution(area)
     w, s, e, n_ = zone.total_bounds
     bounds = (w - res, max(s - res, -90.0), e + res, min(n_ + res, 90.0))
-    weights = default_population_grid(
-        zone, resolution=res, bounds=bounds, id_column="iso3", pop_column="population"
-    )
+    if population is None:
+        weights = default_population_grid(
+            zone, resolution=res, bounds=bounds, id_column="iso3", pop_column="population"
+        )
+        weights_source = "dasymetric: country population, GLOBE land mask, GeoNames cities"
+    else:
+        weights = population
+        weights_source = "the population raster given with --population"
     raster = downscale(totals, zone, weights, id_column="iso3", on_empty="point")
     total = raster.data.sum(axis=0)
     rows, cols = np.nonzero(total > 0)
@@ -320,7 +352,7 @@ def generated_grid(run: RunResult, iso3: str, year: int, outline: gpd.GeoDataFra
     y = a.f + a.d * (cols + 0.5) + a.e * (rows + 0.5)
     source = (
         f"e-waste generated {year} (ewaste-tracker default estimate) spread by population "
-        "(dasymetric: country population, GLOBE land mask, GeoNames cities)"
+        f"({weights_source})"
     )
     cells = gpd.GeoDataFrame(
         {
@@ -331,8 +363,8 @@ def generated_grid(run: RunResult, iso3: str, year: int, outline: gpd.GeoDataFra
             **{b: raster.data[k, rows, cols] for k, b in enumerate(EU6_BANDS)},
         },
         geometry=shapely.points(x, y),
-        crs="EPSG:4326",
-    )
+        crs=raster.crs or "EPSG:4326",
+    ).to_crs("EPSG:4326")
     national = float(wg.sum())
     summary = {
         "resolution_deg": res,

@@ -231,3 +231,39 @@ def test_subnational_split_conserves_the_total(cuts: list[int], seed: int) -> No
     assert sub["value"].sum() == pytest.approx(total, rel=1e-9)
     assert (sub["value"] >= 0).all()
     np.testing.assert_allclose(sub[list(EU6_BANDS)].sum(axis=1), sub["value"], rtol=1e-9)
+
+
+def test_user_population_raster_in_another_crs_keeps_the_total(
+    no_store: None, tmp_path: Path
+) -> None:
+    """A WorldPop-like GeoTIFF in UTM drives the downscaling; the grid keeps RWA's total."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    # Rwanda in UTM 35S (EPSG:32735): a 1 km grid with more people in the east
+    west, north, size = 780_000.0, 9_900_000.0, 1000.0
+    cols, rows = 260, 250
+    people = np.tile(np.linspace(10, 400, cols), (rows, 1))
+    path = tmp_path / "worldpop_like.tif"
+    profile = dict(driver="GTiff", width=cols, height=rows, count=1, dtype="float64",
+                   crs="EPSG:32735", transform=from_origin(west, north, size, size),
+                   nodata=-99999.0)  # fmt: skip
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(people, 1)
+    out = tmp_path / "rwa"
+    code = main(["map", "--country", "RWA", "--out", str(out), "--population", str(path)])
+    assert code == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["grid"]["grid_sum_t"] == pytest.approx(_wg("RWA", 2022), rel=1e-6)
+    assert "--population" in summary["grid"]["source"]
+    with rasterio.open(out / "generated_t.tif") as src:
+        assert src.crs.to_epsg() == 32735
+
+
+def test_unreadable_population_raster_exits_2(no_store: None, tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "pop.tif"
+    bad.write_text("not a raster")
+    out = tmp_path / "o"
+    assert main(["map", "--country", "RWA", "--out", str(out), "--population", str(bad)]) == 2
+    assert "--population" in capsys.readouterr().err
+    assert not out.exists()
