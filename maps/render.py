@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,15 +39,30 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
-from folium.template import Template
 
 from maps.assets import basemap_countries
 from maps.errors import MapInputError
+from maps.legend import (
+    Legend,
+    format_quantity,
+    format_range,
+    legend_notes,
+    palette,
+    quantile_classes,
+)
+
+__all__ = [
+    "GridLayer",
+    "Legend",
+    "add_choropleth",
+    "add_flow_lines",
+    "add_grid",
+    "add_points",
+    "build_map",
+]
 
 logger = logging.getLogger(__name__)
 
-YLORRD = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 USE_CLASSES = (
     (0.5, "#1a9641", "under 50 %"),
     (0.8, "#a6d96a", "50–80 %"),
@@ -83,30 +98,42 @@ class GridLayer:
     source: str = ""
 
 
-def _esc(value: object) -> str:
-    """Escape a value for HTML, formatting numbers with thousands separators."""
+def _esc(value: object, unit: str | None = None) -> str:
+    """Escape a value for HTML; numbers in three significant digits with their unit.
+
+    Integers without a unit (years, counts) are written as they are.
+    """
     if value is None or value is pd.NA:
         return "n/a"
-    if isinstance(value, (float, np.floating)):
-        number = float(value)
-        if np.isnan(number):
-            return "n/a"
-        return f"{number:,.4g}" if abs(number) < 1e4 else f"{number:,.0f}"
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)) and unit is None:
+        return str(int(value))
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return html.escape(format_quantity(value, unit or ""), quote=True)
     return html.escape(str(value), quote=True)
 
 
-def _tooltips(gdf: gpd.GeoDataFrame, title: str | None, fields: list[tuple[str, str]]) -> list[str]:
+Field = tuple[str, str] | tuple[str, str, str]
+"""A tooltip line: column, label and optionally the unit its numbers are written in."""
+
+
+def _tooltips(gdf: gpd.GeoDataFrame, title: str | None, fields: list[Field]) -> list[str]:
     """One escaped HTML tooltip per row: bold title, then ``label: value`` lines."""
-    cols = [c for c, _ in fields if c in gdf.columns]
-    labels = dict(fields)
+    present = [f for f in fields if f[0] in gdf.columns]
     heads = gdf[title].tolist() if title in gdf.columns else [None] * len(gdf)
-    values = [gdf[c].tolist() for c in cols]
+    values = [gdf[f[0]].tolist() for f in present]
+    labels = [html.escape(f[1]) for f in present]
+    units = [f[2] if len(f) > 2 else None for f in present]
+    years = {i for i, f in enumerate(present) if f[0] == "year"}
     out = []
     for i, head in enumerate(heads):
         lines = [f"<b>{_esc(head)}</b>"] if head is not None else []
-        lines += [
-            f"{html.escape(labels[c])}: {_esc(v[i])}" for c, v in zip(cols, values, strict=True)
-        ]
+        for j, (label, unit, column) in enumerate(zip(labels, units, values, strict=True)):
+            value = column[i]
+            if j in years and isinstance(value, float) and np.isfinite(value):
+                value = int(value)  # a year read as float (NaN elsewhere in the column)
+            lines.append(f"{label}: {_esc(value, unit)}")
         out.append("<br>".join(lines))
     return out
 
@@ -131,65 +158,6 @@ def _features(gdf: gpd.GeoDataFrame, props: dict[str, list[Any]]) -> dict[str, A
     }
 
 
-class Legend(MacroElement):
-    """A legend box (Leaflet control) built from escaped HTML, needing no d3."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function() {
-            var legend = L.control({position: {{ this.position|tojson }}});
-            legend.onAdd = function () {
-                var div = L.DomUtil.create('div', 'ewt-legend');
-                div.style.cssText = 'background:rgba(255,255,255,0.9);padding:6px 8px;'
-                    + 'font:12px/1.4 sans-serif;border-radius:4px;box-shadow:0 0 4px #999';
-                div.innerHTML = {{ this.body|tojson }};
-                return div;
-            };
-            legend.addTo({{ this._parent.get_name() }});
-        })();
-        {% endmacro %}
-        """
-    )
-
-    def __init__(
-        self,
-        title: str,
-        entries: list[tuple[str, str]],
-        *,
-        note: str = "",
-        position: str = "bottomright",
-    ) -> None:
-        super().__init__()
-        self._name = "Legend"
-        self.position = position
-        rows = "".join(
-            f'<div><span style="display:inline-block;width:12px;height:12px;margin-right:4px;'
-            f'background:{html.escape(colour)}"></span>{html.escape(label)}</div>'
-            for colour, label in entries
-        )
-        foot = f'<div style="color:#555">{html.escape(note)}</div>' if note else ""
-        self.body = f"<b>{html.escape(title)}</b>{rows}{foot}"
-
-
-def _classes(values: np.ndarray, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
-    """Quantile class edges and the class (0..k-1, -1 = no data) of each value."""
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return np.array([]), np.full(values.shape, -1)
-    k = max(1, min(k, np.unique(finite).size - 1))
-    edges = np.unique(np.quantile(finite, np.linspace(0, 1, k + 1)))
-    if edges.size == 1:
-        edges = np.array([edges[0], edges[0]])
-    cls = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, edges.size - 2)
-    return edges, np.where(np.isfinite(values), cls, -1)
-
-
-def _palette(n: int) -> tuple[str, ...]:
-    idx = np.round(np.linspace(0, len(YLORRD) - 1, max(n, 1))).astype(int)
-    return tuple(YLORRD[i] for i in idx)
-
-
 def _value_column(gdf: gpd.GeoDataFrame) -> str | None:
     return next((c for c in VALUE_COLUMNS if c in gdf.columns), None)
 
@@ -201,7 +169,12 @@ def _unit_of(gdf: gpd.GeoDataFrame, column: str) -> str:
 
 
 def add_choropleth(
-    m: folium.Map, gdf: gpd.GeoDataFrame, *, name: str, column: str | None = None
+    m: folium.Map,
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    column: str | None = None,
+    show: bool = True,
 ) -> folium.GeoJson:
     """Add a choropleth of one value per polygon, with a legend.
 
@@ -216,6 +189,9 @@ def add_choropleth(
         Layer name (layer control and legend title when there is no ``indicator``).
     column
         Value column; default the first of :data:`VALUE_COLUMNS` present.
+    show
+        Whether the layer (and so its legend) is on when the map opens; either way it is in
+        the layer control, and its legend follows it.
 
     Returns
     -------
@@ -225,15 +201,14 @@ def add_choropleth(
     if column is None:
         raise MapInputError(f"layer has none of the columns {', '.join(VALUE_COLUMNS)}", path=name)
     values = pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype=float)
-    edges, cls = _classes(values)
-    colours = np.array((*_palette(max(edges.size - 1, 1)), NO_DATA), dtype=object)
-    fill = colours[cls]  # class -1 picks NO_DATA
     unit = _unit_of(gdf, column)
-    title = str(gdf["indicator"].iloc[0]) if "indicator" in gdf.columns and len(gdf) else name
-    fields = [
+    edges, cls = quantile_classes(values, unit=unit)
+    colours = np.array((*palette(max(edges.size - 1, 1)), NO_DATA), dtype=object)
+    fill = colours[cls]  # class -1 picks NO_DATA
+    fields: list[Field] = [
         ("indicator", "indicator"),
         ("year", "year"),
-        (column, f"{column} ({unit})"),
+        (column, column, unit),
         ("source", "source"),
     ]
     label_col = "name" if "name" in gdf.columns else ("region" if "region" in gdf.columns else None)
@@ -241,21 +216,18 @@ def add_choropleth(
     styles = [{"fillColor": f, "color": "#555", "weight": 0.6, "fillOpacity": 0.8} for f in fill]
     layer = folium.GeoJson(
         _features(gdf, {"tip": tips, "style": styles}),
-        name=name,
+        name=html.escape(name),
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
         highlight_function=lambda _f: {"weight": 2, "color": "#000"},
+        show=show,
     )
     layer.add_to(m)
     entries = [
-        (colours[i], f"{edges[i]:,.4g} – {edges[i + 1]:,.4g} {unit}".strip())
-        for i in range(edges.size - 1)
+        (colours[i], format_range(edges[i], edges[i + 1], unit)) for i in range(edges.size - 1)
     ]
     if (cls < 0).any():
         entries.append((NO_DATA, "no data"))
-    src = (
-        ", ".join(map(str, gdf["source"].dropna().unique()[:3])) if "source" in gdf.columns else ""
-    )
-    Legend(title, entries, note=f"source: {src}" if src else "").add_to(m)
+    Legend(name, entries, note=legend_notes(gdf, name), layer=layer).add_to(m)
     return layer
 
 
@@ -267,6 +239,7 @@ def add_flow_lines(
     column: str = "value_t",
     min_weight: float = 1.0,
     max_weight: float = 12.0,
+    show: bool = True,
 ) -> folium.GeoJson:
     """Add flow lines whose width is proportional to tonnes.
 
@@ -280,6 +253,8 @@ def add_flow_lines(
         Tonnes column.
     min_weight, max_weight
         Line widths in pixels of the smallest and largest flows.
+    show
+        Whether the layer is on when the map opens.
 
     Returns
     -------
@@ -288,15 +263,17 @@ def add_flow_lines(
     values = pd.to_numeric(gdf[column], errors="coerce").fillna(0.0).to_numpy(dtype=float)
     top = values.max() if values.size and values.max() > 0 else 1.0
     weights = min_weight + (max_weight - min_weight) * values / top
-    styles = [{"color": "#2c5d8a", "weight": float(w), "opacity": 0.75} for w in weights]
+    styles = [{"color": "#2c5d8a", "weight": float(w), "opacity": 0.55} for w in weights]
     if {"origin", "destination"} <= set(gdf.columns):
         heads = (gdf["origin"].astype(str) + " → " + gdf["destination"].astype(str)).tolist()
         gdf = gdf.assign(_head=heads)
-    tips = _tooltips(gdf, "_head", [("year", "year"), (column, "tonnes"), ("source", "source")])
+    fields: list[Field] = [("year", "year"), (column, "mass", "t"), ("source", "source")]
+    tips = _tooltips(gdf, "_head", fields)
     layer = folium.GeoJson(
         _features(gdf, {"tip": tips, "style": styles}),
-        name=name,
+        name=html.escape(name),
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        show=show,
     )
     layer.add_to(m)
     return layer
@@ -312,7 +289,12 @@ def _use_colours(use: np.ndarray) -> np.ndarray:
 
 
 def add_points(
-    m: folium.Map, gdf: gpd.GeoDataFrame, *, name: str, facilities: bool = False
+    m: folium.Map,
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    facilities: bool = False,
+    show: bool = True,
 ) -> folium.FeatureGroup:
     """Add point features as circles; facilities are sized by capacity and coloured by use.
 
@@ -326,12 +308,14 @@ def add_points(
         Map, points, layer name.
     facilities
         Style as collection sites (``capacity_t``, ``use``, ``expected_t``).
+    show
+        Whether the layer (and the facility legend) is on when the map opens.
 
     Returns
     -------
     folium.FeatureGroup
     """
-    group = folium.FeatureGroup(name=name)
+    group = folium.FeatureGroup(name=html.escape(name), show=show)
     group.add_to(m)
     n = len(gdf)
     if facilities:
@@ -344,12 +328,12 @@ def add_points(
             else np.full(n, np.nan)
         )
         colour = _use_colours(use)
-        gdf = gdf.assign(use_pct=use * 100)
-        fields = [
+        gdf = gdf.assign(_use=use)
+        fields: list[Field] = [
             ("type", "type"),
-            ("capacity_t", "capacity (t/yr)"),
-            ("expected_t", "expected (t/yr)"),
-            ("use_pct", "capacity used (%)"),
+            ("capacity_t", "capacity", "t/yr"),
+            ("expected_t", "expected", "t/yr"),
+            ("_use", "capacity used", "fraction"),
             ("source", "source"),
         ]
         title = "name"
@@ -384,12 +368,14 @@ def add_points(
         ).add_to(group)
     if facilities:
         entries = [(c, label) for _, c, label in USE_CLASSES] + [("#7f7f7f", "capacity unknown")]
-        Legend(f"{name}: capacity used", entries, note="circle area ∝ capacity").add_to(m)
+        Legend(
+            f"{name}: capacity used", entries, note="circle area ∝ capacity", layer=group
+        ).add_to(m)
     return group
 
 
 def add_grid(
-    m: folium.Map, grid: GridLayer, *, opacity: float = 0.7
+    m: folium.Map, grid: GridLayer, *, opacity: float = 0.7, show: bool = True
 ) -> folium.raster_layers.ImageOverlay:
     """Overlay a raster, re-projected to Web Mercator so cells sit where they belong.
 
@@ -401,6 +387,8 @@ def add_grid(
         Raster, transform, CRS and labels.
     opacity
         Overlay opacity.
+    show
+        Whether the overlay (and its legend) is on when the map opens.
 
     Returns
     -------
@@ -433,8 +421,8 @@ def add_grid(
         resampling=Resampling.nearest,
     )
     dst[dst <= 0] = np.nan
-    edges, cls = _classes(dst)
-    colours = _palette(max(edges.size - 1, 1))
+    edges, cls = quantile_classes(dst, unit=grid.unit)
+    colours = palette(max(edges.size - 1, 1))
     rgb = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in colours], dtype=np.uint8)
     rgba = np.zeros((dh, dw, 4), dtype=np.uint8)
     valid = cls >= 0
@@ -450,17 +438,17 @@ def add_grid(
         rgba,
         bounds=[[y0, x0], [y1, x1]],
         opacity=opacity,
-        name=grid.name,
+        name=html.escape(grid.name),
         mercator_project=False,
         pane="ewt-grid",
+        show=show,
     )
     overlay.add_to(m)
     entries = [
-        (colours[i], f"{edges[i]:,.4g} – {edges[i + 1]:,.4g} {grid.unit}")
-        for i in range(edges.size - 1)
+        (colours[i], format_range(edges[i], edges[i + 1], grid.unit)) for i in range(edges.size - 1)
     ]
     note = f"source: {grid.source}" if grid.source else ""
-    Legend(grid.name, entries, note=note, position="bottomleft").add_to(m)
+    Legend(grid.name, entries, note=note, layer=overlay).add_to(m)
     return overlay
 
 
@@ -483,6 +471,8 @@ def build_map(
     tiles: str | None = None,
     max_zoom: int = 18,
     height: str = "100%",
+    hidden: Collection[str] = (),
+    bounds: Sequence[float] | None = None,
 ) -> folium.Map:
     """Draw named layers on a Natural Earth basemap.
 
@@ -502,16 +492,31 @@ def build_map(
         The map's maximum zoom, required by marker clusters when there are no tiles.
     height
         CSS height of the map.
+    hidden
+        Names of layers (keys of ``layers``, or the grid's name) that start switched off:
+        listed in the layer control, their legends shown only once they are switched on.
+    bounds
+        ``(west, south, east, north)`` in degrees to open the map on, e.g. a country and its
+        neighbours; default the bounds of the layers shown at first (of all layers when all
+        are hidden, of the basemap when there are none).
 
     Returns
     -------
     folium.Map
-        Fitted to the bounds of the layers (the basemap's when there are none).
+        Fitted to ``bounds``.
+
+    Raises
+    ------
+    MapInputError
+        A layer that is not a GeoDataFrame with a CRS, or ``bounds`` that are not four finite
+        numbers with west < east and south < north.
     """
+    hidden = set(hidden)
     layers = dict(layers or {})
     m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, height=height, control_scale=True)
     m.options["maxZoom"] = max_zoom
     m.options["minZoom"] = 1
+    m.options["zoomSnap"] = 0.25  # fit_bounds fills the frame between whole zoom steps
     base = basemap_countries() if basemap is None else basemap
     base = base.to_crs(4326) if base.crs is not None and base.crs != "EPSG:4326" else base
     # background only: simplify to ~2 km and round to ~100 m to keep the page light
@@ -531,31 +536,58 @@ def build_map(
     ).add_to(m)
     if tiles:
         folium.TileLayer(tiles, name="tiles", max_zoom=max_zoom, overlay=False).add_to(m)
-    bounds = []
+    extents: list[np.ndarray] = []
+    shown: list[np.ndarray] = []
     for name, gdf in layers.items():
         if not isinstance(gdf, gpd.GeoDataFrame) or gdf.crs is None:
             raise MapInputError("layer must be a GeoDataFrame with a CRS", path=name)
         if gdf.empty:
             logger.info("layer %s is empty; not drawn", name)
             continue
-        kind = _kind(gdf)
+        kind, show = _kind(gdf), name not in hidden
         if kind == "choropleth":
-            add_choropleth(m, gdf, name=name)
+            add_choropleth(m, gdf, name=name, show=show)
         elif kind == "flows":
-            add_flow_lines(m, gdf, name=name)
+            add_flow_lines(m, gdf, name=name, show=show)
         elif kind in ("facilities", "points"):
-            add_points(m, gdf, name=name, facilities=kind == "facilities")
+            add_points(m, gdf, name=name, facilities=kind == "facilities", show=show)
         else:
             tips = _tooltips(gdf, "name" if "name" in gdf.columns else None, [])
             folium.GeoJson(
                 _features(gdf, {"tip": tips}),
-                name=name,
+                name=html.escape(name),
                 tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+                show=show,
             ).add_to(m)
-        bounds.append(gdf.to_crs(4326).total_bounds)
+        box = gdf.to_crs(4326).total_bounds
+        extents.append(box)
+        if show:
+            shown.append(box)
     if grid is not None:
-        add_grid(m, grid)
+        add_grid(m, grid, show=grid.name not in hidden)
+    unknown = hidden - set(layers) - ({grid.name} if grid is not None else set())
+    if unknown:
+        logger.warning("hidden names no layer has: %s", ", ".join(sorted(unknown)))
     folium.LayerControl(collapsed=True).add_to(m)
-    b = np.vstack(bounds) if bounds else base.total_bounds[None, :]
-    m.fit_bounds([[b[:, 1].min(), b[:, 0].min()], [b[:, 3].max(), b[:, 2].max()]])
+    if bounds is None:
+        boxes = shown or extents
+        b = np.vstack(boxes) if boxes else base.total_bounds[None, :]
+        west, south, east, north = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
+    else:
+        west, south, east, north = _checked_bounds(bounds)
+    m.fit_bounds([[float(south), float(west)], [float(north), float(east)]])
     return m
+
+
+def _checked_bounds(bounds: Sequence[float]) -> tuple[float, float, float, float]:
+    """``(west, south, east, north)`` as floats, or :class:`MapInputError` naming the fault."""
+    try:
+        b = np.asarray(bounds, dtype=float).reshape(4)
+    except (TypeError, ValueError) as exc:
+        raise MapInputError(f"bounds must be (west, south, east, north), got {bounds!r}") from exc
+    west, south, east, north = (float(v) for v in b)
+    if not (np.isfinite(b).all() and west < east and south < north):
+        raise MapInputError(
+            f"bounds must be finite with west < east and south < north, got {tuple(b.tolist())}"
+        )
+    return west, south, east, north

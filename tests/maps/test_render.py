@@ -329,3 +329,161 @@ def test_empty_layers_are_skipped_and_logged(
     with caplog.at_level(logging.INFO, logger="maps.render"):
         build_map({"nothing": empty}, basemap=countries)
     assert "nothing is empty" in caplog.text
+
+
+# -- what shows at first, where the map opens, how numbers read ---------------------------
+
+
+def _lines() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"origin": ["KEN", "KEN"], "destination": ["CHN", "UGA"], "year": 2022},
+        geometry=[shapely.LineString([(37, 0), (116, 40)]), shapely.LineString([(37, 0), (32, 1)])],
+        crs=4326,
+    ).assign(value_t=[1234.5, 0.5])
+
+
+def _fit(m: folium.Map) -> list[list[float]]:
+    fits = [c for c in m._children.values() if isinstance(c, folium.map.FitBounds)]
+    assert len(fits) == 1
+    return fits[0].bounds
+
+
+def _text(m: folium.Map) -> str:
+    """The page with JSON ``\\uXXXX`` escapes read back (what the browser shows)."""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda g: chr(int(g[1], 16)), _scripts_js(m))
+
+
+def _grid() -> GridLayer:
+    values = np.zeros((20, 30))
+    values[5:15, 10:20] = np.geomspace(1e-3, 5e3, 100).reshape(10, 10)
+    return GridLayer(values, affine.Affine(0.1, 0, 33.0, 0, -0.1, 2.0), "EPSG:4326", name="cells")
+
+
+def test_hidden_layers_start_off_and_their_legends_follow_them(
+    countries: gpd.GeoDataFrame,
+) -> None:
+    layers = {"generated": _choropleth(countries), "rate": _choropleth(countries)}
+    m = build_map(layers, basemap=countries, grid=_grid(), hidden=["rate", "cells"])
+    shown = {c.layer_name: c.show for c in m._children.values() if hasattr(c, "show")}
+    assert shown["generated"] and not shown["rate"] and not shown["cells"]
+    page = _scripts_js(m)
+    # one legend per layer, each waiting on its own layer's events
+    assert page.count("L.control({position:") == 3
+    assert page.count("map.on('overlayadd'") == 3 and page.count("map.on('overlayremove'") == 3
+    for layer in ("generated", "rate", "cells"):
+        assert f'var name = "{layer}";' in page
+    control = next(c for c in m._children.values() if isinstance(c, folium.LayerControl))
+    assert {"generated", "rate", "cells"} <= set(control.overlays)  # all can be switched on
+
+
+def test_map_opens_on_the_given_bounds_or_on_what_is_shown(
+    countries: gpd.GeoDataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    layers = {"generated": _choropleth(countries), "trade": _lines()}
+    east_africa = (28.8, -11.8, 41.9, 5.0)
+    m = build_map(layers, basemap=countries, bounds=east_africa)
+    assert _fit(m) == [[-11.8, 28.8], [5.0, 41.9]]
+    # without bounds: the layers shown at first, not the hidden world-wide trade lines
+    (_, west), (north, east) = _fit(build_map(layers, basemap=countries, hidden=["trade"]))
+    assert west > 28 and east < 42 and north < 6
+    (_, _), (north, east) = _fit(build_map(layers, basemap=countries))
+    assert north == pytest.approx(40) and east == pytest.approx(116)
+    with caplog.at_level(logging.WARNING, logger="maps.render"):
+        build_map(layers, basemap=countries, hidden=["tarde"])
+    assert "tarde" in caplog.text
+    for bad in [(40, 0, 30, 5), (0, 0, 1), (0, float("nan"), 1, 1)]:
+        with pytest.raises(MapInputError, match="bounds"):
+            build_map(layers, basemap=countries, bounds=bad)
+
+
+def test_legends_and_tooltips_write_human_units(countries: gpd.GeoDataFrame) -> None:
+    usd = _choropleth(countries).assign(value=[1.355e6, 39_512.0, 122e6, 44.0, np.nan], unit="USD")
+    sites = _facilities(3).assign(capacity_t=[250.0, 12_500.0, 80.0], use=[0.5, 1.25, np.nan])
+    m = build_map(
+        {"value lost": usd, "trade": _lines(), "sites": sites}, basemap=countries, grid=_grid()
+    )
+    page = _text(m)
+    assert not re.search(r"\d\.\d+e[+-]\d\d", page), "scientific notation"
+    assert "44 USD – " in page and "122 M USD" in page  # legend classes
+    assert "1.36 M USD" in page  # tooltip
+    assert "mass: 1.23 kt" in page and "mass: 500 kg" in page  # flow tooltips
+    assert "capacity: 12.5 kt/yr" in page and "capacity used: 125 %" in page
+    assert re.search(r"[\d.]+ – [\d.]+ kg<", page), "grid classes in kg"
+    assert "year: 2022<" in page
+
+
+def test_a_map_without_fit_still_shows_its_legend(countries: gpd.GeoDataFrame) -> None:
+    # the app removes the fit for a fixed world view; a map with a legend still renders then
+    m = build_map({"lost": _choropleth(countries)}, basemap=countries)
+    key = next(k for k, c in m._children.items() if isinstance(c, folium.map.FitBounds))
+    del m._children[key]
+    page = _scripts_js(m)
+    assert "fitBounds" not in page and "ewt-legend" in page
+
+
+BROWSER_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1200,800",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--proxy-server=http://127.0.0.1:9",
+)
+
+
+@pytest.mark.browser
+def test_legend_shows_only_while_its_layer_is_on_in_the_browser(
+    countries: gpd.GeoDataFrame, vendor: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    chromium, driver_bin = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver_bin):
+        pytest.skip("chromium / chromedriver are not installed")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    layers = {"generated": _choropleth(countries), "rate <b>x</b>": _choropleth(countries)}
+    m = build_map(layers, basemap=countries, grid=_grid(), hidden=["rate <b>x</b>", "cells"])
+    page = save_map(m, tmp_path / "site" / "map.html")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for arg in (*BROWSER_ARGS, f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(arg)
+    drv = webdriver.Chrome(service=Service(driver_bin), options=options)
+    try:
+        drv.get(page.as_uri())
+        legends = (
+            "return Array.from(document.querySelectorAll('.ewt-legend b'), b => b.textContent)"
+        )
+        toggle = (
+            "var l = Array.from("
+            "document.querySelectorAll('.leaflet-control-layers-overlays label'))"
+            ".find(l => l.textContent.trim() === arguments[0]);"
+            "l.querySelector('input').click(); return l.querySelector('input').checked"
+        )
+        assert drv.execute_script(legends) == ["generated"]
+        assert drv.execute_script(toggle, "rate <b>x</b>") is True
+        assert sorted(drv.execute_script(legends)) == ["generated", "rate <b>x</b>"]
+        assert drv.execute_script(toggle, "generated") is False
+        assert drv.execute_script(toggle, "cells") is True
+        assert sorted(drv.execute_script(legends)) == ["cells", "rate <b>x</b>"]
+        assert drv.execute_script(toggle, "cells") is False
+        assert drv.execute_script(legends) == ["rate <b>x</b>"]
+        # compact, in one corner, clear of the layer control at the top right
+        rect = "e => e.getBoundingClientRect().toJSON()"
+        boxes = drv.execute_script(
+            f"return Array.from(document.querySelectorAll('.ewt-legend'), {rect})"
+        )
+        control = drv.execute_script(
+            f"return [document.querySelector('.leaflet-control-layers')].map({rect})[0]"
+        )
+        assert all(b["width"] <= 262 for b in boxes), boxes
+        assert all(b["top"] >= control["bottom"] for b in boxes), (boxes, control)
+    finally:
+        drv.quit()

@@ -108,7 +108,7 @@ def test_map_page_loads_nothing_from_the_internet(ken_map: Path) -> None:
     page = (ken_map / "map.html").read_text(encoding="utf-8")
     remote = re.findall(r"""<(?:script|link)[^>]+(?:src|href)=["']?(?:https?:)?//""", page)
     assert remote == []
-    assert "kg/inh" in page and "fraction" in page
+    assert "kg/inh" in page and " %" in page  # units in tooltips and legends (rates as %)
 
 
 def test_subnational_boundaries_hold_the_national_total(no_store: None, tmp_path: Path) -> None:
