@@ -123,6 +123,9 @@ class RunResult:
         ``region,year,indicator,value,unit``.
     prices
         ``(E, 1)`` USD/kg, or ``None``.
+    reported_gaps
+        Reported values the model could not meet (see :mod:`tracker.reported`), when the run
+        imposed reported data.
     """
 
     dims: Dims
@@ -131,6 +134,7 @@ class RunResult:
     element_generated: np.ndarray
     indicators: pd.DataFrame
     prices: np.ndarray | None
+    reported_gaps: pd.DataFrame | None = None
 
     def graph(self) -> nx.DiGraph:
         """The lifecycle graph (edges carry ``(P, N)`` views of the dense flows)."""

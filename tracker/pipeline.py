@@ -144,8 +144,9 @@ def write_run(
 ) -> Path:
     """Write a run's tables into ``out`` atomically (staged, then moved into place).
 
-    Files: ``indicators.csv``, ``flows.csv``, ``stocks.csv``, ``element_flows.csv`` and
-    ``run.json`` (fingerprint, years, regions, input files, named assumptions).
+    Files: ``indicators.csv``, ``flows.csv``, ``stocks.csv``, ``element_flows.csv``,
+    ``reported_gaps.csv`` (when reported data were imposed) and ``run.json`` (fingerprint,
+    years, regions, input files, named assumptions).
     ``detail="total"`` sums flows and stocks over products (for the all-country default run,
     where product detail would be millions of rows).
     """
@@ -191,6 +192,10 @@ def write_run(
         flows.to_csv(stage / "flows.csv", index=False, float_format="%.10g")
         stocks.to_csv(stage / "stocks.csv", index=False, float_format="%.10g")
         elements.to_csv(stage / "element_flows.csv", index=False, float_format="%.10g")
+        if result.reported_gaps is not None:
+            result.reported_gaps.to_csv(
+                stage / "reported_gaps.csv", index=False, float_format="%.10g"
+            )
         (stage / "run.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return Path(out)
 
@@ -312,4 +317,8 @@ def run_default(
     reported = reported_values(store)
     inputs, result = apply_reported(inputs, reported)
     result.indicators = mark_status(result.indicators, reported, dict(inputs.groups or {}))
+    if len(reported):
+        from tracker.reported_targets import reported_gaps
+
+        result.reported_gaps = reported_gaps(inputs, result, reported)
     return inputs, result

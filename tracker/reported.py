@@ -14,13 +14,15 @@ default estimate for its country wherever it reports a value:
 
 Every indicator row then carries ``status``: ``reported`` when the region reported data for
 that year, ``estimated`` otherwise, and ``mixed`` for aggregates (WLD, UN regions) that
-contain both. The other submitted indicators (treatment routes, exports, stock surveys) are
-kept in the store and listed by ``history``; they do not yet override the model.
+contain both. Treatment routes, exports and stock surveys are imposed as targets too
+(:mod:`tracker.reported_targets`); targets the model cannot meet are listed by
+:func:`tracker.reported_targets.reported_gaps`.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +34,7 @@ from tracker.tables import AtomicDir
 
 logger = logging.getLogger(__name__)
 
-MAX_PASSES = 6
+MAX_PASSES = 12
 RTOL = 1e-6
 
 
@@ -73,99 +75,108 @@ def overlay_reported_pom(pom: pd.DataFrame, reported: pd.DataFrame) -> pd.DataFr
     return out[["region", "product", "year", "pom_t", "status", "source"]].reset_index(drop=True)
 
 
-def _reported_collection(result: RunResult, reported: pd.DataFrame) -> pd.DataFrame:
-    """Reported formal collection by region, UNU-KEY and year (EU-6 totals split by WG)."""
-    from tracker.submissions import overlay_reported
+@dataclass
+class ReportedRun:
+    """A run with reported data imposed: its inputs, result and the targets it could not meet.
 
-    rep = reported[reported["indicator"] == "collected_formal"]
-    rep = rep[rep["country"].isin(set(result.dims.regions))]
-    if rep.empty:
-        return rep
-    dims, gen = result.dims, result.system.generated
-    r = dims.region_index(sorted(set(rep["country"])))
-    n_p, n_y = len(dims.products), len(dims.years)
-    est = pd.DataFrame(
-        {
-            "country": np.repeat(np.asarray(dims.regions, dtype=object)[r], n_p * n_y),
-            "year": np.tile(dims.years, r.size * n_p),
-            "product": np.tile(np.repeat(np.asarray(dims.products, dtype=object), n_y), r.size),
-            "indicator": "collected_formal",
-            "value_t": gen[r].ravel(),
-        }
+    Attributes
+    ----------
+    inputs
+        Inputs with the override rows (transfer coefficients, export shares, lifetimes).
+    result
+        The run of those inputs.
+    gaps
+        :func:`tracker.reported_targets.reported_gaps` (write it as ``reported_gaps.csv``).
+    passes
+        Model runs after the first.
+    """
+
+    inputs: ModelInputs
+    result: RunResult
+    gaps: pd.DataFrame
+    passes: int
+
+
+def apply_reported_targets(inputs: ModelInputs, reported: pd.DataFrame) -> ReportedRun:
+    """Run the model with every reported route, export and stock survey imposed.
+
+    Each pass solves the override shares from the last run (all reported cells at once,
+    :func:`tracker.reported_targets.route_overrides`), refits the surveyed lifetimes
+    (:func:`~tracker.reported_targets.calibrate_stock`) and runs the whole model again, until
+    every target is met within 1e-6 (relative) or stops moving (an infeasible target, then
+    listed in ``gaps`` and logged as a warning), at most :data:`MAX_PASSES` times.
+    """
+    from tracker.reported_targets import (
+        _stock_pairs,
+        calibrate_stock,
+        export_overrides,
+        indicator_values,
+        reported_gaps,
+        route_overrides,
+        targets_by_unu_key,
     )
-    merged = overlay_reported(est, rep)
-    return merged[merged["status"] == "reported"]
 
-
-def _collection_overrides(
-    result: RunResult, inputs: ModelInputs, target: pd.DataFrame
-) -> pd.DataFrame:
-    """Transfer-coefficient rows that make formal collection meet the reported tonnes."""
-    from flows.transfer import Stage, TransferCoefficients
-
+    result = run_model(inputs)
+    targets = targets_by_unu_key(result, reported)
+    if targets.empty:
+        return ReportedRun(inputs, result, reported_gaps(inputs, result, reported), 0)
+    inputs = replace(inputs)
+    base_tc, base_lt = inputs.transfer_coefficients, inputs.lifetimes
+    inputs.exports = export_overrides(result, inputs, targets)
+    k = np.ones(len(_stock_pairs(targets)))
     dims = result.dims
-    tcs = TransferCoefficients.from_frame(inputs.transfer_coefficients, dims)
-    r = dims.region_index(target["country"])
-    p = dims.product_index(target["product"])
-    n = dims.year_index(target["year"].astype(int).to_numpy())
-    gen = result.system.generated[r, p, n]
-    want = target["value_t"].to_numpy(float)
-    share = np.where(gen > 0, np.minimum(want / np.where(gen > 0, gen, 1.0), 1.0), 0.0)
-    shape = dims.shape
-    old = {
-        to: np.broadcast_to(tcs.share("generated", to), shape)[r, p, n]
-        for to in ("collection_formal", "collection_informal", "residual")
-    }
-    rest = old["collection_informal"] + old["residual"]
-    frames = []
-    for to in ("collection_formal", "collection_informal", "residual"):
-        if to == "collection_formal":
-            value = share
-        else:
-            value = np.where(rest > 0, (1 - share) * old[to] / np.where(rest > 0, rest, 1.0),
-                             (1 - share) / 2)  # fmt: skip
-        frames.append(pd.DataFrame({
-            "region": target["country"].to_numpy(), "product": target["product"].to_numpy(),
-            "year": target["year"].astype(int).to_numpy(), "from_stage": Stage.GENERATED.value,
-            "to_stage": to, "share": value,
-        }))  # fmt: skip
-    return pd.concat(frames, ignore_index=True)
+    cells = (dims.region_index(targets["country"]), dims.product_index(targets["product"]),
+             dims.year_index(targets["year"].to_numpy(int)))  # fmt: skip
+    names = targets["indicator"].to_numpy()
+    prev = np.full(len(targets), np.nan)
+    step = 0
+    for step in range(1, MAX_PASSES + 1):  # a loop over passes (a fixed point), not over cells
+        if len(k):
+            inputs.lifetimes, k = calibrate_stock(result, inputs, base_lt, targets, k)
+        rows = route_overrides(result, inputs, targets)
+        merged = pd.concat([base_tc, rows], ignore_index=True)
+        merged["year"] = merged["year"].astype("Int64")
+        key = ["region", "product", "year", "from_stage", "to_stage"]
+        inputs.transfer_coefficients = merged.drop_duplicates(key, keep="last")
+        result = run_model(inputs)
+        values = indicator_values(result, *cells)
+        got = np.select([names == k_ for k_ in values], list(values.values()), np.nan)
+        want = targets["value_t"].to_numpy(float)
+        cf = names == "collected_formal"
+        want = np.where(cf, np.minimum(want, result.system.generated[cells]), want)
+        scale = np.maximum(np.abs(want), 1e-12)
+        met = np.abs(got - want) <= RTOL * scale
+        still = np.abs(got - prev) <= RTOL * 1e-2 * scale
+        logger.info(
+            "reported targets, pass %d: %d of %d met, largest relative gap %.2e",
+            step,
+            int(met.sum()),
+            met.size,
+            float(np.max(np.abs(got - want) / scale)),
+        )
+        if (met | still).all():
+            break
+        prev = got
+    gaps = reported_gaps(inputs, result, reported)
+    for row in gaps.head(20).itertuples():
+        logger.warning("reported %s of %s, product %s, %d: %.6g t, the model reaches %.6g t (%s)",
+                       row.indicator, row.country, row.product, row.year, row.reported_t,
+                       row.modelled_t, row.note)  # fmt: skip
+    if len(gaps) > 20:
+        logger.warning("%d more reported values not met: see reported_gaps.csv", len(gaps) - 20)
+    return ReportedRun(inputs, result, gaps, step)
 
 
 def apply_reported(inputs: ModelInputs, reported: pd.DataFrame) -> tuple[ModelInputs, RunResult]:
-    """Run the model with reported collection imposed (see the module docstring).
+    """Run the model with reported data imposed (see :func:`apply_reported_targets`).
 
     Returns
     -------
     (ModelInputs, RunResult)
-        The inputs with override rows added to the transfer coefficients, and their run.
+        The inputs with override rows added, and their run.
     """
-    result = run_model(inputs)
-    target = _reported_collection(result, reported)
-    if target.empty:
-        return inputs, result
-    base = inputs.transfer_coefficients
-    for step in range(MAX_PASSES):
-        rows = _collection_overrides(result, inputs, target)
-        key = ["region", "product", "year", "from_stage", "to_stage"]
-        merged = pd.concat([base, rows], ignore_index=True)
-        merged["year"] = merged["year"].astype("Int64")
-        inputs.transfer_coefficients = merged.drop_duplicates(key, keep="last")
-        result = run_model(inputs)
-        dims = result.dims
-        got = result.system.flows[("generated", "collection_formal")][
-            dims.region_index(target["country"]),
-            dims.product_index(target["product"]),
-            dims.year_index(target["year"].astype(int).to_numpy()),
-        ]
-        want = np.minimum(target["value_t"].to_numpy(float), result.system.generated[
-            dims.region_index(target["country"]), dims.product_index(target["product"]),
-            dims.year_index(target["year"].astype(int).to_numpy())])  # fmt: skip
-        gap = np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-12), initial=0.0)
-        logger.info("reported collection, pass %d: largest relative gap %.2e", step + 1, gap)
-        if gap <= RTOL:
-            break
-    return inputs, result
+    run = apply_reported_targets(inputs, reported)
+    return run.inputs, run.result
 
 
 def mark_status(
@@ -189,6 +200,27 @@ def mark_status(
             status[mask] = "mixed"
     out["status"] = status
     return out
+
+
+def status_by_region_year(reported: pd.DataFrame, groups: dict[str, str] | None) -> pd.DataFrame:
+    """Status of every region-year that is not purely estimated, for flows, stocks and elements.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region, year, status``: ``reported`` for each country-year with accepted data,
+        ``mixed`` for the aggregates (``WLD`` and the groups in ``groups``) containing one.
+        Region-years not listed are ``estimated``: merge on ``region`` (or ``region_from``),
+        ``year`` and fill the rest with ``"estimated"``.
+    """
+    cells = reported[["country", "year"]].drop_duplicates().astype({"year": "int64"})
+    own = cells.rename(columns={"country": "region"}).assign(status="reported")
+    member = pd.DataFrame({"country": list(groups or {}), "region": list((groups or {}).values())})
+    agg = cells.merge(member, on="country")[["region", "year"]]
+    agg = pd.concat([agg, cells[["year"]].assign(region="WLD")], ignore_index=True)
+    agg = agg.drop_duplicates().assign(status="mixed")
+    out = pd.concat([own, agg[["region", "year", "status"]]], ignore_index=True)
+    return out.sort_values(["region", "year"], ignore_index=True)
 
 
 # --------------------------------------------------------------------------- templates
