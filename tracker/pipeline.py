@@ -287,11 +287,15 @@ def default_inputs(
     un = countries.set_index("iso3")["un_region"].dropna()
     groups = {r: str(un[r]) for r in regions if r in un.index and str(un[r])}
     exports = defaults.default_exports(regions)
+    tables = catalogue_tables()
     return ModelInputs(
         pom=pom,
         transfer_coefficients=tcs,
         exports=exports,
-        **catalogue_tables(),
+        lifetimes=tables["lifetimes"],
+        composition=tables["composition"],
+        recovery=tables["recovery"],
+        prices=tables["prices"],
         population=catalog.population_gdp()[["region", "year", "population"]],
         groups=groups,
         years=(first, last),

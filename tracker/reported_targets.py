@@ -292,7 +292,9 @@ def route_overrides(result: RunResult, inputs: ModelInputs, targets: pd.DataFram
     return pd.concat(frames, ignore_index=True)
 
 
-def export_overrides(result: RunResult, inputs: ModelInputs, targets: pd.DataFrame) -> pd.DataFrame:
+def export_overrides(
+    result: RunResult, inputs: ModelInputs, targets: pd.DataFrame
+) -> pd.DataFrame | None:
     """The export table with the reported used share of exports per (origin, product).
 
     Links into ``use``/``refurbishment`` are scaled to the used share, the other links to the
@@ -313,8 +315,8 @@ def export_overrides(result: RunResult, inputs: ModelInputs, targets: pd.DataFra
     ex, dims = result.system.exports, result.dims
     if ex is None or want.empty:
         return base
-    ro, pi = dims.region_index(want.index.get_level_values(0)), dims.product_index(
-        want.index.get_level_values(1))  # fmt: skip
+    ro = dims.region_index(want.index.get_level_values(0).to_numpy())
+    pi = dims.product_index(want.index.get_level_values(1).to_numpy())
     cur = _used_share(result)[ro, pi]
     nolink = (cur <= 0) | (cur >= 1)
     for code in sorted(set(want.index.get_level_values(0)[nolink])):
