@@ -16,7 +16,7 @@ import pandas as pd
 from flows.dims import Dims
 from flows.lifetimes import DISTRIBUTIONS, LifetimeError, LifetimeTable, lifetime_table_from_frame
 from tracker.errors import InputError, InputErrors
-from tracker.tables import Column, Schema, read_table
+from tracker.tables import Column, Schema, read_table, row_errors, unknown_codes
 
 YEAR_MIN, YEAR_MAX = 1900, 2100
 
@@ -78,24 +78,11 @@ def _check_codes(
     df: pd.DataFrame, column: str, allowed: Collection[str], *, path: Path, what: str
 ) -> None:
     """Raise one error per row whose code is not in ``allowed``."""
-    values = df[column]
-    bad = values.notna() & ~values.isin(set(allowed))
-    if bad.any():
-        rows = np.flatnonzero(bad.to_numpy())
-        raise InputErrors(
-            [
-                InputError(
-                    f"unknown {what}",
-                    path=path,
-                    row=int(i) + 2,
-                    column=column,
-                    value=str(values.iloc[i]),
-                    expected=f"a {what} listed in {sorted(allowed)[:8]}"
-                    + ("..." if len(allowed) > 8 else ""),
-                )
-                for i in rows
-            ]
-        )
+    listed = sorted(allowed)
+    expected = f"a {what} listed in {listed[:8]}" + ("..." if len(listed) > 8 else "")
+    errors = unknown_codes(df, column, allowed, path=path, what=what, expected=expected)
+    if errors:
+        raise InputErrors(errors)
 
 
 def read_pom(path: str | Path, *, regions: Collection[str] | None = None) -> pd.DataFrame:
@@ -140,17 +127,9 @@ def read_lifetimes(
     missing_shape = df["shape"].isna() & (df["distribution"] != "fixed")
     if missing_shape.any():
         raise InputErrors(
-            [
-                InputError(
-                    "empty cell",
-                    path=path,
-                    row=int(i) + 2,
-                    column="shape",
-                    expected="a positive shape parameter (only 'fixed' may leave it blank)",
-                )
-                for i in np.flatnonzero(missing_shape.to_numpy())
-            ]
-        )
+            row_errors(df, missing_shape, "shape", "empty cell", path=path,
+                       expected="a positive shape parameter (only 'fixed' may leave it blank)")
+        )  # fmt: skip
     if products is not None:
         _check_codes(df, "product", products, path=path, what="product code")
     if regions is not None and "region" in df.columns:

@@ -19,7 +19,7 @@ from tracker.errors import InputError, InputErrors
 from tracker.inputs import dense_pom, lifetime_table, read_lifetimes, read_pom
 from tracker.model import ModelInputs, RunResult, run_model
 from tracker.run_inputs import catalogue_tables, read_inputs_folder
-from tracker.tables import AtomicDir, write_csv_atomic
+from tracker.tables import AtomicDir, row_errors, unknown_codes, write_csv_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -103,38 +103,19 @@ def generated_from_csv(
     pom = read_pom(pom_path)
     lifetimes = read_lifetimes(lifetimes_path)
     known = set(lifetimes["product"])
-    missing = ~pom["product"].isin(known)
-    if missing.any():
-        raise InputErrors(
-            [
-                InputError(
-                    "no lifetime for this product",
-                    path=pom_path,
-                    row=int(i) + 2,
-                    column="product",
-                    value=str(pom["product"].iloc[i]),
-                    expected=f"a product listed in {lifetimes_path}",
-                )
-                for i in np.flatnonzero(missing.to_numpy())
-            ]
-        )
-    if "region" in lifetimes.columns:
-        regions = set(pom["region"])
-        bad = lifetimes["region"].notna() & ~lifetimes["region"].isin(regions)
-        if bad.any():
-            raise InputErrors(
-                [
-                    InputError(
-                        "unknown region",
-                        path=lifetimes_path,
-                        row=int(i) + 2,
-                        column="region",
-                        value=str(lifetimes["region"].iloc[i]),
-                        expected=f"a region present in {pom_path} or blank",
-                    )
-                    for i in np.flatnonzero(bad.to_numpy())
-                ]
-            )
+    errors = row_errors(pom, ~pom["product"].isin(known), "product",
+                        "no lifetime for this product", path=pom_path,
+                        expected=f"a product listed in {lifetimes_path}")  # fmt: skip
+    errors += unknown_codes(
+        lifetimes,
+        "region",
+        set(pom["region"]),
+        path=lifetimes_path,
+        what="region",
+        expected=f"a region present in {pom_path} or blank",
+    )
+    if errors:
+        raise InputErrors(errors)
     frame = generated_frame(pom, lifetimes, until=until, lifetimes_path=lifetimes_path)
     return write_csv_atomic(frame, out_path, float_format="%.10g")
 

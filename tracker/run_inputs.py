@@ -12,12 +12,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from tracker.errors import InputError, InputErrors
 from tracker.model import ModelInputs
-from tracker.tables import read_table
+from tracker.tables import read_table, row_errors, unknown_codes
 
 logger = logging.getLogger(__name__)
 
@@ -34,25 +33,6 @@ INPUT_FILES = {
     "population": ("POPULATION_SCHEMA", False),
     "groups": ("GROUPS_SCHEMA", False),
 }
-
-
-def _unknown(
-    df: pd.DataFrame, column: str, known: set[str], *, path: Path, what: str, hint: str = ""
-) -> list[InputError]:
-    if column not in df.columns:
-        return []
-    values = df[column]
-    bad = values.notna() & ~values.isin(known)
-    return [
-        InputError(
-            f"unknown {what}{hint}",
-            path=path,
-            row=int(i) + 2,
-            column=column,
-            value=str(values.iloc[i]),
-        )
-        for i in np.flatnonzero(bad.to_numpy())
-    ]
 
 
 def read_inputs_folder(folder: str | Path, *, until: int | None = None) -> ModelInputs:
@@ -99,7 +79,7 @@ def read_inputs_folder(folder: str | Path, *, until: int | None = None) -> Model
     unu = set(catalog.products()["unu_key"])
     custom_regions = "transfer_coefficients" in tables
     if not custom_regions:
-        errors += _unknown(
+        errors += unknown_codes(
             pom,
             "region",
             iso3,
@@ -111,7 +91,7 @@ def read_inputs_folder(folder: str | Path, *, until: int | None = None) -> Model
     if custom_regions:
         tc_regions = tables["transfer_coefficients"]["region"]
         if not tc_regions.isna().any():  # no wildcard rows: every region needs its own
-            errors += _unknown(
+            errors += unknown_codes(
                 pom,
                 "region",
                 set(tc_regions),
@@ -121,7 +101,7 @@ def read_inputs_folder(folder: str | Path, *, until: int | None = None) -> Model
             )
     lifetimes = tables.get("lifetimes")
     if lifetimes is None:
-        errors += _unknown(
+        errors += unknown_codes(
             pom,
             "product",
             unu,
@@ -132,17 +112,9 @@ def read_inputs_folder(folder: str | Path, *, until: int | None = None) -> Model
         lifetimes = catalogue_tables()["lifetimes"]
     else:
         missing = ~pom["product"].isin(set(lifetimes["product"]))
-        errors += [
-            InputError(
-                "no lifetime for this product",
-                path=folder / "pom.csv",
-                row=int(i) + 2,
-                column="product",
-                value=str(pom["product"].iloc[i]),
-                expected="a product listed in lifetimes.csv",
-            )
-            for i in np.flatnonzero(missing.to_numpy())
-        ]
+        errors += row_errors(pom, missing, "product", "no lifetime for this product",
+                             path=folder / "pom.csv",
+                             expected="a product listed in lifetimes.csv")  # fmt: skip
     for name, cols in (
         ("lifetimes", ["region"]),
         ("second_life", ["region"]),
@@ -153,7 +125,7 @@ def read_inputs_folder(folder: str | Path, *, until: int | None = None) -> Model
     ):
         if name in tables:
             for col in cols:
-                errors += _unknown(
+                errors += unknown_codes(
                     tables[name],
                     col,
                     regions,
@@ -162,7 +134,7 @@ def read_inputs_folder(folder: str | Path, *, until: int | None = None) -> Model
                     hint=" (not in pom.csv)",
                 )
     if "exports" in tables:
-        errors += _unknown(
+        errors += unknown_codes(
             tables["exports"],
             "destination",
             regions | {"ROW"},
@@ -172,16 +144,9 @@ def read_inputs_folder(folder: str | Path, *, until: int | None = None) -> Model
         )
     if "groups" in tables:
         clash = tables["groups"]["group"].isin(regions | {"WLD"})
-        errors += [
-            InputError(
-                "group code clashes with a region code or WLD",
-                path=paths["groups"],
-                row=int(i) + 2,
-                column="group",
-                value=str(tables["groups"]["group"].iloc[i]),
-            )
-            for i in np.flatnonzero(clash.to_numpy())
-        ]
+        errors += row_errors(tables["groups"], clash, "group",
+                             "group code clashes with a region code or WLD",
+                             path=paths["groups"])  # fmt: skip
     if errors:
         raise InputErrors(errors)
 

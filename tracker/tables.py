@@ -234,6 +234,64 @@ def validate_frame(df: pd.DataFrame, schema: Schema, *, path: str | Path) -> pd.
     return out
 
 
+def row_errors(
+    df: pd.DataFrame,
+    mask: pd.Series | np.ndarray,
+    column: str,
+    message: str,
+    *,
+    path: str | Path,
+    expected: str | None = None,
+) -> list[InputError]:
+    """One :class:`InputError` per flagged row of a table read by :func:`read_table`.
+
+    Parameters
+    ----------
+    df
+        The table (data rows in file order: CSV line = position + 2).
+    mask
+        Rows to report.
+    column
+        Column at fault; its value is quoted in each message.
+    message, expected
+        What is wrong and what would be accepted.
+    path
+        File the table came from.
+    """
+    flags = np.asarray(mask, dtype=bool)
+    values = df[column]
+    return [
+        InputError(
+            message,
+            path=path,
+            row=int(i) + 2,
+            column=column,
+            value=str(values.iloc[i]),
+            expected=expected,
+        )
+        for i in np.flatnonzero(flags)
+    ]
+
+
+def unknown_codes(
+    df: pd.DataFrame,
+    column: str,
+    known: Collection[str],
+    *,
+    path: str | Path,
+    what: str,
+    hint: str = "",
+    expected: str | None = None,
+) -> list[InputError]:
+    """Errors for the rows whose ``column`` holds a code outside ``known`` (blanks pass)."""
+    if column not in df.columns:
+        return []
+    values = df[column]
+    bad = values.notna() & ~values.isin(set(known))
+    return row_errors(df, bad.to_numpy(), column, f"unknown {what}{hint}", path=path,
+                      expected=expected)  # fmt: skip
+
+
 def read_table(path: str | Path, schema: Schema) -> pd.DataFrame:
     """Read and validate a CSV file.
 
