@@ -478,8 +478,13 @@ def system_to_graph(result: SystemResult) -> nx.DiGraph:
         for r, region in enumerate(result.regions):
             u = boundary if a == BOUNDARY else (region, a)
             edges.append((u, (region, b), {"flow": arr[r]}))
+    to_row: dict[str, np.ndarray] = {}
     for origin, dest, stage, flow in result.trade:
-        v = boundary if dest == "ROW" else (dest, stage)
-        edges.append(((origin, S.EXPORT.value), v, {"flow": flow}))
+        if dest == "ROW":  # used equipment and e-waste leave through one boundary edge
+            to_row[origin] = to_row[origin] + flow if origin in to_row else flow
+        else:
+            edges.append(((origin, S.EXPORT.value), (dest, stage), {"flow": flow}))
+    for origin, flow in to_row.items():
+        edges.append(((origin, S.EXPORT.value), boundary, {"flow": flow}))
     G.add_edges_from(edges)
     return G

@@ -464,8 +464,10 @@ class ExportDestinations:
         """Validate and resolve ``origin,destination,to_stage,share`` (optional ``product``).
 
         A blank product applies to all products; product-specific rows of an origin replace
-        its blank-product rows for that product. ``destination`` ``ROW`` leaves the system
-        (``to_stage`` ignored). Origins absent from the table ship everything to ROW.
+        its blank-product rows for that product. ``destination`` ``ROW`` leaves the system;
+        there ``to_stage`` only says whether the shipment is used equipment (``use`` or
+        ``refurbishment``: a ``use`` link) or e-waste (anything else: a ``sysenv`` link).
+        Origins absent from the table ship everything to ROW.
 
         Raises
         ------
@@ -498,7 +500,11 @@ class ExportDestinations:
                 node="export",
             )
         if "to_stage" not in table.columns:  # may be omitted when every row is ROW
-            table = table.assign(to_stage=S.USE.value)
+            table = table.assign(to_stage=BOUNDARY)
+        # ROW rows keep one distinction: used equipment (to_stage use or refurbishment) leaves
+        # as a "use" link, anything else as e-waste (the boundary)
+        raw_stage = table["to_stage"].astype("string").str.strip().fillna("")
+        row_used = is_row & raw_stage.isin([S.USE.value, S.REFURBISHMENT.value]).to_numpy()
         stage = _stages(
             table.assign(to_stage=table["to_stage"].where(~is_row, S.USE.value)), "to_stage"
         )
@@ -512,10 +518,10 @@ class ExportDestinations:
             )
         share = _shares(table)
         pi = _codes(table, "product", products)
+        stage = np.where(is_row, np.where(row_used, S.USE.value, BOUNDARY), stage)
         _check_duplicates(
             pd.DataFrame({"o": oi, "d": di, "s": stage, "p": pi}), "export-destination row"
         )
-        stage = np.where(is_row, BOUNDARY, stage)
         links = pd.DataFrame({"o": oi, "d": di, "s": stage}).drop_duplicates()
         missing = sorted(set(range(len(regions))) - set(oi.tolist()))
         if missing:

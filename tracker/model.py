@@ -292,9 +292,8 @@ def generated_net_of_reuse(system: SystemResult) -> np.ndarray:
     exports = system.exports
     if exports is not None and len(exports.destination):
         stages = np.asarray(exports.to_stage)
-        links = np.flatnonzero(
-            (np.asarray(exports.destination) >= 0) & np.isin(stages, ["use", "refurbishment"])
-        )
+        # used equipment to modelled regions' use/refurbishment, or to ROW as a "use" link
+        links = np.flatnonzero(np.isin(stages, ["use", "refurbishment"]))
         if links.size:
             shape = system.generated.shape
             incidence = sp.csr_matrix(

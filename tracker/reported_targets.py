@@ -82,7 +82,7 @@ def _used_share(result: RunResult) -> np.ndarray:
     out = np.zeros((len(dims.regions), len(dims.products)))
     if ex is None:
         return out
-    used = (np.asarray(ex.destination) >= 0) & np.isin(np.asarray(ex.to_stage), USED_STAGES)
+    used = np.isin(np.asarray(ex.to_stage), USED_STAGES)  # incl. used equipment to ROW
     links = np.flatnonzero(used)
     np.add.at(out, np.asarray(ex.origin)[links], np.broadcast_to(ex.shares[links], (links.size,
               out.shape[1])))  # fmt: skip
@@ -297,9 +297,9 @@ def export_overrides(
 ) -> pd.DataFrame | None:
     """The export table with the reported used share of exports per (origin, product).
 
-    Links into ``use``/``refurbishment`` are scaled to the used share, the other links to the
-    rest. An origin with no used link cannot ship used equipment in the model (a ROW link has no
-    receiving stage): its used exports leave as e-waste and are reported gaps.
+    Links into ``use``/``refurbishment`` (in a modelled region, or used equipment to ROW) are
+    scaled to the used share, the other links to the rest. An origin whose exports are all of
+    one kind gets a ROW link of the missing kind.
     """
     base = inputs.exports
     t = targets[targets["indicator"].isin(("exported_used", "exported_ewaste"))]
@@ -319,20 +319,13 @@ def export_overrides(
     pi = dims.product_index(want.index.get_level_values(1).to_numpy())
     cur = _used_share(result)[ro, pi]
     nolink = (cur <= 0) | (cur >= 1)
-    for code in sorted(set(want.index.get_level_values(0)[nolink])):
-        logger.warning(
-            "%s reports used and e-waste exports but its export table lacks a link "
-            "into a destination's use/refurbishment (or any other link): the split "
-            "is left as it is and shows in the reported gaps",
-            code,
-        )
     keep = np.flatnonzero(~nolink)
     origin, dest = np.asarray(ex.origin), np.asarray(ex.destination)
     stage, shares = (
         np.asarray(ex.to_stage),
         np.broadcast_to(ex.shares, (len(origin), len(dims.products))),
     )
-    is_used = (dest >= 0) & np.isin(stage, USED_STAGES)
+    is_used = np.isin(stage, USED_STAGES)
     # links of each kept (origin, product) pair: one vectorised gather via a link-by-pair match
     lk, k = np.nonzero(origin[:, None] == ro[keep][None, :])
     ppos = pi[keep][k]
@@ -342,10 +335,37 @@ def export_overrides(
         "origin": np.asarray(dims.regions, dtype=object)[origin[lk]],
         "destination": np.where(dest[lk] >= 0, np.asarray(dims.regions, dtype=object)[dest[lk]],
                                 "ROW"),
-        "to_stage": np.where(dest[lk] >= 0, stage[lk], ""),
+        "to_stage": np.where(dest[lk] >= 0, stage[lk], np.where(is_used[lk], "use", "")),
         "share": shares[lk, ppos] * factor,
         "product": np.asarray(dims.products, dtype=object)[ppos],
     })  # fmt: skip
+    # origins whose exports are all of one kind get a ROW link of the missing kind (used
+    # equipment leaves as a "use" link, e-waste as a plain ROW link) and the rest scaled down
+    add = np.flatnonzero(nolink)
+    if add.size:
+        u_add, c_add = want.to_numpy()[add], cur[add]
+        new_share = np.where(c_add <= 0, u_add, 1 - u_add)
+        lk2, k2 = np.nonzero(origin[:, None] == ro[add][None, :])
+        p2 = pi[add][k2]
+        scaled = pd.DataFrame({
+            "origin": np.asarray(dims.regions, dtype=object)[origin[lk2]],
+            "destination": np.where(dest[lk2] >= 0,
+                                    np.asarray(dims.regions, dtype=object)[dest[lk2]], "ROW"),
+            "to_stage": np.where(dest[lk2] >= 0, stage[lk2],
+                                 np.where(is_used[lk2], "use", "")),
+            "share": shares[lk2, p2] * (1 - new_share[k2]),
+            "product": np.asarray(dims.products, dtype=object)[p2],
+        })  # fmt: skip
+        extra = pd.DataFrame({
+            "origin": np.asarray(dims.regions, dtype=object)[ro[add]],
+            "destination": "ROW",
+            "to_stage": np.where(c_add <= 0, "use", ""),
+            "share": new_share,
+            "product": np.asarray(dims.products, dtype=object)[pi[add]],
+        })  # fmt: skip
+        rows = pd.concat([rows, scaled, extra], ignore_index=True)
+        logger.info("added ROW links of the missing export kind for %s",
+                    sorted(set(extra["origin"])))  # fmt: skip
     out = pd.concat([base.assign(product=base.get("product", "")), rows], ignore_index=True)
     return out.drop_duplicates(["origin", "destination", "to_stage", "product"], keep="last")
 

@@ -6,7 +6,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -261,7 +261,11 @@ def systems(draw: st.DrawFn, nr: int | None = None) -> tuple:
 @given(systems())
 def test_random_systems_balance_and_are_non_negative(system: tuple) -> None:
     dims, pom, tcs, life, second, exports = system
-    res = build_system(pom, dims, tcs, life, second_life=second, exports=exports)
+    try:
+        res = build_system(pom, dims, tcs, life, second_life=second, exports=exports)
+    except ValueError as exc:  # full reuse with certain same-year discard: refused by design
+        assume("infinite loop" not in str(exc))
+        raise
     table = check_mass_balance(system_to_graph(res))
     assert table["ok"].all()
     for key, flow in res.flows.items():
@@ -282,7 +286,11 @@ def test_sub_regions_add_up_to_their_aggregate(system: tuple) -> None:
     pom2 = np.concatenate([pom * split, pom * (1 - split)])
     life2 = (np.repeat(g, 2, axis=0), M)
     second2 = (np.repeat(g2, 2, axis=0), M2)
-    agg: SystemResult = build_system(pom, dims1, tcs1, (g, M), second_life=(g2, M2))
+    try:
+        agg: SystemResult = build_system(pom, dims1, tcs1, (g, M), second_life=(g2, M2))
+    except ValueError as exc:  # full reuse with certain same-year discard: refused by design
+        assume("infinite loop" not in str(exc))
+        raise
     parts = build_system(pom2, dims2, tcs2, life2, second_life=second2)
     for key, flow in agg.flows.items():
         np.testing.assert_allclose(

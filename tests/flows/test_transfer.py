@@ -187,3 +187,35 @@ def test_export_destinations_for_other_dims_are_rejected() -> None:
     ex = ExportDestinations.to_rest_of_world(make_dims(2, 2, 5))
     with pytest.raises(TransferCoefficientError, match="other regions"):
         ex.check_labels(DIMS)
+
+
+def test_row_links_keep_used_equipment_apart_from_e_waste() -> None:
+    """Used equipment and e-waste shipped outside the modelled regions stay two links."""
+    import numpy as np
+    import pandas as pd
+
+    from flows.dims import Dims
+    from flows.transfer import ExportDestinations
+
+    dims = Dims(("KEN", "UGA"), ("0306",), np.arange(2000, 2003))
+    table = pd.DataFrame({
+        "origin": ["KEN", "KEN", "KEN"],
+        "destination": ["ROW", "ROW", "UGA"],
+        "to_stage": ["use", "", "recycling_informal"],
+        "share": [0.25, 0.5, 0.25],
+    })  # fmt: skip
+    ex = ExportDestinations.from_frame(table, dims)
+    kinds = {(int(o), int(d), s): float(v[0]) for o, d, s, v in
+             zip(ex.origin, ex.destination, ex.to_stage, ex.shares, strict=True)}  # fmt: skip
+    assert kinds[(0, -1, "use")] == 0.25
+    assert kinds[(0, -1, "sysenv")] == 0.5
+    assert kinds[(0, 1, "recycling_informal")] == 0.25
+    # the same kind twice to ROW is a duplicate
+    twice = pd.concat([table, table.iloc[[0]]], ignore_index=True)
+    twice.loc[3, "share"] = 0.0
+    try:
+        ExportDestinations.from_frame(twice, dims)
+    except ValueError as exc:
+        assert "duplicate" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("a repeated ROW 'use' row must be refused")

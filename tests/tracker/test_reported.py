@@ -101,6 +101,7 @@ KEN,2020,0108,collected_formal,500,t
 KEN,2020,0108,treated_preprocessing,1300,t
 KEN,2020,0108,treated_informal,6000,t
 KEN,2020,0108,exported_ewaste,300,t
+KEN,2020,0108,exported_used,120,t
 KEN,2021,0302,treated_informal,1000000,t
 KEN,2020,0303,stock,12000,t
 KEN,2018,0306,stock,5500,t
@@ -116,6 +117,9 @@ FEASIBLE = [
     ("KEN", "0108", 2020, "treated_preprocessing", 1300.0),
     ("KEN", "0108", 2020, "treated_informal", 6000.0),
     ("KEN", "0108", 2020, "exported_ewaste", 300.0),
+    # Kenya ships only outside the modelled regions by default: its used equipment leaves
+    # through a ROW "use" link added for the report
+    ("KEN", "0108", 2020, "exported_used", 120.0),
     ("NLD", "0302", 2020, "exported_used", 700.0),
     ("NLD", "0302", 2020, "exported_ewaste", 900.0),
     ("KEN", "0303", 2020, "stock", 12000.0),
