@@ -51,8 +51,12 @@ from tracker.geopackage import (
     touch,
     utc_now,
 )
+from tracker.submission_rules import ACCEPTED_COLUMNS
 
 logger = logging.getLogger(__name__)
+
+#: Columns of an accepted submission kept per value (status and source are derived on read).
+STORED_COLUMNS = tuple(c for c in ACCEPTED_COLUMNS if c not in ("status", "source"))
 
 SCHEMA_VERSION = 1
 INDICATOR_COLUMNS = ("region", "year", "indicator", "value", "unit", "status", "source")
@@ -236,20 +240,7 @@ class Store:
         country = str(countries[0])
         sha = hashlib.sha256(content).hexdigest()
         years = accepted["year"].to_numpy(dtype=np.int64)
-        vals = accepted[
-            [
-                "country",
-                "year",
-                "product",
-                "product_level",
-                "indicator",
-                "value",
-                "unit",
-                "value_t",
-                "source_sheet",
-                "source_row",
-            ]
-        ].astype(object)
+        vals = accepted[list(STORED_COLUMNS)].astype(object)
         rows = list(vals.itertuples(index=False, name=None))
         with self.connect() as con:
             con.execute("BEGIN IMMEDIATE")
