@@ -41,28 +41,16 @@ from flows.lifetimes import LifetimeTable, discard_matrix  # noqa: E402
 from flows.system import build_system, system_to_graph  # noqa: E402
 from flows.transfer import STRUCTURE, ExportDestinations, Stage, TransferCoefficients  # noqa: E402
 
-REGIMES = np.array([0.8, 1.0, 1.2, 1.4])
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stocks import workload as stock_workload  # noqa: E402  (same seeded POM and lifetimes)
+
 GROUPS = ("High income", "Upper middle income", "Lower middle income", "Low income")
 
 
 def workload(n_regions: int, n_products: int, years: tuple[int, int] = (1970, 2050)):
     """Dims, POM, first- and second-life lifetimes, TCs and exports (seeded)."""
-    rng = np.random.default_rng(7)
-    yrs = np.arange(years[0], years[1] + 1)
-    dims = Dims(
-        tuple(f"R{i:03d}" for i in range(n_regions)),
-        tuple(f"{i:04d}" for i in range(n_products)),
-        yrs,
-    )
-    shape_p = rng.uniform(0.79, 3.5, n_products)
-    scale_p = rng.uniform(4.56, 25.0, n_products)
-    regime = REGIMES[rng.integers(0, REGIMES.size, n_regions)]
-    cohort = np.where(yrs >= 2005, 0.9, 1.0)
-    shape = np.broadcast_to(shape_p[None, :, None], (n_regions, n_products, yrs.size))
-    scale = regime[:, None, None] * scale_p[None, :, None] * cohort[None, None, :]
-    size = rng.lognormal(3.0, 1.5, (n_regions, n_products, 1))
-    midpoint = rng.uniform(1995, 2025, (n_regions, n_products, 1))
-    pom = size / (1.0 + np.exp(-(yrs - midpoint) / 6.0)) * rng.lognormal(0, 0.1, (1, 1, yrs.size))
+    dims, shape, scale, pom = stock_workload(n_regions, n_products, years)
+    yrs = dims.years
 
     first = LifetimeTable.from_arrays(dims, "weibull", shape, scale)
     second = LifetimeTable.from_arrays(dims, "weibull", shape, scale / 3.0)
