@@ -43,6 +43,7 @@ import numpy as np
 import shapely
 
 from tracker.errors import InputError
+from tracker.mapping_inputs import read_boundaries, read_facilities, read_mines, read_population
 from tracker.mapping_layers import (
     EU6_BANDS,
     ContextLayers,
@@ -51,10 +52,6 @@ from tracker.mapping_layers import (
     generated_grid,
     mine_layer,
     mining_layers,
-    read_boundaries,
-    read_facilities,
-    read_mines,
-    read_population,
     subnational_layer,
     trade_layer,
 )
