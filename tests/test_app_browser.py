@@ -21,11 +21,11 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.browser import have_chromium, offline_chromium
+
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}
 SCREENSHOT_ENV = "EWASTE_TRACKER_SCREENSHOT"
 
@@ -54,7 +54,7 @@ def server(tmp_path: Path):
     """``streamlit run app.py`` on a free loopback port; killed afterwards."""
     from maps.assets import assets_dir
 
-    if not CHROMIUM.is_file() or not CHROMEDRIVER.is_file():
+    if not have_chromium():
         pytest.skip("headless Chromium (/usr/bin/chromium, /usr/bin/chromedriver) is missing")
     if assets_dir(required=False) is None:
         pytest.skip("static/vendor map assets are not installed")
@@ -83,21 +83,10 @@ def server(tmp_path: Path):
 
 @pytest.fixture
 def browser(tmp_path: Path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", "--window-size=1400,1200",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-    ):  # fmt: skip
-        opts.add_argument(flag)
-    opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
+    driver = offline_chromium(
+        tmp_path / "chromium-profile", allow_localhost=True, window="1400,1200",
+        logs={"performance": "ALL"},
+    )  # fmt: skip
     try:
         yield driver
     finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,11 +18,10 @@ import maps.assets as assets
 from maps.export import save_map
 from maps.regions import join_regions, regions_from_file
 from maps.render import GridLayer, build_map
+from tests.browser import have_chromium, offline_chromium
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 NE_LOWRES = (
     Path(pyogrio.__file__).parent
     / "tests"
@@ -44,33 +42,11 @@ for (const name of ['alert', 'confirm', 'prompt']) {
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    if not (Path(CHROMIUM).is_file() and Path(CHROMEDRIVER).is_file()):
+    if not have_chromium():
         pytest.skip("chromium / chromedriver are not installed")
     if assets.assets_dir(required=False) is None:
         pytest.skip("map assets not installed (scripts/fetch_map_assets.sh)")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1200,800",
-        # no network: every host name fails to resolve, and no proxy is reachable
-        "--host-resolver-rules=MAP * ~NOTFOUND",
-        "--proxy-server=http://127.0.0.1:9",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-    ):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    drv = offline_chromium(tmp_path_factory.mktemp("chromium-profile"), logs={"browser": "ALL"})
     drv.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TRAP})
     yield drv
     drv.quit()

@@ -24,6 +24,7 @@ from maps.errors import AssetsMissingError, MapInputError, OfflineAssetError
 from maps.export import layers_to_geopackage, save_map
 from maps.regions import join_regions, regions_from_file
 from maps.render import GridLayer, build_map
+from tests.browser import offline_chromium
 
 NE_LOWRES = (
     Path(pyogrio.__file__).parent
@@ -421,41 +422,15 @@ def test_a_map_without_fit_still_shows_its_legend(countries: gpd.GeoDataFrame) -
     assert "fitBounds" not in page and "ewt-legend" in page
 
 
-BROWSER_ARGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1200,800",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-    "--proxy-server=http://127.0.0.1:9",
-)
-
-
 @pytest.mark.browser
 def test_legend_shows_only_while_its_layer_is_on_in_the_browser(
     countries: gpd.GeoDataFrame, vendor: Path, tmp_path: Path
 ) -> None:
-    import shutil
-
-    chromium, driver_bin = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver_bin):
-        pytest.skip("chromium / chromedriver are not installed")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
 
     layers = {"generated": _choropleth(countries), "rate <b>x</b>": _choropleth(countries)}
     m = build_map(layers, basemap=countries, grid=_grid(), hidden=["rate <b>x</b>", "cells"])
     page = save_map(m, tmp_path / "site" / "map.html")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for arg in (*BROWSER_ARGS, f"--user-data-dir={tmp_path / 'profile'}"):
-        options.add_argument(arg)
-    drv = webdriver.Chrome(service=Service(driver_bin), options=options)
+    drv = offline_chromium(tmp_path / "profile")
     try:
         drv.get(page.as_uri())
         legends = (
