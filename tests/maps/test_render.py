@@ -426,7 +426,6 @@ def test_a_map_without_fit_still_shows_its_legend(countries: gpd.GeoDataFrame) -
 def test_legend_shows_only_while_its_layer_is_on_in_the_browser(
     countries: gpd.GeoDataFrame, vendor: Path, tmp_path: Path
 ) -> None:
-
     layers = {"generated": _choropleth(countries), "rate <b>x</b>": _choropleth(countries)}
     m = build_map(layers, basemap=countries, grid=_grid(), hidden=["rate <b>x</b>", "cells"])
     page = save_map(m, tmp_path / "site" / "map.html")
