@@ -51,6 +51,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tracker.catalog import TC_COLUMNS
+
 logger = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[1]
 GEM24 = "Baldé C.P. et al. (2024) Global E-waste Monitor 2024, UNITAR/ITU"
@@ -234,16 +236,7 @@ def build(ts: pd.DataFrame, countries: pd.DataFrame) -> pd.DataFrame:
                 elif key == "rich" and (fr, to) == ("collection_informal", "preprocessing"):
                     share = round(1 - 0.10 - 0.06 - float(s.export_of_informal), 4)
                 rows.append((ig, "", "", "", fr, to, share, src))
-    cols = [
-        "income_group",
-        "un_region",
-        "product",
-        "year",
-        "from_stage",
-        "to_stage",
-        "share",
-        "source",
-    ]
+    cols = list(TC_COLUMNS)
     out = pd.DataFrame(rows, columns=cols)
     # make each (group, from_stage) sum to exactly 1 after rounding
     sums = out.groupby(["income_group", "from_stage"])["share"].transform("sum")

@@ -55,6 +55,7 @@ import pandas as pd
 from scipy.optimize import least_squares
 
 from tracker import catalog
+from tracker.catalog import TC_COLUMNS
 from tracker.defaults import (
     CATEGORIES,
     DefaultRun,
@@ -389,16 +390,7 @@ def calibrate_collection_split(
                 ),
             )
         )
-    cols = [
-        "income_group",
-        "un_region",
-        "product",
-        "year",
-        "from_stage",
-        "to_stage",
-        "share",
-        "source",
-    ]
+    cols = list(TC_COLUMNS)
     return pd.DataFrame(rows, columns=cols), figures
 
 

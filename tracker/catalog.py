@@ -76,6 +76,10 @@ FILES: dict[str, str] = {
 # Code columns kept as text: UNU-KEYs have leading zeros; "NA" (Namibia) is not missing.
 _TEXT = {"unu_key", "product", "iso3", "region", "eu6_category", "eu10_category", "elements"}
 LEVELS = ("low", "central", "high")
+TC_COLUMNS = (
+    "income_group", "un_region", "product", "year", "from_stage", "to_stage", "share", "source"
+)  # fmt: skip
+"""Columns of the income-group transfer-coefficient tables in ``data/``."""
 DEFAULT_LIFETIME_PROFILE = "NL/FR/BE"
 
 
