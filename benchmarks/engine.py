@@ -8,9 +8,9 @@ market is drawn once from a seeded generator with a realistic range (tonnes per 
 product and year growing over time).
 
 Steps timed (one process, best of ``--repeat``): reading nothing from disk, the run goes
-through :func:`tracker.model.run_model` — lifetime tables and discard matrices, stocks and the
-lifecycle system with reuse and trade, the graph, minerals by route, and the indicator table.
-Peak memory is the process's maximum resident set size.
+through :func:`ewaste_tracker.model.run.run_model` — lifetime tables and discard matrices, stocks
+and the lifecycle system with reuse and trade, the graph, minerals by route, and the indicator
+table. Peak memory is the process's maximum resident set size.
 
 The stock step is also timed against flodym's ``InflowDrivenDSM`` in the same run
 (:mod:`benchmarks.stocks`), and the ratio printed.
@@ -33,9 +33,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tracker import catalog
-from tracker.model import ModelInputs, RunResult, run_model
-from tracker.run_inputs import catalogue_tables
+from ewaste_tracker import catalog
+from ewaste_tracker.model.folder import catalogue_tables
+from ewaste_tracker.model.run import ModelInputs, RunResult, run_model
 
 GROUPS = ("High income", "Upper middle income", "Lower middle income", "Low income")
 

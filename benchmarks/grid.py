@@ -34,13 +34,13 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from maps.grid import (  # noqa: E402
+from ewaste_tracker.maps.grid import (  # noqa: E402
     aggregate,
     cities_from_geonames,
     default_population_grid,
     downscale,
 )
-from maps.raster_io import grid_from_geotiff  # noqa: E402
+from ewaste_tracker.maps.raster_io import grid_from_geotiff  # noqa: E402
 
 logger = logging.getLogger("benchmarks.grid")
 

@@ -29,9 +29,14 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flows.circularity import circularity_from_flows
-from flows.indicators import indicators_frame
-from flows.minerals import ElementFlows, element_flows, element_flows_to_frame, recovery
+from ewaste_tracker.flows.circularity import circularity_from_flows
+from ewaste_tracker.flows.indicators import indicators_frame
+from ewaste_tracker.flows.minerals import (
+    ElementFlows,
+    element_flows,
+    element_flows_to_frame,
+    recovery,
+)
 
 logger = logging.getLogger("benchmarks.minerals_indicators")
 R, P, N, E = 250, 54, 81, 20

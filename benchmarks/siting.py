@@ -23,10 +23,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from maps.network import graph_from_file, helsinki_pbf
-from maps.pmedian import solve_pmedian
-from maps.siting_solvers import solve_mclp
-from maps.travel import NetworkIndex, travel_time_matrix
+from ewaste_tracker.maps.network import graph_from_file, helsinki_pbf
+from ewaste_tracker.maps.pmedian import solve_pmedian
+from ewaste_tracker.maps.siting_solvers import solve_mclp
+from ewaste_tracker.maps.travel import NetworkIndex, travel_time_matrix
 
 logger = logging.getLogger("benchmarks.siting")
 MINUTES = 5.0

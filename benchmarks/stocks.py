@@ -33,9 +33,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from flows.dims import Dims  # noqa: E402
-from flows.lifetimes import LifetimeTable, discard_matrix  # noqa: E402
-from flows.stocks import inflow_driven  # noqa: E402
+from ewaste_tracker.flows.dims import Dims  # noqa: E402
+from ewaste_tracker.flows.lifetimes import LifetimeTable, discard_matrix  # noqa: E402
+from ewaste_tracker.flows.stocks import inflow_driven  # noqa: E402
 
 REGIMES = np.array([0.8, 1.0, 1.2, 1.4])
 

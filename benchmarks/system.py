@@ -35,11 +35,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from flows.balance import check_mass_balance  # noqa: E402
-from flows.dims import Dims  # noqa: E402
-from flows.lifetimes import LifetimeTable, discard_matrix  # noqa: E402
-from flows.system import build_system, system_to_graph  # noqa: E402
-from flows.transfer import STRUCTURE, ExportDestinations, Stage, TransferCoefficients  # noqa: E402
+from ewaste_tracker.flows.balance import check_mass_balance  # noqa: E402
+from ewaste_tracker.flows.dims import Dims  # noqa: E402
+from ewaste_tracker.flows.lifetimes import LifetimeTable, discard_matrix  # noqa: E402
+from ewaste_tracker.flows.system import build_system, system_to_graph  # noqa: E402
+from ewaste_tracker.flows.transfer import STRUCTURE, ExportDestinations, Stage, TransferCoefficients  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stocks import workload as stock_workload  # noqa: E402  (same seeded POM and lifetimes)

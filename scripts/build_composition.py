@@ -476,7 +476,7 @@ def main(argv: list[str] | None = None) -> None:
     """Command-line entry: write data/composition.csv."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE)
-    parser.add_argument("--out", type=Path, default=REPO / "data")
+    parser.add_argument("--out", type=Path, default=REPO / "ewaste_tracker" / "data")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     products = pd.read_csv(args.out / "products.csv", dtype={"unu_key": str, "eu6_category": str})

@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
     """Command-line entry: write data/countries.csv and data/countries.gpkg."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ne", type=Path, required=True, help="wheel, zip or .shp of NE 10m")
-    parser.add_argument("--out", type=Path, default=REPO / "data")
+    parser.add_argument("--out", type=Path, default=REPO / "ewaste_tracker" / "data")
     parser.add_argument("--tolerance", type=float, default=0.05)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

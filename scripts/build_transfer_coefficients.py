@@ -51,7 +51,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tracker.catalog import TC_COLUMNS
+from ewaste_tracker.catalog import TC_COLUMNS
 
 logger = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[1]
@@ -248,7 +248,7 @@ def build(ts: pd.DataFrame, countries: pd.DataFrame) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> None:
     """Command-line entry: write data/transfer_coefficients.csv."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO / "data")
+    parser.add_argument("--out", type=Path, default=REPO / "ewaste_tracker" / "data")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     ts = pd.read_csv(

@@ -3,7 +3,8 @@
 Rewrites ``data/pom_model.csv`` (parameters, targets and the model's values of them) and
 ``data/default_transfer_coefficients.csv`` (the calibrated ``generated`` split by income group
 with the Europe and Africa overrides, and the rich countries' informal export share), then logs
-the calibration figures and the country checks. See :mod:`tracker.calibration` for the method.
+the calibration figures and the country checks. See :mod:`ewaste_tracker.defaults.calibration` for
+the method.
 
 Run::
 
@@ -20,8 +21,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tracker import catalog, defaults  # noqa: E402
-from tracker.calibration import (  # noqa: E402
+from ewaste_tracker import catalog  # noqa: E402
+from ewaste_tracker.defaults import pom as defaults  # noqa: E402
+from ewaste_tracker.defaults.calibration import (  # noqa: E402
     TC_FILE,
     calibrate_collection_split,
     fit_pom_model,

@@ -7,10 +7,15 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 
-from flows.balance import check_mass_balance, frames_to_graph, graph_to_frames, graph_to_sankey
-from flows.errors import MassBalanceError
-from flows.system import build_system, system_to_graph
-from flows.transfer import ExportDestinations, TransferCoefficients
+from ewaste_tracker.flows.balance import (
+    check_mass_balance,
+    frames_to_graph,
+    graph_to_frames,
+    graph_to_sankey,
+)
+from ewaste_tracker.flows.errors import MassBalanceError
+from ewaste_tracker.flows.system import build_system, system_to_graph
+from ewaste_tracker.flows.transfer import ExportDestinations, TransferCoefficients
 from tests.flows.test_system import make_dims, systems, tc_table, weibull_matrix
 
 FLOW_COLUMNS = ["region_from", "stage_from", "region_to", "stage_to", "product", "year", "value_t"]

@@ -1,4 +1,5 @@
-"""Material Circularity Indicator of products and of the system's flows (flows.circularity)."""
+"""Material Circularity Indicator of products and of the system's flows
+(ewaste_tracker.flows.circularity)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flows.circularity import (
+from ewaste_tracker.flows.circularity import (
     CircularityError,
     circularity_from_flows,
     material_circularity_indicator,

@@ -1,11 +1,11 @@
-"""Axis labels (flows.dims)."""
+"""Axis labels (ewaste_tracker.flows.dims)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from flows.dims import Dims
+from ewaste_tracker.flows.dims import Dims
 
 
 def test_shape_sizes_and_lookups():

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flows.fate import fate_matrix
-from flows.system import build_system
-from flows.transfer import STRUCTURE, ExportDestinations, Stage, TransferCoefficients
+from ewaste_tracker.flows.fate import fate_matrix
+from ewaste_tracker.flows.system import build_system
+from ewaste_tracker.flows.transfer import STRUCTURE, ExportDestinations, Stage, TransferCoefficients
 from tests.flows.test_system import make_dims, shift_matrix, tc_table
 
 SHARES = {

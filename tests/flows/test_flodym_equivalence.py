@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flows.dims import Dims
-from flows.lifetimes import LifetimeTable, discard_matrix, lobatto_points
-from flows.stocks import inflow_driven, stock_driven
+from ewaste_tracker.flows.dims import Dims
+from ewaste_tracker.flows.lifetimes import LifetimeTable, discard_matrix, lobatto_points
+from ewaste_tracker.flows.stocks import inflow_driven, stock_driven
 
 fd = pytest.importorskip("flodym")
 

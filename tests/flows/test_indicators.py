@@ -1,4 +1,5 @@
-"""Indicators, aggregates and the Material Circularity Indicator (flows.indicators)."""
+"""Indicators, aggregates and the Material Circularity Indicator
+(ewaste_tracker.flows.indicators)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from flows.circularity import circularity_from_flows
-from flows.indicators import UNITS, IndicatorError, collection_basis, indicators_frame
-from flows.minerals import element_flows, recovery
+from ewaste_tracker.flows.circularity import circularity_from_flows
+from ewaste_tracker.flows.indicators import (
+    UNITS,
+    IndicatorError,
+    collection_basis,
+    indicators_frame,
+)
+from ewaste_tracker.flows.minerals import element_flows, recovery
 
 
 def _value(frame: pd.DataFrame, region: str, year: int, indicator: str) -> float:

@@ -1,4 +1,4 @@
-"""Lifetime tables, discard matrices and lifetime extension (flows.lifetimes)."""
+"""Lifetime tables, discard matrices and lifetime extension (ewaste_tracker.flows.lifetimes)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flows.dims import Dims
-from flows.lifetimes import (
+from ewaste_tracker.flows.dims import Dims
+from ewaste_tracker.flows.lifetimes import (
     CONVENTIONS,
     DISTRIBUTIONS,
     LifetimeError,

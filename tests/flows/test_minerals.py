@@ -1,4 +1,4 @@
-"""Element flows, recovery by route and element values (flows.minerals)."""
+"""Element flows, recovery by route and element values (ewaste_tracker.flows.minerals)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from flows.minerals import (
+from ewaste_tracker.flows.minerals import (
     LOSS_KINDS,
     ROUTES,
     CompositionError,

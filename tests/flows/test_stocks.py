@@ -1,4 +1,4 @@
-"""Dynamic stock models and unit conversion (flows.stocks)."""
+"""Dynamic stock models and unit conversion (ewaste_tracker.flows.stocks)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flows.dims import Dims
-from flows.lifetimes import CONVENTIONS, LifetimeTable, discard_matrix
-from flows.stocks import (
+from ewaste_tracker.flows.dims import Dims
+from ewaste_tracker.flows.lifetimes import CONVENTIONS, LifetimeTable, discard_matrix
+from ewaste_tracker.flows.stocks import (
     StockError,
     inflow_driven,
     stock_by_cohort,

@@ -10,10 +10,10 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from scipy import stats
 
-from flows.balance import check_mass_balance
-from flows.dims import Dims
-from flows.system import SystemResult, build_system, system_to_graph
-from flows.transfer import ExportDestinations, TransferCoefficients
+from ewaste_tracker.flows.balance import check_mass_balance
+from ewaste_tracker.flows.dims import Dims
+from ewaste_tracker.flows.system import SystemResult, build_system, system_to_graph
+from ewaste_tracker.flows.transfer import ExportDestinations, TransferCoefficients
 
 COLUMNS = ["region", "product", "year", "from_stage", "to_stage", "share"]
 #: A realistic set of global default shares (blank region/product/year).
@@ -117,7 +117,7 @@ def test_wg_follows_first_and_second_life_lifetimes() -> None:
 
 def test_without_reuse_matches_inflow_driven_stock_model() -> None:
     """With no refurbishment, WG and the use stock are those of the inflow-driven model."""
-    stocks = pytest.importorskip("flows.stocks")
+    stocks = pytest.importorskip("ewaste_tracker.flows.stocks")
     dims = make_dims(2, 3, 25)
     shares = {k: dict(v) for k, v in DEFAULT_SHARES.items()}
     shares["refurbishment"] = {"use": 0.0, "preprocessing": 1.0}

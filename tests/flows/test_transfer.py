@@ -8,8 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flows.errors import TransferCoefficientError
-from flows.transfer import STRUCTURE, TABLE_STAGES, ExportDestinations, Stage, TransferCoefficients
+from ewaste_tracker.flows.errors import TransferCoefficientError
+from ewaste_tracker.flows.transfer import (
+    STRUCTURE,
+    TABLE_STAGES,
+    ExportDestinations,
+    Stage,
+    TransferCoefficients,
+)
 from tests.flows.test_system import DEFAULT_SHARES, make_dims, tc_table
 
 DIMS = make_dims(3, 2, 5)  # regions R0-R2, products 0000-0001, years 2000-2004
@@ -194,8 +200,8 @@ def test_row_links_keep_used_equipment_apart_from_e_waste() -> None:
     import numpy as np
     import pandas as pd
 
-    from flows.dims import Dims
-    from flows.transfer import ExportDestinations
+    from ewaste_tracker.flows.dims import Dims
+    from ewaste_tracker.flows.transfer import ExportDestinations
 
     dims = Dims(("KEN", "UGA"), ("0306",), np.arange(2000, 2003))
     table = pd.DataFrame({

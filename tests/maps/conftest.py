@@ -8,7 +8,7 @@ import geopandas as gpd
 import pyogrio
 import pytest
 
-from maps.regions import regions_from_file
+from ewaste_tracker.maps.regions import regions_from_file
 
 #: Natural Earth 1:110m countries shipped with pyogrio's own test fixtures (public domain).
 NE_LOWRES = (

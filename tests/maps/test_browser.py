@@ -14,10 +14,10 @@ import pyogrio
 import pytest
 import shapely
 
-import maps.assets as assets
-from maps.export import save_map
-from maps.regions import join_regions, regions_from_file
-from maps.render import GridLayer, build_map
+import ewaste_tracker.maps.assets as assets
+from ewaste_tracker.maps.export import save_map
+from ewaste_tracker.maps.regions import join_regions, regions_from_file
+from ewaste_tracker.maps.render import GridLayer, build_map
 from tests.browser import have_chromium, offline_chromium
 
 pytestmark = pytest.mark.browser

@@ -1,4 +1,5 @@
-"""Tests for maps.grid and maps.raster_io: zones, downscaling, aggregation, GeoTIFF, land mask.
+"""Tests for ewaste_tracker.maps.grid and ewaste_tracker.maps.raster_io: zones, downscaling,
+aggregation, GeoTIFF, land mask.
 
 Outlines are the real Natural Earth 1:110m countries shipped in pyogrio's test fixtures.
 """
@@ -17,8 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from maps.errors import CRSMismatchError
-from maps.grid import (
+from ewaste_tracker.maps.errors import CRSMismatchError
+from ewaste_tracker.maps.grid import (
     EmptyZoneError,
     ZoneMismatchError,
     aggregate,
@@ -26,7 +27,7 @@ from maps.grid import (
     downscale,
     zones_from_polygons,
 )
-from maps.raster_io import (
+from ewaste_tracker.maps.raster_io import (
     GridMismatchError,
     Raster,
     RasterFileError,

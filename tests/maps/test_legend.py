@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from maps.legend import (
+from ewaste_tracker.maps.legend import (
     Legend,
     distinct_edges,
     format_quantity,

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-from maps.errors import MapInputError, UnknownRegionError
-from maps.links import (
+from ewaste_tracker.maps.errors import MapInputError, UnknownRegionError
+from ewaste_tracker.maps.links import (
     EARTH_RADIUS_M,
     FACILITY_COLUMNS,
     classify_osm_tags,
@@ -26,8 +26,8 @@ from maps.links import (
     nearest_catchments,
     trade_lines,
 )
-from maps.regions import points_to_regions
-from maps.sources import (
+from ewaste_tracker.maps.regions import points_to_regions
+from ewaste_tracker.maps.sources import (
     mineral_sources,
     mines_from_file,
     mines_from_table,

@@ -7,7 +7,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from maps.network import (
+from ewaste_tracker.maps.network import (
     NetworkError,
     graph_from_file,
     helsinki_pbf,

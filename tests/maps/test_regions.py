@@ -13,8 +13,8 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
-from maps.errors import CRSMismatchError, MapInputError, UnknownRegionError
-from maps.regions import (
+from ewaste_tracker.maps.errors import CRSMismatchError, MapInputError, UnknownRegionError
+from ewaste_tracker.maps.regions import (
     check_same_crs,
     join_regions,
     points_to_regions,
@@ -39,7 +39,7 @@ def test_natural_earth_countries_get_iso3_codes_and_placeholders_are_dropped(
 ) -> None:
     if not NE_LOWRES.is_file():
         pytest.skip("pyogrio's Natural Earth fixture is not installed")
-    with caplog.at_level(logging.WARNING, logger="maps.regions"):
+    with caplog.at_level(logging.WARNING, logger="ewaste_tracker.maps.regions"):
         gdf = regions_from_file(NE_LOWRES)
     assert list(gdf.columns) == ["region", "name", "geometry"]
     assert gdf.crs == "EPSG:4326"
@@ -99,7 +99,7 @@ def test_invalid_geometry_is_repaired_and_reported(
     gdf = gpd.GeoDataFrame({"code": ["A1", "B2"]}, geometry=[bowtie, square], crs=4326)
     path = tmp_path / "bad.geojson"
     gdf.to_file(path)
-    with caplog.at_level(logging.WARNING, logger="maps.regions"):
+    with caplog.at_level(logging.WARNING, logger="ewaste_tracker.maps.regions"):
         out = regions_from_file(path, code_column="code")
     assert out.attrs["repaired"] == ["A1"]
     assert "A1" in caplog.text

@@ -19,11 +19,11 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import maps.assets as assets
-from maps.errors import AssetsMissingError, MapInputError, OfflineAssetError
-from maps.export import layers_to_geopackage, save_map
-from maps.regions import join_regions, regions_from_file
-from maps.render import GridLayer, build_map
+import ewaste_tracker.maps.assets as assets
+from ewaste_tracker.maps.errors import AssetsMissingError, MapInputError, OfflineAssetError
+from ewaste_tracker.maps.export import layers_to_geopackage, save_map
+from ewaste_tracker.maps.regions import join_regions, regions_from_file
+from ewaste_tracker.maps.render import GridLayer, build_map
 from tests.browser import offline_chromium
 
 NE_LOWRES = (
@@ -327,7 +327,7 @@ def test_empty_layers_are_skipped_and_logged(
     countries: gpd.GeoDataFrame, caplog: pytest.LogCaptureFixture
 ) -> None:
     empty = gpd.GeoDataFrame({"value": []}, geometry=[], crs=4326)
-    with caplog.at_level(logging.INFO, logger="maps.render"):
+    with caplog.at_level(logging.INFO, logger="ewaste_tracker.maps.render"):
         build_map({"nothing": empty}, basemap=countries)
     assert "nothing is empty" in caplog.text
 
@@ -389,7 +389,7 @@ def test_map_opens_on_the_given_bounds_or_on_what_is_shown(
     assert west > 28 and east < 42 and north < 6
     (_, _), (north, east) = _fit(build_map(layers, basemap=countries))
     assert north == pytest.approx(40) and east == pytest.approx(116)
-    with caplog.at_level(logging.WARNING, logger="maps.render"):
+    with caplog.at_level(logging.WARNING, logger="ewaste_tracker.maps.render"):
         build_map(layers, basemap=countries, hidden=["tarde"])
     assert "tarde" in caplog.text
     for bad in [(40, 0, 30, 5), (0, 0, 1), (0, float("nan"), 1, 1)]:

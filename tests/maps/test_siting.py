@@ -13,9 +13,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from maps.pmedian import solve_pmedian
-from maps.siting import SitingInputError, coverage, plan_sites, read_costs, read_demand
-from maps.siting_solvers import (
+from ewaste_tracker.maps.pmedian import solve_pmedian
+from ewaste_tracker.maps.siting import (
+    SitingInputError,
+    coverage,
+    plan_sites,
+    read_costs,
+    read_demand,
+)
+from ewaste_tracker.maps.siting_solvers import (
     SitingError,
     solve_lscp,
     solve_mclp,
@@ -255,7 +261,7 @@ def test_models_need_their_parameters():
 
 
 def test_helsinki_network_end_to_end_with_osm_candidates():
-    from maps.network import graph_from_file, helsinki_pbf, osm_candidates
+    from ewaste_tracker.maps.network import graph_from_file, helsinki_pbf, osm_candidates
 
     G = graph_from_file(helsinki_pbf(), network_type="walk")
     rng = np.random.default_rng(0)

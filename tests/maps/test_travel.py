@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from maps.network import graph_from_file, helsinki_pbf
-from maps.travel import (
+from ewaste_tracker.maps.network import graph_from_file, helsinki_pbf
+from ewaste_tracker.maps.travel import (
     NetworkIndex,
     TravelError,
     long_to_matrix,

@@ -1,0 +1,1 @@
+"""Tables and figures the Streamlit page shows (no Streamlit imports here)."""

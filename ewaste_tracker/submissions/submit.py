@@ -1,0 +1,226 @@
+"""National submissions: read, validate and accept a ministry's data.
+
+A submission is a table in long format, one reported number per row::
+
+    country,year,product,indicator,value,unit
+    KEN,2021,0306,pom,412.5,t
+
+``product`` is a UNU-KEY (``"0306"``) or an EU-6 category (``"1"``, ``"2"``, ``"3"``, ``"4a"``,
+``"4b"``, ``"5"``, ``"6"``), one level per file; ``indicator`` is one of :data:`INDICATORS`;
+``unit`` is ``t``, ``kg`` or ``pieces`` (pieces are converted with the UNU-KEY's average unit
+weight, so they need a UNU-KEY product). The same content may come as an Excel workbook, either
+as a long sheet with those columns or in the wide layout written by
+:func:`ewaste_tracker.submissions.templates.write_templates` (one sheet per indicator, years as
+columns, the country on an ``about`` sheet).
+
+Validation reports every problem at once: :func:`read_submission` raises one
+:class:`~ewaste_tracker.errors.InputErrors` whose items each name the file (``file:sheet`` for
+Excel), the row a person sees (header = row 1), the column, the value and what was expected.
+Plausibility findings (a series jumping more than ``jump_factor`` times from one year to the next)
+are :class:`SubmissionWarning` items returned beside the accepted data.
+
+Accepted data overrides the model's defaults for that country (:func:`overlay_reported`) and is
+marked ``status = "reported"``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ewaste_tracker.errors import InputErrors
+from ewaste_tracker.submissions import templates
+from ewaste_tracker.submissions.rules import (
+    ACCEPTED_COLUMNS,
+    EU6_CATEGORIES,
+    FIELDS,
+    INDICATORS,
+    UNIT_ALIASES,
+    Codes,
+    SubmissionWarning,
+    default_years,
+    jump_warnings,
+    validate_records,
+)
+from ewaste_tracker.submissions.store import SubmissionRecord, history
+
+__all__ = [
+    "ACCEPTED_COLUMNS",
+    "EU6_CATEGORIES",
+    "FIELDS",
+    "INDICATORS",
+    "UNIT_ALIASES",
+    "Codes",
+    "SubmissionRecord",
+    "SubmissionWarning",
+    "default_years",
+    "history",
+    "jump_warnings",
+    "overlay_reported",
+    "read_submission",
+    "submit",
+    "validate_records",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def read_submission(
+    path: str | Path,
+    *,
+    codes: Codes | None = None,
+    years: tuple[int, int] | None = None,
+    jump_factor: float = 5.0,
+) -> tuple[pd.DataFrame, list[SubmissionWarning]]:
+    """Read and validate a national submission (CSV or Excel).
+
+    Parameters
+    ----------
+    path
+        ``.csv`` (long format) or ``.xlsx`` (long sheet or the wide template layout).
+    codes
+        Accepted countries and products; default :meth:`Codes.from_catalog`.
+    years
+        Inclusive accepted year range; default :func:`default_years`.
+    jump_factor
+        A series changing by more than this factor between consecutive years is a warning.
+
+    Returns
+    -------
+    accepted : pandas.DataFrame
+        Columns :data:`ACCEPTED_COLUMNS`; ``value_t`` in tonnes, ``status = "reported"``.
+    warnings : list of SubmissionWarning
+
+    Raises
+    ------
+    InputErrors
+        Listing every problem found, each with file/sheet, row, column, value and expectation.
+    """
+    path = Path(path)
+    codes = Codes.from_catalog() if codes is None else codes
+    years = default_years() if years is None else years
+    raw, errors, warnings = templates.records_from_file(path)
+    if not errors:
+        accepted, more_errors, more_warnings = validate_records(
+            raw, codes=codes, years=years, jump_factor=jump_factor, source=path.name
+        )
+        errors += more_errors
+        warnings += more_warnings
+    if errors:
+        raise InputErrors(errors)
+    for w in warnings:
+        logger.debug("%s", w)
+    if warnings:
+        logger.warning("%s: %d warning(s), first: %s", path, len(warnings), warnings[0])
+    logger.info("%s: accepted %d values", path, len(accepted))
+    return accepted, warnings
+
+
+def overlay_reported(
+    estimates: pd.DataFrame, reported: pd.DataFrame, *, codes: Codes | None = None
+) -> pd.DataFrame:
+    """Replace a country's estimates by its reported values and mark them ``reported``.
+
+    Estimates are by UNU-KEY. A value reported for an EU-6 category ``c`` is split over the
+    UNU-KEYs ``u ∈ c`` by the estimated shares,
+
+    .. math:: x_u = R_c \\, \\frac{\\hat x_u}{\\sum_{u' \\in c} \\hat x_{u'}},
+
+    or equally when the estimates of the category sum to zero, so the category total equals the
+    reported value exactly.
+
+    Parameters
+    ----------
+    estimates
+        ``country, year, product, indicator, value_t`` (other columns are kept).
+    reported
+        Accepted submission rows (see :func:`read_submission`).
+    codes
+        Needed for the UNU-KEY → EU-6 mapping when ``reported`` holds EU-6 categories.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The estimates with reported values in place, plus reported rows the estimates lacked;
+        ``status`` is ``reported`` or ``estimated`` and ``source`` says where each came from.
+    """
+    key = ["country", "year", "product", "indicator"]
+    est = estimates.copy()
+    est["status"] = "estimated"
+    if "source" not in est:
+        est["source"] = "model estimate"
+    rep = reported.loc[reported["product_level"] == "unu_key"]
+    eu6 = reported.loc[reported["product_level"] == "eu6"]
+    if len(eu6):
+        codes = Codes.from_catalog() if codes is None else codes
+        cat = est["product"].map(codes.unu_to_eu6)
+        ckey = ["country", "year", "_cat", "indicator"]
+        e = est.assign(_cat=cat)
+        tot = e.groupby(ckey)["value_t"].transform("sum")
+        n = e.groupby(ckey)["value_t"].transform("size")
+        share = np.where(tot > 0, e["value_t"] / tot.where(tot > 0, 1.0), 1.0 / n)
+        r = eu6.rename(columns={"product": "_cat"})[[*ckey, "value_t", "source"]]
+        m = e.reset_index().merge(r, on=ckey, how="inner", suffixes=("", "_rep"))
+        idx = m["index"].to_numpy()
+        est.loc[idx, "value_t"] = m["value_t_rep"].to_numpy() * share[idx]
+        est.loc[idx, "status"] = "reported"
+        est.loc[idx, "source"] = m["source_rep"].astype(str).to_numpy() + " (EU-6 total split)"
+    if len(rep):
+        r = rep[[*key, "value_t", "source"]]
+        m = est.reset_index().merge(r, on=key, how="inner", suffixes=("", "_rep"))
+        idx = m["index"].to_numpy()
+        est.loc[idx, "value_t"] = m["value_t_rep"].to_numpy()
+        est.loc[idx, "status"] = "reported"
+        est.loc[idx, "source"] = m["source_rep"].to_numpy()
+        extra = r.merge(est[key], on=key, how="left", indicator=True)
+        extra = extra.loc[extra["_merge"] == "left_only"].drop(columns="_merge")
+        if len(extra):
+            est = pd.concat([est, extra.assign(status="reported")], ignore_index=True)
+    return est
+
+
+def submit(
+    path: str | Path,
+    *,
+    store: str | Path | None = None,
+    submitter: str | None = None,
+    codes: Codes | None = None,
+    years: tuple[int, int] | None = None,
+) -> SubmissionRecord:
+    """Validate a submission file and keep it in the store as the country's next version.
+
+    Nothing is stored when the file has any error (:class:`~ewaste_tracker.errors.InputErrors` is
+    raised). Re-submitting a file whose content is already the country's latest version stores
+    nothing new and returns that version.
+
+    Parameters
+    ----------
+    path
+        Submission file (CSV or Excel).
+    store
+        Store path; default :func:`ewaste_tracker.settings.store_path`.
+    submitter
+        Who submits; default the operating-system user.
+    codes, years
+        As in :func:`read_submission`.
+    """
+    from ewaste_tracker.submissions.store import Store
+
+    path = Path(path)
+    accepted, warnings = read_submission(path, codes=codes, years=years)
+    if submitter is None:
+        try:
+            submitter = getpass.getuser()
+        except (KeyError, OSError):
+            submitter = "unknown"
+    return Store(store).add_submission(
+        accepted,
+        content=path.read_bytes(),
+        file_name=path.name,
+        submitter=submitter,
+        warnings=[str(w) for w in warnings],
+    )

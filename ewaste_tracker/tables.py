@@ -1,0 +1,382 @@
+"""Reading and validating tidy input tables at the tracker's boundary.
+
+A :class:`Schema` declares the columns of a table (type, bounds, allowed codes, whether it may
+be blank) and its key; :func:`read_table` reads a CSV, checks every cell against the schema in
+vectorised passes and raises one :class:`~ewaste_tracker.errors.InputErrors` that lists every
+problem with file, row (the line a person sees, header = 1), column, value and what was expected.
+Inside the packages, code trusts tables that came through here.
+
+Writing is atomic: :func:`write_csv_atomic` writes a temporary file in the target folder and
+renames it, and :class:`AtomicDir` stages a whole output folder so that a failure leaves the
+target untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ewaste_tracker.errors import InputError, InputErrors
+from ewaste_tracker.files import publish
+
+logger = logging.getLogger(__name__)
+
+Kind = Literal["str", "int", "float"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a schema.
+
+    Parameters
+    ----------
+    name
+        Column header.
+    kind
+        ``"str"``, ``"int"`` or ``"float"``.
+    required
+        Whether the column must be present.
+    blank_ok
+        Whether empty cells are allowed (they stay missing).
+    min_value, min_inclusive
+        Lower bound for numbers.
+    max_value
+        Upper bound (inclusive) for numbers.
+    allowed
+        Allowed values for strings (codes); ``None`` for any.
+    expected
+        Words for the error message; derived from the other fields when empty.
+    """
+
+    name: str
+    kind: Kind = "str"
+    required: bool = True
+    blank_ok: bool = False
+    min_value: float | None = None
+    min_inclusive: bool = True
+    max_value: float | None = None
+    allowed: Collection[str] | None = None
+    expected: str = ""
+
+    def describe(self) -> str:
+        """Say in words what the column accepts."""
+        if self.expected:
+            return self.expected
+        if self.kind == "str":
+            return "a known code" if self.allowed is not None else "text"
+        word = "a whole number" if self.kind == "int" else "a number"
+        if self.min_value is not None:
+            op = ">=" if self.min_inclusive else ">"
+            word += f" {op} {self.min_value:g}"
+        if self.max_value is not None:
+            word += f" and <= {self.max_value:g}"
+        return word
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Columns and key of a tidy table."""
+
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    extra_ok: bool = True
+    name: str = "table"
+    notes: Mapping[str, str] = field(default_factory=dict)
+
+    def column(self, name: str) -> Column:
+        """Return the column called ``name``."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+def _line(index: Iterable[int]) -> np.ndarray:
+    """CSV line numbers a person sees (header = 1) for 0-based data rows."""
+    return np.asarray(list(index), dtype=np.int64) + 2
+
+
+def validate_frame(df: pd.DataFrame, schema: Schema, *, path: str | Path) -> pd.DataFrame:
+    """Check a raw (all-string) frame against a schema and return it typed.
+
+    Parameters
+    ----------
+    df
+        The table as read, every cell a string or missing.
+    schema
+        What the table must look like.
+    path
+        File name used in messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table with numeric columns converted and strings stripped.
+
+    Raises
+    ------
+    InputErrors
+        Listing every problem found.
+    """
+    errors: list[InputError] = []
+    present = set(df.columns)
+    for col in schema.columns:
+        if col.required and col.name not in present:
+            errors.append(
+                InputError(
+                    f"missing column '{col.name}'",
+                    path=path,
+                    row=1,
+                    column=col.name,
+                    expected=f"columns {', '.join(c.name for c in schema.columns if c.required)}",
+                )
+            )
+    if errors:
+        raise InputErrors(errors)
+    if df.empty:
+        raise InputErrors([InputError("the table has no data rows", path=path)])
+
+    out = pd.DataFrame(index=df.index)
+    lines = _line(range(len(df)))
+    for col in schema.columns:
+        if col.name not in present:
+            continue
+        raw = df[col.name].astype("string").str.strip()
+        blank = raw.isna() | (raw == "")
+        blank_arr = blank.to_numpy(dtype=bool)
+        if not col.blank_ok and blank_arr.any():
+            for i in np.flatnonzero(blank_arr):
+                errors.append(
+                    InputError(
+                        "empty cell",
+                        path=path,
+                        row=int(lines[i]),
+                        column=col.name,
+                        expected=col.describe(),
+                    )
+                )
+        if col.kind == "str":
+            values = raw.where(~blank, None)
+            if col.allowed is not None:
+                allowed = set(col.allowed)
+                unknown = ~blank_arr & ~values.isin(allowed).to_numpy(dtype=bool)
+                for i in np.flatnonzero(unknown):
+                    errors.append(
+                        InputError(
+                            "unknown code",
+                            path=path,
+                            row=int(lines[i]),
+                            column=col.name,
+                            value=str(values.iloc[i]),
+                            expected=col.describe(),
+                        )
+                    )
+            out[col.name] = values.astype(object)
+            continue
+        num = pd.to_numeric(raw.where(~blank, None), errors="coerce").astype("float64")
+        arr = num.to_numpy()
+        notnum = ~blank_arr & np.isnan(arr)
+        bad = notnum.copy()
+        finite = np.isfinite(arr)
+        bad |= ~blank_arr & ~notnum & ~finite
+        if col.kind == "int":
+            bad |= finite & (np.floor(arr) != arr)
+        if col.min_value is not None:
+            below = arr < col.min_value if col.min_inclusive else arr <= col.min_value
+            bad |= finite & below
+        if col.max_value is not None:
+            bad |= finite & (arr > col.max_value)
+        for i in np.flatnonzero(bad):
+            errors.append(
+                InputError(
+                    "invalid value",
+                    path=path,
+                    row=int(lines[i]),
+                    column=col.name,
+                    value=str(raw.iloc[i]),
+                    expected=col.describe(),
+                )
+            )
+        out[col.name] = num if col.kind == "float" else num.astype("Int64")
+    for extra in df.columns:
+        if extra not in out.columns:
+            if not schema.extra_ok:
+                errors.append(InputError("unexpected column", path=path, row=1, column=str(extra)))
+            out[extra] = df[extra]
+    if schema.key and not errors:
+        key = [k for k in schema.key if k in out.columns]
+        dup = out.duplicated(subset=key, keep="first").to_numpy()
+        first = out.duplicated(subset=key, keep=False).to_numpy()
+        for i in np.flatnonzero(dup):
+            match = out[key].iloc[i].to_dict()
+            same = np.flatnonzero(first & (out[key] == out[key].iloc[i]).all(axis=1).to_numpy())
+            errors.append(
+                InputError(
+                    f"duplicate key {match} (also on row {int(lines[same[0]])})",
+                    path=path,
+                    row=int(lines[i]),
+                    column=",".join(key),
+                    expected="one row per " + ", ".join(key),
+                )
+            )
+    if errors:
+        raise InputErrors(errors)
+    return out
+
+
+def row_errors(
+    df: pd.DataFrame,
+    mask: pd.Series | np.ndarray,
+    column: str,
+    message: str,
+    *,
+    path: str | Path,
+    expected: str | None = None,
+) -> list[InputError]:
+    """One :class:`InputError` per flagged row of a table read by :func:`read_table`.
+
+    Parameters
+    ----------
+    df
+        The table (data rows in file order: CSV line = position + 2).
+    mask
+        Rows to report.
+    column
+        Column at fault; its value is quoted in each message.
+    message, expected
+        What is wrong and what would be accepted.
+    path
+        File the table came from.
+    """
+    flags = np.asarray(mask, dtype=bool)
+    values = df[column]
+    return [
+        InputError(
+            message,
+            path=path,
+            row=int(i) + 2,
+            column=column,
+            value=str(values.iloc[i]),
+            expected=expected,
+        )
+        for i in np.flatnonzero(flags)
+    ]
+
+
+def unknown_codes(
+    df: pd.DataFrame,
+    column: str,
+    known: Collection[str],
+    *,
+    path: str | Path,
+    what: str,
+    hint: str = "",
+    expected: str | None = None,
+) -> list[InputError]:
+    """Errors for the rows whose ``column`` holds a code outside ``known`` (blanks pass)."""
+    if column not in df.columns:
+        return []
+    values = df[column]
+    bad = values.notna() & ~values.isin(set(known))
+    return row_errors(df, bad.to_numpy(), column, f"unknown {what}{hint}", path=path,
+                      expected=expected)  # fmt: skip
+
+
+def read_table(path: str | Path, schema: Schema) -> pd.DataFrame:
+    """Read and validate a CSV file.
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+    schema
+        What it must contain.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Typed and validated.
+
+    Raises
+    ------
+    InputErrors
+        When the file is missing, unreadable or fails the schema.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputErrors([InputError("file not found", path=path, expected=f"a {schema.name}")])
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise InputErrors(
+            [InputError(f"cannot read as CSV: {exc}", path=path, expected="a UTF-8 CSV file")]
+        ) from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    df = df.replace("", pd.NA)
+    return validate_frame(df, schema, path=path)
+
+
+def write_csv_atomic(df: pd.DataFrame, path: str | Path, **kwargs: object) -> Path:
+    """Write a CSV through a temporary file in the same folder, then rename it into place.
+
+    A reader never sees half a file and a crash leaves any previous file untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            df.to_csv(fh, index=False, **kwargs)  # type: ignore[call-overload]
+            fh.flush()
+            os.fsync(fh.fileno())
+        publish(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+class AtomicDir:
+    """Stage an output folder and move its files into place only on success.
+
+    Use as a context manager; write files under :attr:`path`. On normal exit each staged
+    file is renamed into the target folder (one atomic rename per file); on an exception
+    nothing reaches the target and the staging folder is removed.
+    """
+
+    def __init__(self, target: str | Path) -> None:
+        self.target = Path(target)
+        self.path = Path()
+
+    def __enter__(self) -> Path:
+        parent = self.target.resolve().parent
+        parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=parent))
+        return self.path
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None:
+                self.target.mkdir(parents=True, exist_ok=True)
+                for item in sorted(self.path.rglob("*")):
+                    if item.is_file():
+                        dest = self.target / item.relative_to(self.path)
+                        dest.parent.mkdir(parents=True, exist_ok=True)
+                        os.replace(item, dest)
+        finally:
+            shutil.rmtree(self.path, ignore_errors=True)
