@@ -7,27 +7,23 @@ problem with file, row (the line a person sees, header = 1), column, value and w
 Inside the packages, code trusts tables that came through here.
 
 Writing is atomic: :func:`write_csv_atomic` writes a temporary file in the target folder and
-renames it, and :class:`AtomicDir` stages a whole output folder so that a failure leaves the
-target untouched.
+renames it (:mod:`ewaste_tracker.files` also stages whole output folders), so that a failure leaves
+the target untouched.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import tempfile
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from ewaste_tracker.errors import InputError, InputErrors
-from ewaste_tracker.files import publish
+from ewaste_tracker.files import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -327,56 +323,11 @@ def read_table(path: str | Path, schema: Schema) -> pd.DataFrame:
 
 
 def write_csv_atomic(df: pd.DataFrame, path: str | Path, **kwargs: object) -> Path:
-    """Write a CSV through a temporary file in the same folder, then rename it into place.
+    """Write a CSV atomically (:func:`ewaste_tracker.files.atomic_path`).
 
     A reader never sees half a file and a crash leaves any previous file untouched.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
             df.to_csv(fh, index=False, **kwargs)  # type: ignore[call-overload]
-            fh.flush()
-            os.fsync(fh.fileno())
-        publish(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-class AtomicDir:
-    """Stage an output folder and move its files into place only on success.
-
-    Use as a context manager; write files under :attr:`path`. On normal exit each staged
-    file is renamed into the target folder (one atomic rename per file); on an exception
-    nothing reaches the target and the staging folder is removed.
-    """
-
-    def __init__(self, target: str | Path) -> None:
-        self.target = Path(target)
-        self.path = Path()
-
-    def __enter__(self) -> Path:
-        parent = self.target.resolve().parent
-        parent.mkdir(parents=True, exist_ok=True)
-        self.path = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=parent))
-        return self.path
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            if exc_type is None:
-                self.target.mkdir(parents=True, exist_ok=True)
-                for item in sorted(self.path.rglob("*")):
-                    if item.is_file():
-                        dest = self.target / item.relative_to(self.path)
-                        dest.parent.mkdir(parents=True, exist_ok=True)
-                        os.replace(item, dest)
-        finally:
-            shutil.rmtree(self.path, ignore_errors=True)
+    return Path(path)

@@ -8,14 +8,12 @@ failure leaves the previous file intact.
 from __future__ import annotations
 
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ewaste_tracker.files import publish
+from ewaste_tracker.files import atomic_path, write_text_atomic
 from ewaste_tracker.maps.assets import assert_offline, copy_assets, localise_html
 from ewaste_tracker.maps.errors import MapInputError
 
@@ -26,17 +24,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _LAYER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-
-
-def _atomic_write(path: Path, data: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data)
-        publish(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_map(m: folium.Map, path: str | Path, *, offline: bool = True) -> Path:
@@ -75,7 +62,7 @@ def save_map(m: folium.Map, path: str | Path, *, offline: bool = True) -> Path:
         page, used = localise_html(page, base_url="lib")
         assert_offline(page)
         copy_assets(used, path.parent / "lib")
-    _atomic_write(path, page)
+    write_text_atomic(path, page)
     logger.info("map written to %s", path)
     return path
 
@@ -118,20 +105,12 @@ def layers_to_geopackage(layers: Mapping[str, gpd.GeoDataFrame], path: str | Pat
             )
         if not hasattr(gdf, "geometry") or getattr(gdf, "crs", None) is None:
             raise MapInputError("layer must be a GeoDataFrame with a CRS", path=f"{path}:{name}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".gpkg")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()
-    try:
+    with atomic_path(path, suffix=".gpkg") as tmp:
+        tmp.unlink()
         for name, gdf in layers.items():
             geometry_type = None if len(gdf) else "Unknown"
             gdf.to_file(
                 tmp, layer=name, driver="GPKG", engine="pyogrio", geometry_type=geometry_type
             )
-        publish(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     logger.info("%d layer(s) written to %s", len(layers), path)
     return path

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from rasterio.crs import CRS
 from rasterio.errors import RasterioIOError
 from rasterio.warp import Resampling, reproject
 
-from ewaste_tracker.files import publish
+from ewaste_tracker.files import atomic_path
 from ewaste_tracker.maps.errors import CRSMismatchError, MapInputError
 
 logger = logging.getLogger(__name__)
@@ -264,18 +263,12 @@ def grid_to_geotiff(
         profile.update(tiled=True, blockxsize=256, blockysize=256)
     if nodata is not None:
         profile["nodata"] = nodata
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with rasterio.open(tmp_name, "w", **profile) as dst:
+    with atomic_path(path) as tmp:
+        with rasterio.open(tmp, "w", **profile) as dst:
             dst.write(data)
             if band_names is not None:
                 for i, name in enumerate(band_names, start=1):
                     dst.set_band_description(i, str(name))
-        publish(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
     logger.info("wrote %s (%d band(s), %d x %d)", path, *data.shape)
     return path
 

@@ -29,8 +29,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ewaste_tracker.files import atomic_path
 from ewaste_tracker.maps.pmedian import solve_pmedian
 from ewaste_tracker.maps.siting_io import (
     CONTENT_SUFFIX,
@@ -112,15 +111,9 @@ def _json_safe(x: Any) -> Any:
 
 
 def _atomic_write(path: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=path.suffix) as tmp:
+        tmp.unlink()  # GDAL and pandas create the file themselves
         write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass

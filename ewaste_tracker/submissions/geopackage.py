@@ -10,9 +10,7 @@ tables: ``application_id`` 0x47504B47 ('GPKG'), ``user_version`` 10400, the tabl
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import sqlite3
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ewaste_tracker.files import publish
+from ewaste_tracker.files import atomic_path
 
 GPKG_APPLICATION_ID = 0x47504B47
 GPKG_USER_VERSION = 10400
@@ -145,13 +143,6 @@ def tables_to_geopackage(tables: Mapping[str, pd.DataFrame], path: str | Path) -
     file and a failure leaves any previous file untouched.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write_attribute_tables(Path(tmp), tables)
-        publish(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        write_attribute_tables(tmp, tables)
     return path
