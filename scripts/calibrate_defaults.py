@@ -24,11 +24,11 @@ sys.path.insert(0, str(REPO))
 from ewaste_tracker import catalog  # noqa: E402
 from ewaste_tracker.defaults import pom as defaults  # noqa: E402
 from ewaste_tracker.defaults.calibration import (  # noqa: E402
-    TC_FILE,
     calibrate_collection_split,
     fit_pom_model,
     pom_model_to_frame,
 )
+from ewaste_tracker.defaults.fates import TC_FILE  # noqa: E402
 
 logger = logging.getLogger("calibrate_defaults")
 

@@ -48,14 +48,13 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
-from ewaste_tracker import catalog
 from ewaste_tracker.catalog import TC_COLUMNS
 from ewaste_tracker.defaults.pom import (
     CATEGORIES,
@@ -72,10 +71,8 @@ __all__ = [
     "TARGETS",
     "calibrate_collection_split",
     "fit_pom_model",
-    "formal_rate_history",
     "model_figures",
     "pom_model_to_frame",
-    "transfer_coefficients_for",
 ]
 
 logger = logging.getLogger(__name__)
@@ -83,7 +80,6 @@ logger = logging.getLogger(__name__)
 GEM24 = "Baldé C.P. et al. (2024) Global E-waste Monitor 2024, UNITAR/ITU"
 GEM20 = "Forti V., Baldé C.P. et al. (2020) The Global E-waste Monitor 2020, UNU/UNITAR/ITU/ISWA"
 REC = "published value recalled by this project, not transcribed"
-TC_FILE = "default_transfer_coefficients.csv"
 
 TARGETS = pd.DataFrame(
     [
@@ -135,14 +131,6 @@ India reported about 0.5 Mt formally processed of ~3-4 Mt generated around 2021-
 RESIDUAL_RATE_POOR = 0.02
 """Share of WG of low/lower-middle-income countries thrown away with residual waste (estimate:
 little is binned where devices keep a resale or scrap value)."""
-HISTORY = ((1995, 0.0), (2010, 8.0 / 34.0), (2022, 13.8 / 62.0), (2030, 0.20))
-"""World documented collection rate anchors (GEM 2024; 1995: assumption, see the docstring)."""
-
-
-def formal_rate_history(years: Iterable[int]) -> np.ndarray:
-    """:math:`h(t) = R(t)/R(2022)`, the factor applied to the 2022 formal rates."""
-    x, y = np.array(HISTORY, dtype=float).T
-    return np.interp(np.asarray(list(years), float), x, y, left=0.0) / y[2]
 
 
 @dataclass(frozen=True)
@@ -395,93 +383,3 @@ def calibrate_collection_split(
         )
     cols = list(TC_COLUMNS)
     return pd.DataFrame(rows, columns=cols), figures
-
-
-def transfer_coefficients_for(
-    regions: Sequence[str], *, years: Iterable[int] = range(1970, 2031)
-) -> pd.DataFrame:
-    """Default transfer coefficients for ``regions``.
-
-    See :func:`ewaste_tracker.defaults.pom.default_transfer_coefficients` and the module docstring.
-    """
-    yrs = np.asarray(list(years), dtype=np.int64)
-    base = catalog.default_transfer_coefficients(list(regions))
-    info = catalog.countries().set_index("iso3").loc[list(regions)]
-    path = catalog.data_path(TC_FILE)
-    if not path.is_file():
-        raise DefaultsError(f"{path} is missing; run scripts/calibrate_defaults.py")
-    cal = pd.read_csv(path, dtype=str, keep_default_na=False)
-    cal["share"] = pd.to_numeric(cal["share"])
-    key = pd.DataFrame(
-        {
-            "region": list(regions),
-            "income_group": info["income_group"].to_numpy(),
-            "un_region": info["un_region"].to_numpy(),
-        }
-    )
-    # most specific (income_group, un_region) row wins over (income_group, blank)
-    gen = cal[cal["from_stage"] == "generated"]
-    spec = key.merge(gen, on=["income_group", "un_region"], how="inner")
-    rest = key[~key["region"].isin(spec["region"])].drop(columns="un_region")
-    gen_all = pd.concat([spec, rest.merge(gen[gen["un_region"] == ""], on="income_group")])
-    wide = gen_all.pivot_table(index="region", columns="to_stage", values="share").reindex(
-        list(regions)
-    )
-    src = gen_all.drop_duplicates(["region", "to_stage"]).set_index(["region", "to_stage"])[
-        "source"
-    ]
-    h = formal_rate_history(yrs)
-    f22 = wide["collection_formal"].to_numpy()
-    ratio = wide["residual"].to_numpy() / (1.0 - f22)
-    ft = np.minimum(f22[:, None] * h[None, :], 0.95)
-    parts = {
-        "collection_formal": ft,
-        "collection_informal": (1 - ft) * (1 - ratio[:, None]),
-        "residual": (1 - ft) * ratio[:, None],
-    }
-    frames = []
-    for to, arr in parts.items():
-        frames.append(
-            pd.DataFrame(
-                {
-                    "region": np.repeat(np.array(regions, dtype=object), yrs.size),
-                    "product": "",
-                    "year": np.tile(yrs, len(regions)),
-                    "from_stage": "generated",
-                    "to_stage": to,
-                    "share": arr.ravel(),
-                    "source": np.repeat(
-                        src.xs(to, level="to_stage").reindex(list(regions)).to_numpy(object),
-                        yrs.size,
-                    )
-                    + "; formal rate x h(year) "
-                    "(ewaste_tracker.defaults.calibration.formal_rate_history)",
-                }
-            )
-        )
-    # rich collection_informal: export share recalibrated, the other shares rescaled
-    exp = cal[(cal["from_stage"] == "collection_informal") & (cal["to_stage"] == "export")]
-    x = key.merge(
-        exp[["income_group", "share", "source"]], on="income_group", how="left"
-    ).set_index("region")
-    x["share"] = pd.to_numeric(x["share"], errors="coerce").astype(float)
-    down = base[base["from_stage"] != "generated"].copy()
-    down["share"] = down["share"].astype(float)
-    ci = (down["from_stage"] == "collection_informal") & down["region"].map(x["share"]).notna()
-    if ci.any():  # no richer region in the run: nothing to recalibrate
-        xs = down.loc[ci, "region"].map(x["share"])
-        is_exp = down.loc[ci, "to_stage"] == "export"
-        old_exp = down.loc[ci & (down["to_stage"] == "export")].set_index("region")["share"]
-        scale = (1 - xs) / (1 - down.loc[ci, "region"].map(old_exp))
-        down.loc[ci, "share"] = np.where(is_exp, xs, down.loc[ci, "share"] * scale)
-        down.loc[ci & (down["to_stage"] == "export"), "source"] = down.loc[
-            ci & (down["to_stage"] == "export"), "region"
-        ].map(x["source"])
-    down["year"] = pd.NA
-    down["product"] = ""
-    out = pd.concat(
-        [*frames, down[["region", "product", "year", "from_stage", "to_stage", "share", "source"]]],
-        ignore_index=True,
-    )
-    out["year"] = out["year"].astype("Int64")
-    return out

@@ -1,4 +1,4 @@
-r"""Default estimates for countries without data: put on market, e-waste generated, fates.
+r"""Default put on market and e-waste generated for countries without data.
 
 Where a country reports nothing, the Global E-waste Monitor models its put on market (POM) from
 population and GDP per capita and its e-waste generated (WG) with the sales-lifespan model
@@ -58,13 +58,6 @@ E-waste generated
 lifetimes of the catalogue (:func:`ewaste_tracker.catalog.lifetimes`; convention ``"unu"`` of
 :func:`ewaste_tracker.flows.lifetimes.discard_matrix`), run from the first modelled year (no POM
 before it).
-
-Fates
------
-:func:`default_transfer_coefficients` gives every region the lifecycle transfer coefficients of
-its income group (:func:`ewaste_tracker.catalog.default_transfer_coefficients`) with the split of
-``generated`` replaced by the calibrated split of data/default_transfer_coefficients.csv and
-its formal collection rate scaled over the years (see :mod:`ewaste_tracker.defaults.calibration`).
 """
 
 from __future__ import annotations
@@ -90,10 +83,8 @@ __all__ = [
     "DefaultsError",
     "PomModel",
     "ProductShares",
-    "default_exports",
     "default_pom",
     "default_run",
-    "default_transfer_coefficients",
     "generation",
     "pom_array",
 ]
@@ -511,75 +502,3 @@ def default_pom(
             "source": _source(model),
         }
     )
-
-
-def default_transfer_coefficients(
-    regions: Sequence[str], *, years: Iterable[int] = range(1970, 2031)
-) -> pd.DataFrame:
-    """Default transfer coefficients for ``regions`` (see
-    :mod:`ewaste_tracker.defaults.calibration`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``region, product, year, from_stage, to_stage, share, source``. The ``generated`` split
-        has one row per year (its formal rate follows the documented-collection history); all
-        other rows have a blank ``year`` and apply to every year. ``product`` is blank.
-    """
-    from ewaste_tracker.defaults.calibration import transfer_coefficients_for
-
-    return transfer_coefficients_for(regions, years=years)
-
-
-#: Share of uncontrolled e-waste shipments declared (and used) as second-hand equipment:
-#: the Global E-waste Monitor 2024 gives 33-70 %; the default takes the low end.
-USED_SHARE_OF_EXPORTS = 1 / 3
-#: Destinations of the default exports: the most populous low- and lower-middle-income
-#: countries (the Monitor's and the Global Transboundary E-waste Flows Monitor 2022's
-#: receiving regions are West Africa and South and South-East Asia).
-EXPORT_DESTINATIONS = 12
-
-
-def default_exports(regions: Sequence[str]) -> pd.DataFrame:
-    """Default export destinations of every region (named assumption ``default_exports``).
-
-    Exports leave richer countries (high and upper-middle income, the origins the calibration
-    of :func:`default_transfer_coefficients` gives an export share) for the
-    :data:`EXPORT_DESTINATIONS` most populous low- and lower-middle-income countries among
-    ``regions``, in proportion to their 2019 population; :data:`USED_SHARE_OF_EXPORTS` of each
-    shipment enters the destination's ``use`` stage as second-hand equipment and the rest its
-    ``recycling_informal`` stage (Baldé et al. 2024, *Global E-waste Monitor 2024*: 33-70 % of
-    uncontrolled shipments are declared as used goods; Baldé et al. 2022, *Global Transboundary
-    E-waste Flows Monitor 2022*: 5.1 Mt crossed borders in 2019, 3.3 Mt uncontrolled, mainly
-    to middle- and low-income countries). Other regions ship any export to ``ROW``.
-
-    Parameters
-    ----------
-    regions
-        ISO3 codes of the run.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``origin, destination, to_stage, share`` for
-        :class:`ewaste_tracker.flows.transfer.ExportDestinations`.
-    """
-    info = catalog.countries().set_index("iso3").reindex(list(regions))
-    income = info["income_group"].fillna("")
-    poor = info[income.isin(["Low income", "Lower middle income"])]
-    dest = poor["population"].astype(float).nlargest(EXPORT_DESTINATIONS)
-    weight = (dest / dest.sum()).to_numpy()
-    origins = [r for r in regions if income.get(r, "") in ("High income", "Upper middle income")]
-    others = [r for r in regions if r not in set(origins)]
-    stages = (("use", USED_SHARE_OF_EXPORTS), ("recycling_informal", 1 - USED_SHARE_OF_EXPORTS))
-    n_o, n_d = len(origins), len(dest)
-    rows = pd.DataFrame(
-        {
-            "origin": np.repeat(origins, n_d * 2),
-            "destination": np.tile(np.repeat(dest.index.to_numpy(), 2), n_o),
-            "to_stage": np.tile([s for s, _ in stages], n_o * n_d),
-            "share": np.tile(np.repeat(weight, 2) * np.tile([w for _, w in stages], n_d), n_o),
-        }
-    )
-    row = pd.DataFrame({"origin": others, "destination": "ROW", "to_stage": "", "share": 1.0})
-    return pd.concat([rows, row], ignore_index=True)

@@ -9,14 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ewaste_tracker import catalog
-from ewaste_tracker.defaults.calibration import TARGETS, formal_rate_history, model_figures
+from ewaste_tracker.defaults.calibration import TARGETS, model_figures
+from ewaste_tracker.defaults.fates import default_transfer_coefficients, formal_rate_history
 from ewaste_tracker.defaults.pom import (
     DefaultsError,
     PomModel,
     ProductShares,
     default_pom,
     default_run,
-    default_transfer_coefficients,
     pom_array,
 )
 
