@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 .PHONY: app test bench lint bootstrap browser clean
 
 app: bootstrap
-	$(BIN)/streamlit run app.py
+	$(BIN)/ewaste-tracker app
 
 test: bootstrap browser
 	$(BIN)/pytest
@@ -25,14 +25,15 @@ lint: bootstrap
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bootstrap: $(VENV)/.installed static/vendor/.installed
+bootstrap: $(VENV)/.installed static/vendor/.ewaste-tracker-version
 
 $(VENV)/.installed: pyproject.toml
 	bash scripts/bootstrap_venv.sh "$(PYTHON)" "$(VENV)"
 	touch $@
 
-static/vendor/.installed: scripts/fetch_map_assets.sh
-	bash scripts/fetch_map_assets.sh static/vendor
+# the map assets beside app.py, for `streamlit run app.py` (copied from the package)
+static/vendor/.ewaste-tracker-version: $(VENV)/.installed ewaste_tracker/__init__.py
+	$(BIN)/python -c "from ewaste_tracker.app.launch import prepare_static; prepare_static('static')"
 	touch $@
 
 # Headless Chromium for the browser tests (Debian packages); skipped quietly when

@@ -23,6 +23,9 @@ Tables
 :func:`default_transfer_coefficients`  lifecycle transfer coefficients by income group
 =================================  ===========================================================
 
+:func:`sources` lists every shipped file with its title, source, year and licence
+(``data/sources.csv``, the machine-readable form of ``data/README.md``).
+
 :func:`source_of` gives the citation of any value, e.g.
 ``source_of("composition", product="0306", element="Au")``.
 """
@@ -57,6 +60,7 @@ __all__ = [
     "products",
     "recovery",
     "source_of",
+    "sources",
 ]
 
 FILES: dict[str, str] = {
@@ -333,3 +337,13 @@ def source_of(table: str, **keys: Any) -> str:
     if hits.empty:
         raise CatalogError(f"no row of {FILES[table]} matches {keys}")
     return " || ".join(hits.astype(str))
+
+
+@functools.cache
+def _sources() -> pd.DataFrame:
+    return pd.read_csv(data_path("sources.csv"), dtype=str, keep_default_na=False)
+
+
+def sources() -> pd.DataFrame:
+    """Every shipped data file with its ``title, source, year, licence`` (``file`` first)."""
+    return _sources().copy()

@@ -15,6 +15,7 @@ history     submissions and runs kept for a country
 export-run  a stored run to CSV or GeoPackage
 map         a country's map (HTML) and a GeoPackage of all its layers
 plan-sites  collection-site planning on a road network or a cost matrix
+app         the Streamlit app, served on 127.0.0.1
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _cmd_generated(args: argparse.Namespace) -> int:
-    from ewaste_tracker.jobs.run import generated_from_csv
+    from ewaste_tracker.jobs.generated import generated_from_csv
 
     generated_from_csv(args.pom, args.lifetimes, args.out, until=args.until)
     return 0
@@ -43,14 +44,17 @@ def _cmd_generated(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from ewaste_tracker.jobs.run import run_to_folder
 
-    run_to_folder(args.inputs, args.out, until=args.until, store=args.store, keep=args.keep)
+    run_to_folder(
+        args.inputs, args.out, countries=args.countries, until=args.until, store=args.store,
+        keep=args.keep, format=args.format, detail=args.detail,
+    )  # fmt: skip
     return 0
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
-    from ewaste_tracker.reported.overlay import write_country_templates
+    from ewaste_tracker.jobs.template import write_country_templates
 
-    write_country_templates(args.country, args.out, by=args.by)
+    write_country_templates(args.country, args.out, by=args.by, store=args.store)
     return 0
 
 
@@ -88,6 +92,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
         boundaries=args.boundaries,
         mines=args.mines,
         population=args.population,
+        store=args.store,
     )
     return 0
 
@@ -106,8 +111,17 @@ def _cmd_plan_sites(args: argparse.Namespace) -> int:
         capacity=args.capacity,
         time_limit=args.time_limit,
         out=args.out,
+        country=args.country,
+        year=args.year,
+        store=args.store,
     )
     return 0
+
+
+def _cmd_app(args: argparse.Namespace) -> int:
+    from ewaste_tracker.app.launch import run_app
+
+    return run_app(port=args.port)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ewaste-tracker",
         description="Geospatial e-waste and circular-economy tracker.",
     )
+    from ewaste_tracker import __version__
+
+    parser.add_argument("--version", action="version", version=f"ewaste-tracker {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -157,8 +174,21 @@ def build_parser() -> argparse.ArgumentParser:
         "estimate for every country when --inputs is omitted.",
     )
     p.add_argument("--inputs", type=Path, default=None, help="folder of input CSV tables")
-    p.add_argument("--out", required=True, type=Path, help="output folder")
+    p.add_argument(
+        "--out", required=True, type=Path,
+        help="output folder (new, empty, or written by ewaste-tracker; replaced whole)",
+    )  # fmt: skip
+    p.add_argument(
+        "--countries", default=None,
+        help="ISO3 codes to write, comma-separated (default: every region and the aggregates)",
+    )  # fmt: skip
     p.add_argument("--until", type=int, default=None, help="last year to model")
+    p.add_argument("--format", choices=["parquet", "csv"], default="parquet", help="table format")
+    p.add_argument(
+        "--detail", choices=["product", "total"], default=None,
+        help="flows and stocks by UNU-KEY or summed over products "
+        "(default: total for the whole world, product otherwise)",
+    )  # fmt: skip
     p.add_argument(
         "--store", type=Path, default=None, help=f"tracker store (default {settings.store_path()})"
     )
@@ -174,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--by", choices=["unu_key", "eu6"], default="unu_key", help="product detail of the template"
     )
+    p.add_argument("--store", type=Path, default=None, help="tracker store path")
 
     p = add("submit", _cmd_submit, "Validate a national submission and keep it in the store.")
     p.add_argument("file", type=Path, help="submission (CSV or Excel)")
@@ -217,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="population raster (WorldPop, GHSL, GPW GeoTIFF; any CRS) to spread "
         "e-waste over instead of the default grid",
     )
+    p.add_argument("--store", type=Path, default=None, help="tracker store path")
 
     p = add(
         "plan-sites",
@@ -226,10 +258,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--network", type=Path, default=None, help=".osm, .osm.bz2 or .osm.pbf")
     p.add_argument(
         "--demand",
-        required=True,
         type=Path,
-        help="demand points: CSV demand_id,weight[,lon,lat], GeoJSON or GeoPackage",
+        default=None,
+        help="demand points: CSV demand_id,weight[,lon,lat], GeoJSON or GeoPackage; "
+        "default: the estimate's e-waste of --country within the network",
     )
+    p.add_argument(
+        "--country", default=None, help="ISO3 code whose estimated e-waste is the demand"
+    )
+    p.add_argument("--year", type=int, default=2022, help="year of the estimated demand")
+    p.add_argument("--store", type=Path, default=None, help="tracker store path")
     p.add_argument(
         "--candidates",
         type=Path,
@@ -249,6 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--capacity", default=None, help="candidate column with capacity (t/yr)")
     p.add_argument("--time-limit", type=float, default=None, help="solver time limit (s)")
     p.add_argument("--out", required=True, type=Path, help="output folder")
+
+    p = add("app", _cmd_app, "Open the Streamlit app on 127.0.0.1 (offline).")
+    p.add_argument("--port", type=int, default=8501, help="port (default 8501)")
     return parser
 
 

@@ -7,7 +7,7 @@ years) are function arguments, never settings.
 Attributes
 ----------
 DATA_DIR
-    Folder of the shipped reference data (``data/`` at the repository root). Override with
+    Folder of the shipped reference data (``ewaste_tracker/data``, package data). Override with
     the environment variable ``EWASTE_TRACKER_DATA``.
 STORE_PATH
     The tracker store (a GeoPackage/SQLite file). Default: ``tracker.gpkg`` in the user's
@@ -56,8 +56,3 @@ def store_path() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("ewaste-tracker")) / "tracker.gpkg"
-
-
-def static_dir() -> Path:
-    """Return the folder served by Streamlit as ``/app/static`` (vendored browser assets)."""
-    return _PACKAGE.parent / "static"

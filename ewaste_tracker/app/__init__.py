@@ -1,1 +1,2 @@
-"""Tables and figures the Streamlit page shows (no Streamlit imports here)."""
+"""What the Streamlit app shows: tables (``views``), figures (``figures``) and provenance,
+with no Streamlit import, and the page itself (``page``) with its launcher (``launch``)."""

@@ -1,11 +1,16 @@
-"""ewaste-tracker: lost critical minerals and circularity gaps by country (Streamlit page).
+"""The Streamlit page: lost critical minerals, circularity gaps and a country's detail.
 
-Run with ``make app`` (``.venv/bin/streamlit run app.py``). The page runs the all-country
-default estimate once per server process (``st.cache_resource``, shared by every session and
-keyed on nothing user-specific); per-user choices are widget state only. Tables and figures
-come from :mod:`ewaste_tracker.app.views` and :mod:`ewaste_tracker.app.figures`; this file only lays
-them out. Maps load Leaflet from ``static/vendor`` (served at ``/app/static/vendor``), never from
-the internet.
+Layout and widgets only: the numbers come from :func:`ewaste_tracker.estimate` (the same
+estimate as ``run``, ``map`` and ``template``: defaults with the store's accepted submissions
+in place), the tables from :mod:`ewaste_tracker.app.views`, the figures from
+:mod:`ewaste_tracker.app.figures`. The estimate is built once per server process and store
+state (``st.cache_resource`` keyed on the store file's identity, so a new submission shows
+without a restart) and shared read-only by every session; per-user choices are widget state.
+Maps load Leaflet from the package's vendored copies served at ``/app/static/vendor``, never
+from the internet.
+
+Run with ``ewaste-tracker app`` (or ``make app``); ``app.py`` at the repository root is the
+same page for ``streamlit run app.py``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from ewaste_tracker import catalog
+from ewaste_tracker import catalog, settings
 from ewaste_tracker.app import figures, provenance, views
 
 logger = logging.getLogger(__name__)
@@ -26,14 +31,28 @@ DEFAULT_YEAR = 2022
 TITLE = "E-waste tracker: lost critical minerals and circularity gaps"
 
 
-@st.cache_resource(show_spinner="Running the default estimate for every country…")
-def load_run() -> dict[str, Any]:
-    """Run the default model once and gather what every page needs (shared, read-only)."""
-    from ewaste_tracker.jobs.run import default_inputs
-    from ewaste_tracker.model.run import run_model
+def store_key() -> tuple[str, int, int]:
+    """Identity of the store file (path, modification time, size): a new submission changes it."""
+    path = settings.store_path()
+    try:
+        st_ = path.stat()
+    except OSError:
+        return (str(path), 0, 0)
+    return (str(path), st_.st_mtime_ns, st_.st_size)
 
-    inputs = default_inputs()
-    result = run_model(inputs)
+
+def load_run() -> dict[str, Any]:
+    """The estimate and what every page needs, for the store as it is now (shared)."""
+    return _load_run(store_key())
+
+
+@st.cache_resource(show_spinner="Running the estimate for every country…", max_entries=2)
+def _load_run(store: tuple[str, int, int]) -> dict[str, Any]:
+    """Run the estimate once per store state and gather what every page needs (read-only)."""
+    from ewaste_tracker.estimate import estimate
+
+    est = estimate(store=store[0])
+    inputs, result = est.inputs, est.result
     countries = catalog.countries()
     names = dict(zip(countries["iso3"], countries["name"], strict=True))
     aggregates = ["WLD", *sorted(set((inputs.groups or {}).values()))]
@@ -50,6 +69,8 @@ def load_run() -> dict[str, Any]:
     }
     logger.info("default run ready: %d regions", len(result.dims.regions))
     return {
+        "estimate": est,
+        "indicators": est.indicators,
         "result": result,
         "target": float(inputs.collection_target),
         "countries": list(result.dims.regions),
@@ -61,7 +82,7 @@ def load_run() -> dict[str, Any]:
         "sources": provenance.element_sources(result.dims.elements, catalog.prices()),
         "outlines": outlines,
         "model_sources": model_sources,
-        "element_table": result.element_table(),
+        "element_table": est.element_flows,
     }
 
 
@@ -72,16 +93,24 @@ def _cite(name: str, table: pd.DataFrame) -> str:
     return f"data/{catalog.data_path(name).name}: {sources.iloc[0]}{more}"
 
 
-@st.cache_resource(show_spinner="Building the lifecycle graph…")
 def lifecycle_graph() -> Any:
-    """The networkx lifecycle graph of the default run (shared, read-only)."""
-    return load_run()["result"].graph()
+    """The networkx lifecycle graph of the estimate (shared, read-only)."""
+    return _lifecycle_graph(store_key())
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner="Building the lifecycle graph…", max_entries=2)
+def _lifecycle_graph(store: tuple[str, int, int]) -> Any:
+    return _load_run(store)["estimate"].graph()
+
+
 def year_table(year: int) -> pd.DataFrame:
     """Indicators of one year, one row per region."""
-    return views.year_table(load_run()["result"].indicators, year)
+    return _year_table(store_key(), year)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _year_table(store: tuple[str, int, int], year: int) -> pd.DataFrame:
+    return views.year_table(_load_run(store)["indicators"], year)
 
 
 def lost_minerals_tab(run: dict[str, Any], year: int, elements: list[str], unit: str) -> None:
@@ -169,8 +198,7 @@ def country_tab(run: dict[str, Any], year: int, region: str, elements: list[str]
 
     name = run["names"].get(region, region)
     st.subheader(f"{name} ({region})")
-    result = run["result"]
-    series = views.country_series(result.indicators, region=region, years=YEARS)
+    series = views.country_series(run["indicators"], region=region, years=YEARS)
     st.plotly_chart(
         figures.series_figure(series, title=f"Put on market, generated, in use, collected: {name}"),
         key="series_chart",
@@ -252,6 +280,3 @@ def main() -> None:
         gaps_tab(run, year, target_pct / 100.0)
     with country:
         country_tab(run, year, region, elements)
-
-
-main()

@@ -7,8 +7,8 @@ everything it shows is unit-tested. Figures and maps drawn from these tables are
 :mod:`ewaste_tracker.app.provenance`.
 
 The central object is the *year table*: :func:`year_table` pivots the indicator table
-``region,year,indicator,value,unit`` of one year into one row per region and one column per
-indicator (``lost_usd:Au``, ``collection_rate`` ...). The other tables read from it.
+``region,year,indicator,element,value,unit`` of one year into one row per region and one column
+per indicator (``lost_usd:Au``, ``collection_rate`` ...). The other tables read from it.
 
 Collection target
 -----------------
@@ -165,14 +165,16 @@ def year_table(indicators: pd.DataFrame, year: int) -> pd.DataFrame:
     Parameters
     ----------
     indicators
-        ``region, year, indicator, value, unit``.
+        ``region, year, indicator, element, value, unit``
+        (:attr:`ewaste_tracker.estimate.Estimate.indicators`).
     year
         The year.
 
     Returns
     -------
     pandas.DataFrame
-        Index ``region`` (str); missing cells are NaN.
+        Index ``region`` (str), a column per indicator, named ``indicator:element`` for
+        per-element indicators (``lost_usd:Au``); missing cells are NaN.
 
     Raises
     ------
@@ -184,10 +186,15 @@ def year_table(indicators: pd.DataFrame, year: int) -> pd.DataFrame:
     if sub.empty:
         have = f"{int(years.min())}-{int(years.max())}" if years.size else "none"
         raise ViewError(f"the run has no indicators for year {year} (years {have})")
+    names = sub["indicator"].astype(str).to_numpy(dtype=object)
+    if "element" in sub.columns:
+        el = sub["element"].astype(object).to_numpy()
+        has = pd.notna(el)
+        names = np.where(has, names + ":" + np.where(has, el, "").astype(str), names)
     wide = pd.DataFrame(
         {
             "region": sub["region"].astype(str).to_numpy(),
-            "indicator": sub["indicator"].astype(str).to_numpy(),
+            "indicator": names,
             "value": sub["value"].to_numpy(dtype=float),
         }
     ).pivot(index="region", columns="indicator", values="value")
@@ -442,7 +449,10 @@ def country_series(
     if not sel.any():
         raise ViewError(f"region {region!r} is not in the run")
     sub = indicators[sel]
-    sub = sub[sub["indicator"].astype(str).isin(names).to_numpy()]
+    keep = sub["indicator"].astype(str).isin(names).to_numpy().copy()
+    if "element" in sub.columns:
+        keep &= sub["element"].isna().to_numpy()
+    sub = sub[keep]
     if years is not None:
         y = sub["year"].to_numpy()
         sub = sub[(y >= years[0]) & (y <= years[1])]

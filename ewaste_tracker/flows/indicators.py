@@ -36,6 +36,9 @@ they exist:
     (undefined for the first three years); for basis ``"generated"``, :math:`B_n = WG_n`.
     Target :math:`T = \\tau B` (t), achieved rate :math:`C/B`, gap :math:`T - C` (t;
     positive = shortfall, negative = target exceeded).
+Per-element indicators (written ``name:<El>`` below) carry the element symbol in the
+``element`` column of the frame:
+
 ``element_generated_t:<El>``
     element contained in e-waste generated (t of element).
 ``recovered_t:<El>``, ``lost_t:<El>``
@@ -259,9 +262,10 @@ def indicators_frame(
     Returns
     -------
     pandas.DataFrame
-        Columns ``region,year,indicator,value,unit`` ordered by region (modelled regions,
-        then ``world``, then groups), year and indicator; definitions in the module
-        docstring. Undefined cells are omitted.
+        Columns ``region,year,indicator,element,value,unit`` ordered by region (modelled
+        regions, then ``world``, then groups), year and indicator; definitions in the module
+        docstring. ``element`` is the element symbol of per-element indicators and missing
+        otherwise. Undefined cells are omitted.
 
     Raises
     ------
@@ -389,25 +393,37 @@ def _element_blocks(
 def _to_frame(
     labels: list[str], years: np.ndarray, names: list[str], blocks: list[np.ndarray]
 ) -> pd.DataFrame:
-    """Tidy frame from (K, N) blocks, vectorised; drops undefined cells."""
+    """Tidy frame from (K, N) blocks, vectorised; drops undefined cells.
+
+    ``names`` are ``indicator`` or ``indicator:element``; the frame has the two parts in the
+    columns ``indicator`` and ``element`` (missing for indicators of no element).
+    """
     values = np.stack(blocks, axis=2)  # (K, N, I)
     n_k, n_y, n_i = values.shape
     flat = values.ravel()
     keep = np.isfinite(flat)
-    units = [UNITS[n.split(":", 1)[0]] for n in names]
+    parts = [n.split(":", 1) for n in names]
+    bases = [p[0] for p in parts]
+    base_labels = list(dict.fromkeys(bases))
+    base_codes = np.array([base_labels.index(b) for b in bases], dtype=np.int16)
+    el_names = [p[1] if len(p) > 1 else None for p in parts]
+    el_labels = list(dict.fromkeys(e for e in el_names if e is not None))
+    el_codes = np.array([-1 if e is None else el_labels.index(e) for e in el_names], dtype=np.int16)
+    units = [UNITS[b] for b in bases]
     unit_labels = list(dict.fromkeys(units))
     unit_codes = np.array([unit_labels.index(u) for u in units], dtype=np.int8)
     cell = np.flatnonzero(keep)  # row-major position in (K, N, I)
-    ind_codes = (cell % n_i).astype(_codes(n_i).dtype)
+    ind = cell % n_i
     reg_codes = (cell // (n_y * n_i)).astype(_codes(n_k).dtype)
     year = years[(cell // n_i) % n_y]
     return pd.DataFrame(
         {
             "region": _categorical(reg_codes, labels),
             "year": year,
-            "indicator": _categorical(ind_codes, names),
+            "indicator": _categorical(base_codes[ind], base_labels),
+            "element": _categorical(el_codes[ind], el_labels),
             "value": flat[cell],
-            "unit": _categorical(unit_codes[ind_codes], unit_labels),
+            "unit": _categorical(unit_codes[ind], unit_labels),
         },
         copy=False,
     )

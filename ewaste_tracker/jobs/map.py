@@ -1,8 +1,8 @@
 """A country's flows on the map: the ``map`` command (HTML page, GeoPackage, GeoTIFF).
 
 :func:`country_map_to_folder` puts every flow the engine computes for one country in a place,
-for one year of the all-country default run (:func:`ewaste_tracker.jobs.run.default_inputs`,
-:func:`ewaste_tracker.model.run.run_model`; the world is run because trade partners matter):
+for one year of the estimate (:func:`ewaste_tracker.estimate`, with the store's accepted
+submissions in place; the world is run because trade partners matter):
 
 =========================  ==================================================================
 layer (GeoPackage name)    what, and where the number comes from
@@ -25,18 +25,17 @@ layer (GeoPackage name)    what, and where the number comes from
 =========================  ==================================================================
 
 Everything is staged in a temporary folder and moved into ``out`` only when all succeeded
-(:class:`ewaste_tracker.tables.AtomicDir`): ``map.html`` (+ ``lib/``, works offline),
+(:class:`ewaste_tracker.files.AtomicDir`): ``map.html`` (+ ``lib/``, works offline),
 ``layers.gpkg``, ``generated_t.tif`` and ``summary.json`` (what was mapped, totals, sources).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -60,39 +59,15 @@ from ewaste_tracker.jobs.map_layers import (
     subnational_layer,
     trade_layer,
 )
-from ewaste_tracker.model.run import ModelInputs, RunResult
+
+if TYPE_CHECKING:
+    from ewaste_tracker.estimate import Estimate
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["country_map_to_folder", "world_run"]
+__all__ = ["country_map_to_folder"]
 
 T = TypeVar("T")
-
-
-def _store_key() -> tuple[str, float] | None:
-    """Identity of the store the default run overlays (``None`` when there is none)."""
-    from ewaste_tracker import settings
-
-    path = settings.store_path()
-    return (str(path), path.stat().st_mtime) if path.exists() else None
-
-
-@functools.cache
-def _world_run_cached(store: tuple[str, float] | None) -> tuple[ModelInputs, RunResult]:
-    from ewaste_tracker.jobs.run import default_inputs
-    from ewaste_tracker.model.run import run_model
-
-    inputs = default_inputs(store=None if store is None else store[0])
-    logger.info("running the all-country default model for the map (cached per process)")
-    return inputs, run_model(inputs)
-
-
-def world_run() -> tuple[ModelInputs, RunResult]:
-    """Inputs and result of the all-country default run, cached per process and store.
-
-    The run is repeated only when the tracker store (reported put-on-market data) changes.
-    """
-    return _world_run_cached(_store_key())
 
 
 def _checked_file(path: str | Path | None, option: str) -> Path | None:
@@ -140,6 +115,8 @@ def country_map_to_folder(
     mines: str | Path | None = None,
     population: str | Path | None = None,
     max_distance_km: float | None = None,
+    store: str | Path | None = None,
+    est: Estimate | None = None,
 ) -> Path:
     """Write a country's map, GeoPackage, GeoTIFF and summary into ``out`` (the ``map`` command).
 
@@ -165,6 +142,10 @@ def country_map_to_folder(
         e-waste over instead of the default grid.
     max_distance_km
         Distance beyond which generated e-waste counts as unserved by any site (none).
+    store
+        Tracker store whose accepted submissions the estimate includes.
+    est
+        An estimate already computed (default: :func:`ewaste_tracker.estimate` with ``store``).
 
     Returns
     -------
@@ -177,10 +158,10 @@ def country_map_to_folder(
         Unknown country, year outside the run, or an unusable file (naming the option and
         the file); nothing is written then.
     """
+    from ewaste_tracker.files import AtomicDir
     from ewaste_tracker.maps.export import layers_to_geopackage, save_map
     from ewaste_tracker.maps.raster_io import grid_to_geotiff
     from ewaste_tracker.maps.render import GridLayer, build_map
-    from ewaste_tracker.tables import AtomicDir
 
     iso3, name = _country(country)
     paths = {
@@ -198,7 +179,11 @@ def country_map_to_folder(
     ppath = paths["--population"]
     people = _wrap("--population", ppath, lambda: read_population(ppath)) if ppath else None
 
-    inputs, run = world_run()
+    if est is None:
+        from ewaste_tracker.estimate import estimate
+
+        est = estimate(store=store)
+    inputs, run = est.inputs, est.result
     years = run.dims.years
     if not int(years[0]) <= int(year) <= int(years[-1]):
         raise InputError(
@@ -215,7 +200,7 @@ def country_map_to_folder(
             expected="a modelled country",
         )
     year = int(year)
-    ctx: ContextLayers = context_layers(run, inputs, iso3, year)
+    ctx: ContextLayers = context_layers(est.indicators, iso3, year)
     if (
         regions is not None
         and not shapely.intersects(
@@ -235,7 +220,7 @@ def country_map_to_folder(
         "name": name,
         "year": year,
         "model": {
-            "run": "all-country default estimate",
+            "run": "ewaste-tracker estimate (defaults with accepted submissions)",
             "years": [int(years[0]), int(years[-1])],
             "regions": len(run.dims.regions),
             "inputs": {
@@ -311,7 +296,10 @@ def country_map_to_folder(
     main = {"e-waste generated per inhabitant", "trade (t)", "collection sites", "country"}
     hidden = [key for key in shown if key not in main]
     near = ctx.layers["generated_kg_per_inh"]
-    fig = build_map(shown, grid=layer, hidden=hidden, bounds=near.to_crs(4326).total_bounds)
+    fig = build_map(
+        shown, basemap=ctx.world, grid=layer, hidden=hidden,
+        bounds=near.to_crs(4326).total_bounds,
+    )  # fmt: skip
     with AtomicDir(out) as stage:
         total = raster.data.sum(axis=0)
         grid_to_geotiff(

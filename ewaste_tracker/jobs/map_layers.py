@@ -21,7 +21,7 @@ import shapely
 
 from ewaste_tracker.maps.errors import MapInputError
 from ewaste_tracker.maps.raster_io import Raster
-from ewaste_tracker.model.run import ModelInputs, RunResult
+from ewaste_tracker.model.run import RunResult
 
 logger = logging.getLogger(__name__)
 
@@ -66,22 +66,6 @@ def _world(tolerance: float = WORLD_SIMPLIFY_DEG) -> gpd.GeoDataFrame:
     return world.set_geometry(geoms)
 
 
-def reported_regions(inputs: ModelInputs, year: int) -> set[str]:
-    """Regions whose put on market in ``year`` was reported (submitted to the store)."""
-    pom = inputs.pom
-    if "status" not in pom.columns:
-        return set()
-    rows = pom[(pom["year"] == year) & (pom["status"] == "reported")]
-    return set(rows["region"].astype(str))
-
-
-def pom_source(region: str, reported: set[str]) -> str:
-    """Short provenance of a region's put on market (reported or default model)."""
-    if region in reported:
-        return "put on market reported to the tracker store"
-    return "put on market from the default model (data/pom_model.csv)"
-
-
 @dataclass
 class ContextLayers:
     """Outline of the country, all outlines, and the indicator choropleths around it."""
@@ -92,11 +76,18 @@ class ContextLayers:
     summary: dict[str, Any]
 
 
-def context_layers(run: RunResult, inputs: ModelInputs, iso3: str, year: int) -> ContextLayers:
+def context_layers(indicators: pd.DataFrame, iso3: str, year: int) -> ContextLayers:
     """Generated kg/inh and collection rate of the country and its neighbours in ``year``.
 
     Neighbours are the countries whose outline meets the country's bounding box widened by
     half its size (at least :data:`NEIGHBOUR_MARGIN_DEG`).
+
+    Parameters
+    ----------
+    indicators
+        :attr:`ewaste_tracker.estimate.Estimate.indicators` (with ``status`` and ``source``).
+    iso3, year
+        The country and year.
     """
     from ewaste_tracker import catalog
 
@@ -111,16 +102,16 @@ def context_layers(run: RunResult, inputs: ModelInputs, iso3: str, year: int) ->
     box = shapely.box(w - pad, s - pad, e + pad, n + pad)
     hit = shapely.intersects(near_world.geometry.to_numpy(), box)
     near = near_world[hit].reset_index(drop=True)
-    ind = run.indicators
-    wanted = ("generated_kg_per_inh", "collection_rate", "generated_t")
-    sel = ind[(ind["year"] == year) & ind["indicator"].isin(wanted)]
-    sel = sel.assign(indicator=sel["indicator"].astype(str), unit=sel["unit"].astype(str))
-    method = (
-        "ewaste-tracker default estimate: sales-lifespan method (EU WEEE Calculation Tool "
-        "lifetimes), population data/population_gdp.csv, "
+    ind = indicators
+    wanted = ("generated_kg_per_inh", "collection_rate", "generated_t", "collected_formal_t")
+    sel = ind[(ind["year"] == year) & ind["indicator"].isin(wanted) & ind["element"].isna()]
+    sel = sel.assign(
+        region=sel["region"].astype(str),
+        indicator=sel["indicator"].astype(str),
+        unit=sel["unit"].astype(str),
+        status=sel["status"].astype(str),
+        source=sel["source"].astype(str),
     )
-    tc = Path(inputs.paths.get("transfer_coefficients", "data/transfer_coefficients.csv")).name
-    reported = reported_regions(inputs, year)
     layers: dict[str, gpd.GeoDataFrame] = {}
     for indicator in ("generated_kg_per_inh", "collection_rate"):
         rows = sel[sel["indicator"] == indicator].set_index("region")
@@ -129,22 +120,27 @@ def context_layers(run: RunResult, inputs: ModelInputs, iso3: str, year: int) ->
         gdf["year"] = year
         gdf["value"] = rows["value"].reindex(gdf["region"]).to_numpy(dtype=float)
         gdf["unit"] = "kg/inh" if indicator.endswith("per_inh") else "fraction"
-        if indicator == "collection_rate":
-            gdf["source"] = f"ewaste-tracker default estimate: transfer coefficients ({tc})"
-        else:
-            gdf["source"] = [method + pom_source(r, reported) for r in gdf["region"]]
+        gdf["status"] = rows["status"].reindex(gdf["region"]).fillna("").to_numpy(object)
+        gdf["source"] = rows["source"].reindex(gdf["region"]).fillna("").to_numpy(object)
         layers[indicator] = gpd.GeoDataFrame(
-            gdf[["region", "name", "indicator", "year", "value", "unit", "source", "geometry"]],
+            gdf[["region", "name", "indicator", "year", "value", "unit", "status", "source",
+                 "geometry"]],
             geometry="geometry",
             crs=near.crs,
-        )
-    own = sel[sel["region"] == iso3].set_index("indicator")["value"]
+        )  # fmt: skip
+    own = sel[sel["region"] == iso3].set_index("indicator")
+    units = ("kg/inh", "fraction", "t", "t")
     summary: dict[str, Any] = {
-        name: {"value": float(own.get(name, np.nan)), "unit": unit}
-        for name, unit in zip(wanted, ("kg/inh", "fraction", "t"), strict=True)
+        name: {
+            "value": float(own["value"].get(name, np.nan)),
+            "unit": unit,
+            "status": str(own["status"].get(name, "")),
+            "source": str(own["source"].get(name, "")),
+        }
+        for name, unit in zip(wanted, units, strict=True)
     }
     summary["neighbours_shown"] = sorted(set(near["region"]) - {iso3})
-    summary["source"] = method + pom_source(iso3, reported)
+    summary["source"] = "ewaste-tracker estimate (ewaste_tracker.estimate)"
     return ContextLayers(outline, world, layers, summary)
 
 

@@ -13,12 +13,11 @@ stays blank. ``scripts/fetch_map_assets.sh`` copies those packages from the npm 
   ``server.enableStaticServing = true``,
 * points a folium map's own ``default_js`` / ``default_css`` at the local copies before
   rendering (:func:`use_local_assets`; streamlit-folium reads those lists),
-* finds any remaining remote reference (:func:`remote_references`, :func:`assert_offline`),
-* reads the Natural Earth country outlines shipped in npm ``world-atlas`` for the basemap
-  (:func:`basemap_countries`).
+* finds any remaining remote reference (:func:`remote_references`, :func:`assert_offline`).
 
-The folder is looked for in this order: ``$EWASTE_TRACKER_ASSETS``, ``static/vendor`` beside the
-packages (a source checkout), ``static/vendor`` in the working directory.
+Folium's default Bootstrap, Font Awesome and Leaflet.awesome-markers are dropped from every
+page: no map of this package uses icons or Bootstrap widgets. The folder is
+``$EWASTE_TRACKER_ASSETS`` when set, else the shipped one.
 """
 
 from __future__ import annotations
@@ -35,26 +34,20 @@ from ewaste_tracker.maps.errors import AssetsMissingError, OfflineAssetError
 
 if TYPE_CHECKING:
     import folium
-    import geopandas as gpd
 
 logger = logging.getLogger(__name__)
 
 ASSETS_ENV = "EWASTE_TRACKER_ASSETS"
 STREAMLIT_BASE_URL = "/app/static/vendor"
-_REPO_ROOT = Path(__file__).resolve().parents[2]
-_FETCH_HINT = "run scripts/fetch_map_assets.sh (needs npm) or set $" + ASSETS_ENV
+VENDOR = Path(__file__).resolve().parent / "vendor"
+"""The shipped copies (package data)."""
+_FETCH_HINT = "reinstall ewaste-tracker, or run scripts/vendor_map_assets.sh, or set $" + ASSETS_ENV
 
 # CDN addresses folium 0.20 / branca 0.8 / streamlit-folium use that are not of the form
 # <cdn>/npm/<package>@<version>/<path>, mapped to files inside static/vendor.
 _CDNJS = "https://cdnjs.cloudflare.com/ajax/libs/"
 _KNOWN: dict[str, str] = {
     "https://code.jquery.com/jquery-3.7.1.min.js": "jquery@3.7.1/dist/jquery.min.js",
-    _CDNJS + "Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.js": (
-        "leaflet.awesome-markers@2.0.5/dist/leaflet.awesome-markers.js"
-    ),
-    _CDNJS + "Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.css": (
-        "leaflet.awesome-markers@2.0.5/dist/leaflet.awesome-markers.css"
-    ),
     _CDNJS + "leaflet.markercluster/1.1.0/leaflet.markercluster.js": (
         "leaflet.markercluster@1.1.0/dist/leaflet.markercluster.js"
     ),
@@ -64,13 +57,16 @@ _KNOWN: dict[str, str] = {
     _CDNJS + "leaflet.markercluster/1.1.0/MarkerCluster.Default.css": (
         "leaflet.markercluster@1.1.0/dist/MarkerCluster.Default.css"
     ),
-    _CDNJS + "d3/3.5.5/d3.min.js": "d3@3.5.5/d3.min.js",
-    "https://d3js.org/d3.v4.min.js": "d3@4.13.0/build/d3.min.js",
 }
-# Style sheets folium adds by default that no map of this package uses (Bootstrap 3
-# glyphicons, folium's icon-rotation rules). They have no npm copy here; they are dropped.
+# Scripts and style sheets folium adds by default that no map of this package uses
+# (Bootstrap, Font Awesome, awesome-markers icons, glyphicons, icon rotation): dropped.
 _DROPPABLE = (
+    "bootstrap.bundle.min.js",
+    "bootstrap.min.css",
     "bootstrap-glyphicons.css",
+    "fontawesome-free@6.2.0/css/all.min.css",
+    "leaflet.awesome-markers.js",
+    "leaflet.awesome-markers.css",
     "leaflet.awesome.rotate.min.css",
 )
 _NPM_CDN = re.compile(r"^https?://(?:cdn\.jsdelivr\.net/npm|unpkg\.com)/+(.+)$")
@@ -90,19 +86,16 @@ def assets_dir(*, required: bool = True) -> Path | None:
     Returns
     -------
     pathlib.Path or None
-        The first existing folder with a Leaflet copy among ``$EWASTE_TRACKER_ASSETS``,
-        ``<checkout>/static/vendor`` and ``./static/vendor``.
+        ``$EWASTE_TRACKER_ASSETS`` when set, else the shipped :data:`VENDOR`, if it holds a
+        Leaflet copy.
 
     Raises
     ------
     AssetsMissingError
         When ``required`` and no folder holds ``leaflet@1.9.3/dist/leaflet.js``.
     """
-    candidates = []
     env = os.environ.get(ASSETS_ENV)
-    if env:
-        candidates.append(Path(env))
-    candidates += [_REPO_ROOT / "static" / "vendor", Path.cwd() / "static" / "vendor"]
+    candidates = [Path(env)] if env else [VENDOR]
     for folder in candidates:
         if (folder / "leaflet@1.9.3" / "dist" / "leaflet.js").is_file():
             return folder
@@ -306,41 +299,3 @@ def assert_offline(html: str) -> None:
     urls = remote_references(html)
     if urls:
         raise OfflineAssetError(urls)
-
-
-def basemap_countries(*, detail: str = "110m", folder: Path | None = None) -> gpd.GeoDataFrame:
-    """Read Natural Earth country outlines from the local ``world-atlas`` copy.
-
-    npm ``world-atlas@2.0.2`` (ISC licence) packages Natural Earth 1:110m and 1:50m admin-0
-    countries (public domain) as TopoJSON with ISO 3166-1 numeric ids.
-
-    Parameters
-    ----------
-    detail
-        ``"110m"`` (177 countries, light) or ``"50m"`` (241, includes small states).
-    folder
-        Assets folder; defaults to :func:`assets_dir`.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        Columns ``id`` (ISO numeric, text), ``name``, ``geometry``; CRS EPSG:4326.
-
-    Raises
-    ------
-    ValueError
-        For an unknown ``detail``.
-    AssetsMissingError
-        When the world-atlas copy is not installed.
-    """
-    import geopandas as gpd
-
-    if detail not in ("110m", "50m"):
-        raise ValueError(f"basemap detail must be '110m' or '50m', got {detail!r}")
-    folder = assets_dir() if folder is None else folder
-    assert folder is not None
-    path = folder / "world-atlas@2.0.2" / f"countries-{detail}.json"
-    if not path.is_file():
-        raise AssetsMissingError(f"{path} is missing: {_FETCH_HINT}")
-    gdf = gpd.read_file(path, layer="countries")
-    return gdf.set_crs("EPSG:4326", allow_override=True)

@@ -41,7 +41,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ewaste_tracker.maps.assets import basemap_countries
 from ewaste_tracker.maps.errors import MapInputError
 from ewaste_tracker.maps.legend import (
     Legend,
@@ -483,8 +482,8 @@ def build_map(
         Named GeoDataFrames (any CRS); the kind of each is read from its geometry and columns
         (see the module docstring). Drawn in the given order, above the basemap.
     basemap
-        Country outlines to draw in light grey; default
-        :func:`ewaste_tracker.maps.assets.basemap_countries`.
+        Country outlines to draw in light grey underneath (e.g. the catalogue's Natural Earth
+        outlines); default none.
     grid
         Optional raster overlay.
     tiles
@@ -519,23 +518,24 @@ def build_map(
     m.options["maxZoom"] = max_zoom
     m.options["minZoom"] = 1
     m.options["zoomSnap"] = 0.25  # fit_bounds fills the frame between whole zoom steps
-    base = basemap_countries() if basemap is None else basemap
-    base = base.to_crs(4326) if base.crs is not None and base.crs != "EPSG:4326" else base
-    # background only: simplify to ~2 km and round to ~100 m to keep the page light
-    outline = shapely.simplify(base.geometry.to_numpy(), 0.02, preserve_topology=True)
-    outline = shapely.transform(outline, lambda c: np.round(c, 3))
-    folium.GeoJson(
-        _features(gpd.GeoDataFrame(geometry=outline, crs=4326), {}),
-        name="countries (Natural Earth)",
-        style_function=lambda _f: {
-            "fillColor": "#eeeeee",
-            "color": "#bbbbbb",
-            "weight": 0.5,
-            "fillOpacity": 1.0,
-        },
-        control=False,
-        interactive=False,
-    ).add_to(m)
+    if basemap is not None and len(basemap):
+        base = basemap
+        base = base.to_crs(4326) if base.crs is not None and base.crs != "EPSG:4326" else base
+        # background only: simplify to ~2 km and round to ~100 m to keep the page light
+        outline = shapely.simplify(base.geometry.to_numpy(), 0.02, preserve_topology=True)
+        outline = shapely.transform(outline, lambda c: np.round(c, 3))
+        folium.GeoJson(
+            _features(gpd.GeoDataFrame(geometry=outline, crs=4326), {}),
+            name="countries (Natural Earth)",
+            style_function=lambda _f: {
+                "fillColor": "#eeeeee",
+                "color": "#bbbbbb",
+                "weight": 0.5,
+                "fillOpacity": 1.0,
+            },
+            control=False,
+            interactive=False,
+        ).add_to(m)
     if tiles:
         folium.TileLayer(tiles, name="tiles", max_zoom=max_zoom, overlay=False).add_to(m)
     extents: list[np.ndarray] = []
@@ -573,7 +573,9 @@ def build_map(
     folium.LayerControl(collapsed=True).add_to(m)
     if bounds is None:
         boxes = shown or extents
-        b = np.vstack(boxes) if boxes else base.total_bounds[None, :]
+        if not boxes and basemap is not None and len(basemap):
+            boxes = [basemap.to_crs(4326).total_bounds]
+        b = np.vstack(boxes) if boxes else np.array([[-180.0, -60.0, 180.0, 80.0]])
         west, south, east, north = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
     else:
         west, south, east, north = _checked_bounds(bounds)

@@ -10,6 +10,7 @@ file, row and column.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -35,11 +36,28 @@ INPUT_FILES = {
 }
 
 
-def read_inputs_folder(folder: str | Path, *, until: int | None = None) -> ModelInputs:
+def read_inputs_folder(
+    folder: str | Path,
+    *,
+    until: int | None = None,
+    default_transfer_coefficients: Callable[..., pd.DataFrame] | None = None,
+) -> ModelInputs:
     """Read and validate a ``run --inputs`` folder (see README for the files).
 
     Missing optional files take the catalogue's defaults (ISO3 regions and UNU-KEY products
     only). Every file is checked before any model work; all problems are reported at once.
+
+    Parameters
+    ----------
+    folder
+        The folder of CSV tables.
+    until
+        Last model year (default: the last put-on-market year).
+    default_transfer_coefficients
+        ``f(regions, *, years) -> table`` giving ISO3 regions their transfer coefficients
+        when the folder has no ``transfer_coefficients.csv`` (the estimate passes
+        :func:`ewaste_tracker.defaults.fates.default_transfer_coefficients`); without it that
+        file is required.
 
     Raises
     ------
@@ -160,10 +178,13 @@ def read_inputs_folder(folder: str | Path, *, until: int | None = None) -> Model
         )
     tcs = tables.get("transfer_coefficients")
     if tcs is None:
-        from ewaste_tracker.defaults import pom as defaults
-
-        tcs = defaults.default_transfer_coefficients(sorted(regions), years=range(first, last + 1))
-        paths["transfer_coefficients"] = "calibrated defaults (ewaste_tracker.defaults.pom)"
+        if default_transfer_coefficients is None:
+            raise InputError(
+                "required file is missing", path=folder / "transfer_coefficients.csv",
+                expected="region,product,year,from_stage,to_stage,share",
+            )  # fmt: skip
+        tcs = default_transfer_coefficients(sorted(regions), years=range(first, last + 1))
+        paths["transfer_coefficients"] = "calibrated defaults (ewaste_tracker.defaults.fates)"
     composition = tables.get("composition")
     if composition is None:
         composition = catalogue_tables()["composition"]

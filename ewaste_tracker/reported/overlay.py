@@ -1,54 +1,85 @@
-"""Reported data: national submissions overriding the defaults, and the status of each value.
+"""Reported data: what a national submission overrides, and the status of every output value.
 
 A ministry's accepted submission (kept in the store, :mod:`ewaste_tracker.submissions.store`)
 replaces the default estimate for its country wherever it reports a value:
 
 * **put on market** (``pom``) replaces the default model's put on market, by UNU-KEY and year
-  (an EU-6 total is split over its UNU-KEYs by the default shares);
-* **documented formal collection** (``collected_formal``) fixes the share of e-waste generated
-  that goes to ``collection_formal`` for that country, product and year: the share is
-  solved so the model's formal collection equals the reported tonnes (capped at all of the
-  e-waste generated), the other destinations of ``generated`` keep their relative split.
-  Reuse feedback makes e-waste generated depend on the share, so the run is repeated until
-  the reported tonnes are met within 1e-6 (usually 2-3 passes).
+  (an EU-6 total is split over its UNU-KEYs by the default shares, :func:`overlay_reported`);
+* **formal collection, treatment routes, exports and stock surveys** become targets the
+  model is made to meet (:mod:`ewaste_tracker.reported.targets`,
+  :func:`ewaste_tracker.reported.apply.apply_reported`).
 
-Every indicator row then carries ``status``: ``reported`` when the region reported data for
-that year, ``estimated`` otherwise, and ``mixed`` for aggregates (WLD, UN regions) that
-contain both. Treatment routes, exports and stock surveys are imposed as targets too
-(:mod:`ewaste_tracker.reported.targets`); targets the model cannot meet are listed by
-:func:`ewaste_tracker.reported.targets.reported_gaps`.
+Every indicator row then carries ``status`` and ``source`` (:func:`indicator_status`):
+
+``reported``
+    the value is the submitted figure (every product of the indicator reported);
+``mixed``
+    it combines submitted and modelled values: some products reported, a rate with a
+    reported numerator or denominator, or an aggregate (``WLD``, a UN region) of countries
+    some of which reported;
+``estimated``
+    the model's value (with the submissions in place where they feed it).
+
+Flows, stocks and element tables carry the status of their region and year
+(:func:`status_by_region_year`): ``reported`` where the country has accepted data that year.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ewaste_tracker.errors import InputError
-from ewaste_tracker.model.run import ModelInputs, RunResult, run_model
-from ewaste_tracker.tables import AtomicDir
+from ewaste_tracker.submissions.rules import Codes
+
+__all__ = [
+    "DIRECT",
+    "REPORTED_COLUMNS",
+    "indicator_status",
+    "overlay_reported",
+    "overlay_reported_pom",
+    "reported_values",
+    "status_by_region_year",
+]
 
 logger = logging.getLogger(__name__)
 
-MAX_PASSES = 12
-RTOL = 1e-6
+REPORTED_COLUMNS = ["country", "year", "product", "product_level", "indicator", "value_t",
+                    "source"]  # fmt: skip
+"""Columns of :func:`reported_values`."""
+
+DIRECT: dict[str, tuple[str, ...]] = {
+    "pom": ("pom_t", "pom_kg_per_inh"),
+    "collected_formal": ("collected_formal_t",),
+    "stock": ("stock_t", "stock_kg_per_inh"),
+}
+"""Submission indicator → output indicators that *are* the submitted figure."""
+DERIVED: dict[str, tuple[str, ...]] = {
+    "pom": ("collection_basis_t", "collection_target_t", "collection_rate_on_basis",
+            "collection_gap_t"),
+    "collected_formal": ("collection_rate", "collection_rate_on_basis", "collection_gap_t"),
+}  # fmt: skip
+"""Submission indicator → output indicators computed from it and modelled values."""
 
 
 def reported_values(store: str | Path | None = None) -> pd.DataFrame:
     """Latest accepted submission of every country in the store (empty when there is none).
 
     Only an existing store is read: a missing store means "defaults only".
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`REPORTED_COLUMNS` plus ``version``.
     """
     from ewaste_tracker import settings
     from ewaste_tracker.submissions.store import Store
 
     path = Path(store) if store is not None else settings.store_path()
-    empty = pd.DataFrame(columns=["country", "year", "product", "product_level", "indicator",
-                                  "value_t", "source"])  # fmt: skip
+    empty = pd.DataFrame(columns=REPORTED_COLUMNS)
     if not path.exists():
         return empty
     st = Store(path)
@@ -60,10 +91,71 @@ def reported_values(store: str | Path | None = None) -> pd.DataFrame:
     )
 
 
+def overlay_reported(
+    estimates: pd.DataFrame, reported: pd.DataFrame, *, codes: Codes | None = None
+) -> pd.DataFrame:
+    """Replace a country's estimates by its reported values and mark them ``reported``.
+
+    Estimates are by UNU-KEY. A value reported for an EU-6 category ``c`` is split over the
+    UNU-KEYs ``u ∈ c`` by the estimated shares,
+
+    .. math:: x_u = R_c \\, \\frac{\\hat x_u}{\\sum_{u' \\in c} \\hat x_{u'}},
+
+    or equally when the estimates of the category sum to zero, so the category total equals the
+    reported value exactly.
+
+    Parameters
+    ----------
+    estimates
+        ``country, year, product, indicator, value_t`` (other columns are kept).
+    reported
+        Accepted submission rows (see :func:`ewaste_tracker.submissions.submit.read_submission`).
+    codes
+        Needed for the UNU-KEY → EU-6 mapping when ``reported`` holds EU-6 categories.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The estimates with reported values in place, plus reported rows the estimates lacked;
+        ``status`` is ``reported`` or ``estimated`` and ``source`` says where each came from.
+    """
+    key = ["country", "year", "product", "indicator"]
+    est = estimates.copy()
+    est["status"] = "estimated"
+    if "source" not in est:
+        est["source"] = "model estimate"
+    rep = reported.loc[reported["product_level"] == "unu_key"]
+    eu6 = reported.loc[reported["product_level"] == "eu6"]
+    if len(eu6):
+        codes = Codes.from_catalog() if codes is None else codes
+        cat = est["product"].map(codes.unu_to_eu6)
+        ckey = ["country", "year", "_cat", "indicator"]
+        e = est.assign(_cat=cat)
+        tot = e.groupby(ckey)["value_t"].transform("sum")
+        n = e.groupby(ckey)["value_t"].transform("size")
+        share = np.where(tot > 0, e["value_t"] / tot.where(tot > 0, 1.0), 1.0 / n)
+        r = eu6.rename(columns={"product": "_cat"})[[*ckey, "value_t", "source"]]
+        m = e.reset_index().merge(r, on=ckey, how="inner", suffixes=("", "_rep"))
+        idx = m["index"].to_numpy()
+        est.loc[idx, "value_t"] = m["value_t_rep"].to_numpy() * share[idx]
+        est.loc[idx, "status"] = "reported"
+        est.loc[idx, "source"] = m["source_rep"].astype(str).to_numpy() + " (EU-6 total split)"
+    if len(rep):
+        r = rep[[*key, "value_t", "source"]]
+        m = est.reset_index().merge(r, on=key, how="inner", suffixes=("", "_rep"))
+        idx = m["index"].to_numpy()
+        est.loc[idx, "value_t"] = m["value_t_rep"].to_numpy()
+        est.loc[idx, "status"] = "reported"
+        est.loc[idx, "source"] = m["source_rep"].to_numpy()
+        extra = r.merge(est[key], on=key, how="left", indicator=True)
+        extra = extra.loc[extra["_merge"] == "left_only"].drop(columns="_merge")
+        if len(extra):
+            est = pd.concat([est, extra.assign(status="reported")], ignore_index=True)
+    return est
+
+
 def overlay_reported_pom(pom: pd.DataFrame, reported: pd.DataFrame) -> pd.DataFrame:
     """Put on market with reported values in place (``status`` reported / estimated)."""
-    from ewaste_tracker.submissions.submit import overlay_reported
-
     rep = reported[reported["indicator"] == "pom"]
     if rep.empty:
         return pom.assign(status=pom.get("status", "estimated"))
@@ -75,134 +167,121 @@ def overlay_reported_pom(pom: pd.DataFrame, reported: pd.DataFrame) -> pd.DataFr
     return out[["region", "product", "year", "pom_t", "status", "source"]].reset_index(drop=True)
 
 
-@dataclass
-class ReportedRun:
-    """A run with reported data imposed: its inputs, result and the targets it could not meet.
-
-    Attributes
-    ----------
-    inputs
-        Inputs with the override rows (transfer coefficients, export shares, lifetimes).
-    result
-        The run of those inputs.
-    gaps
-        :func:`ewaste_tracker.reported.targets.reported_gaps` (write it as ``reported_gaps.csv``).
-    passes
-        Model runs after the first.
-    """
-
-    inputs: ModelInputs
-    result: RunResult
-    gaps: pd.DataFrame
-    passes: int
-
-
-def apply_reported_targets(inputs: ModelInputs, reported: pd.DataFrame) -> ReportedRun:
-    """Run the model with every reported route, export and stock survey imposed.
-
-    Each pass solves the override shares from the last run (all reported cells at once,
-    :func:`ewaste_tracker.reported.targets.route_overrides`), refits the surveyed lifetimes
-    (:func:`~ewaste_tracker.reported.targets.calibrate_stock`) and runs the whole model again, until
-    every target is met within 1e-6 (relative) or stops moving (an infeasible target, then
-    listed in ``gaps`` and logged as a warning), at most :data:`MAX_PASSES` times.
-    """
-    from ewaste_tracker.reported.targets import (
-        _stock_pairs,
-        calibrate_stock,
-        export_overrides,
-        indicator_values,
-        reported_gaps,
-        route_overrides,
-        targets_by_unu_key,
-    )
-
-    result = run_model(inputs)
-    targets = targets_by_unu_key(result, reported)
-    if targets.empty:
-        return ReportedRun(inputs, result, reported_gaps(inputs, result, reported), 0)
-    inputs = replace(inputs)
-    base_tc, base_lt = inputs.transfer_coefficients, inputs.lifetimes
-    inputs.exports = export_overrides(result, inputs, targets)
-    k = np.ones(len(_stock_pairs(targets)))
-    dims = result.dims
-    cells = (dims.region_index(targets["country"]), dims.product_index(targets["product"]),
-             dims.year_index(targets["year"].to_numpy(int)))  # fmt: skip
-    names = targets["indicator"].to_numpy()
-    prev = np.full(len(targets), np.nan)
-    step = 0
-    for step in range(1, MAX_PASSES + 1):  # a loop over passes (a fixed point), not over cells
-        if len(k):
-            inputs.lifetimes, k = calibrate_stock(result, inputs, base_lt, targets, k)
-        rows = route_overrides(result, inputs, targets)
-        merged = pd.concat([base_tc, rows], ignore_index=True)
-        merged["year"] = merged["year"].astype("Int64")
-        key = ["region", "product", "year", "from_stage", "to_stage"]
-        inputs.transfer_coefficients = merged.drop_duplicates(key, keep="last")
-        result = run_model(inputs)
-        values = indicator_values(result, *cells)
-        got = np.select([names == k_ for k_ in values], list(values.values()), np.nan)
-        want = targets["value_t"].to_numpy(float)
-        cf = names == "collected_formal"
-        want = np.where(cf, np.minimum(want, result.system.generated[cells]), want)
-        scale = np.maximum(np.abs(want), 1e-12)
-        met = np.abs(got - want) <= RTOL * scale
-        still = np.abs(got - prev) <= RTOL * 1e-2 * scale
-        logger.info(
-            "reported targets, pass %d: %d of %d met, largest relative gap %.2e",
-            step,
-            int(met.sum()),
-            met.size,
-            float(np.max(np.abs(got - want) / scale)),
+def _coverage(reported: pd.DataFrame, products: int, codes: Codes | None) -> pd.DataFrame:
+    """``country, year, indicator, source, complete``: which submitted series cover every
+    UNU-KEY of the run (EU-6 categories count for all their UNU-KEYs)."""
+    rep = reported[reported["indicator"].isin(list(DIRECT) + list(DERIVED))]
+    if rep.empty:
+        return pd.DataFrame(columns=["country", "year", "indicator", "source", "complete"])
+    n_keys = rep["product"].astype(str)
+    if (rep["product_level"] == "eu6").any():
+        codes = Codes.from_catalog() if codes is None else codes
+        per_cat = pd.Series(codes.unu_to_eu6).value_counts()
+        weight = np.where(
+            rep["product_level"] == "eu6", n_keys.map(per_cat).fillna(0).to_numpy(), 1
         )
-        if (met | still).all():
-            break
-        prev = got
-    gaps = reported_gaps(inputs, result, reported)
-    for row in gaps.head(20).itertuples():
-        logger.warning("reported %s of %s, product %s, %d: %.6g t, the model reaches %.6g t (%s)",
-                       row.indicator, row.country, row.product, row.year, row.reported_t,
-                       row.modelled_t, row.note)  # fmt: skip
-    if len(gaps) > 20:
-        logger.warning("%d more reported values not met: see reported_gaps.csv", len(gaps) - 20)
-    return ReportedRun(inputs, result, gaps, step)
+    else:
+        weight = np.ones(len(rep))
+    rep = rep.assign(_w=weight, year=rep["year"].astype("int64"))
+    cov = rep.groupby(["country", "year", "indicator"], as_index=False).agg(
+        _w=("_w", "sum"), source=("source", "first")
+    )
+    cov["complete"] = cov["_w"] >= products
+    return cov.drop(columns="_w")
 
 
-def apply_reported(inputs: ModelInputs, reported: pd.DataFrame) -> tuple[ModelInputs, RunResult]:
-    """Run the model with reported data imposed (see :func:`apply_reported_targets`).
+def indicator_status(
+    indicators: pd.DataFrame,
+    reported: pd.DataFrame,
+    groups: Mapping[str, str] | None,
+    *,
+    products: int,
+    sources: Mapping[str, str],
+    codes: Codes | None = None,
+) -> tuple[pd.Categorical, pd.Categorical]:
+    """``status`` and ``source`` of every row of an indicator table (see the module docstring).
+
+    Parameters
+    ----------
+    indicators
+        ``region, year, indicator, ...`` (``indicator`` categorical or text).
+    reported
+        :func:`reported_values` (may be empty).
+    groups
+        Region → aggregate (UN region); ``WLD`` contains every region.
+    products
+        Number of products (UNU-KEYs) of the run, for the coverage of submitted series.
+    sources
+        Indicator name → source of the modelled value (a row whose name is missing gets
+        ``"model"``).
+    codes
+        Catalogue codes (for EU-6 coverage); read when needed.
 
     Returns
     -------
-    (ModelInputs, RunResult)
-        The inputs with override rows added, and their run.
+    (status, source)
+        Two categoricals aligned with ``indicators``.
     """
-    run = apply_reported_targets(inputs, reported)
-    return run.inputs, run.result
+    ind = pd.Categorical(indicators["indicator"])
+    names = list(ind.categories)
+    model_src = np.array([sources.get(n, "model") for n in names], dtype=object)
+    n = len(indicators)
+    status = np.full(n, "estimated", dtype=object)
+    source = model_src[ind.codes]
+    cov = _coverage(reported, products, codes)
+    if len(cov):
+        region = indicators["region"].astype(str).to_numpy()
+        year = indicators["year"].to_numpy(dtype="int64")
+        members: dict[str, set[str]] = {"WLD": set(cov["country"])}
+        for reg, grp in (groups or {}).items():
+            if reg in members["WLD"]:
+                members.setdefault(grp, set()).add(reg)
+        # the cells (region, year, output indicator) a submission touches, with their status
+        rows = []
+        for sub_ind, outs, derived in [*((k, v, False) for k, v in DIRECT.items()),
+                                       *((k, v, True) for k, v in DERIVED.items())]:  # fmt: skip
+            part = cov[cov["indicator"] == sub_ind]
+            for out in outs:
+                st = np.where(part["complete"] & (not derived), "reported", "mixed")
+                rows.append(pd.DataFrame({"region": part["country"], "year": part["year"],
+                                          "out": out, "status": st,
+                                          "source": part["source"]}))  # fmt: skip
+                for agg, regs in members.items():
+                    sel = part[part["country"].isin(regs)]
+                    if len(sel):
+                        yrs = sel.drop_duplicates("year")
+                        rows.append(pd.DataFrame({"region": agg, "year": yrs["year"],
+                                                  "out": out, "status": "mixed",
+                                                  "source": "sum of countries, some of them "
+                                                  "reported"}))  # fmt: skip
+        cells = pd.concat(rows, ignore_index=True)
+        # "reported" beats "mixed" for the same cell
+        cells = cells.sort_values("status", ascending=False).drop_duplicates(
+            ["region", "year", "out"]
+        )
+        out_code = pd.Index(names).get_indexer(cells["out"])
+        cells = cells[out_code >= 0].assign(_i=out_code[out_code >= 0])
+        if len(cells):
+            key_rows = pd.MultiIndex.from_arrays([region, year, ind.codes.astype("int64")])
+            key_cells = pd.MultiIndex.from_arrays(
+                [cells["region"].astype(str).to_numpy(), cells["year"].to_numpy("int64"),
+                 cells["_i"].to_numpy("int64")]
+            )  # fmt: skip
+            pos = key_cells.get_indexer(key_rows)
+            hit = pos >= 0
+            status[hit] = cells["status"].to_numpy(object)[pos[hit]]
+            src = cells["source"].astype(str).to_numpy(object)[pos[hit]]
+            mixed = status[hit] == "mixed"
+            src = np.where(mixed & ~np.char.startswith(src.astype(str), "sum of"),
+                           src + " with " + source[hit], src)  # fmt: skip
+            source[hit] = src
+    return (
+        pd.Categorical(status, categories=["reported", "mixed", "estimated"]),
+        pd.Categorical(source),
+    )
 
 
-def mark_status(
-    indicators: pd.DataFrame, reported: pd.DataFrame, groups: dict[str, str] | None
-) -> pd.DataFrame:
-    """Add ``status`` (reported / estimated / mixed) to an indicator table."""
-    out = indicators.copy()
-    cells = reported[["country", "year"]].drop_duplicates()
-    flag = pd.Series(True, index=pd.MultiIndex.from_frame(
-        cells.rename(columns={"country": "region"}).astype({"year": "int64"})))  # fmt: skip
-    key = pd.MultiIndex.from_arrays([out["region"].astype(str), out["year"].astype("int64")])
-    is_rep = flag.reindex(key, fill_value=False).to_numpy(bool)
-    status = np.where(is_rep, "reported", "estimated").astype(object)
-    members: dict[str, set[str]] = {"WLD": set(cells["country"])}
-    for region, group in (groups or {}).items():
-        members.setdefault(group, set()).add(region)
-    if len(cells):
-        for agg, regions in members.items():
-            years = set(cells.loc[cells["country"].isin(regions), "year"].astype(int))
-            mask = (out["region"].astype(str) == agg).to_numpy() & out["year"].isin(years)
-            status[mask] = "mixed"
-    out["status"] = status
-    return out
-
-
-def status_by_region_year(reported: pd.DataFrame, groups: dict[str, str] | None) -> pd.DataFrame:
+def status_by_region_year(reported: pd.DataFrame, groups: Mapping[str, str] | None) -> pd.DataFrame:
     """Status of every region-year that is not purely estimated, for flows, stocks and elements.
 
     Returns
@@ -210,8 +289,7 @@ def status_by_region_year(reported: pd.DataFrame, groups: dict[str, str] | None)
     pandas.DataFrame
         ``region, year, status``: ``reported`` for each country-year with accepted data,
         ``mixed`` for the aggregates (``WLD`` and the groups in ``groups``) containing one.
-        Region-years not listed are ``estimated``: merge on ``region`` (or ``region_from``),
-        ``year`` and fill the rest with ``"estimated"``.
+        Region-years not listed are ``estimated``.
     """
     cells = reported[["country", "year"]].drop_duplicates().astype({"year": "int64"})
     own = cells.rename(columns={"country": "region"}).assign(status="reported")
@@ -221,95 +299,3 @@ def status_by_region_year(reported: pd.DataFrame, groups: dict[str, str] | None)
     agg = agg.drop_duplicates().assign(status="mixed")
     out = pd.concat([own, agg[["region", "year", "status"]]], ignore_index=True)
     return out.sort_values(["region", "year"], ignore_index=True)
-
-
-# --------------------------------------------------------------------------- templates
-
-TEMPLATE_YEARS = range(2015, 2026)
-
-
-def country_estimates(result: RunResult, country: str) -> pd.DataFrame:
-    """The model's estimates of the submission indicators for one region.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``country, year, product, indicator, value_t`` for the indicators of a national
-        submission (``pom``, ``collected_formal``, ``treated_preprocessing``,
-        ``treated_informal``, ``treated_residual``, ``exported_used``, ``exported_ewaste``,
-        ``stock``).
-    """
-    system, dims = result.system, result.dims
-    r = int(dims.region_index([country])[0])
-    flows = system.flows
-
-    def into(stage: str) -> np.ndarray:
-        parts = [v[r] for (a, b), v in flows.items() if b == stage]
-        if stage in system.imports:
-            parts.append(system.imports[stage][r])
-        return np.add.reduce(parts)
-
-    exported = (
-        flows[("collection_formal", "export")][r] + flows[("collection_informal", "export")][r]
-    )
-    used = np.zeros_like(exported)
-    ex = system.exports
-    if ex is not None:
-        links = np.flatnonzero(
-            (np.asarray(ex.origin) == r)
-            & np.isin(np.asarray(ex.to_stage), ["use", "refurbishment"])
-        )
-        if links.size:
-            used = system.trade_flows[links].sum(axis=0)
-    values = {
-        "pom": flows[("market", "use")][r],
-        "collected_formal": flows[("generated", "collection_formal")][r],
-        "treated_preprocessing": into("preprocessing"),
-        "treated_informal": into("recycling_informal"),
-        "treated_residual": into("residual"),
-        "exported_used": used,
-        "exported_ewaste": np.maximum(exported - used, 0.0),
-        "stock": system.use_stock[r],
-    }
-    n_p, n_y = len(dims.products), len(dims.years)
-    frames = [
-        pd.DataFrame(
-            {
-                "country": country,
-                "year": np.tile(dims.years, n_p),
-                "product": np.repeat(np.asarray(dims.products, dtype=object), n_y),
-                "indicator": name,
-                "value_t": arr.ravel(),
-            }
-        )
-        for name, arr in values.items()
-    ]
-    return pd.concat(frames, ignore_index=True)
-
-
-def write_country_templates(country: str, out: str | Path, *, by: str = "unu_key") -> list[Path]:
-    """The ``template`` subcommand: submission templates pre-filled with the defaults.
-
-    Writes ``<ISO3>_submission_<by>.csv`` (long) and ``.xlsx`` (a sheet per indicator) into
-    ``out`` atomically, for the years 2015-2025, with the default estimates beside the empty
-    cells a ministry fills.
-    """
-    from ewaste_tracker import catalog
-    from ewaste_tracker.submissions.templates import write_templates
-
-    code = country.strip().upper()
-    if code not in set(catalog.countries()["iso3"]):
-        raise InputError(
-            "unknown country",
-            column="--country",
-            value=country,
-            expected="an ISO3 code of the catalogue, e.g. KEN",
-        )
-    from ewaste_tracker.jobs.run import run_default
-
-    _, result = run_default()
-    estimates = country_estimates(result, code)
-    estimates = estimates[estimates["year"].isin(TEMPLATE_YEARS)]
-    with AtomicDir(out) as stage:
-        written = write_templates(code, stage, estimates, by=by)  # type: ignore[arg-type]
-    return [Path(out) / p.name for p in written]

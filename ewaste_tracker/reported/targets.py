@@ -1,7 +1,7 @@
 r"""Reported treatment routes, exports and stock surveys imposed on the model as targets.
 
 A country's accepted submission holds tonnes by UNU-KEY (or EU-6 category, split over its
-UNU-KEYs by the model's own estimates, :func:`ewaste_tracker.submissions.submit.overlay_reported`)
+UNU-KEYs by the model's own estimates, :func:`ewaste_tracker.reported.overlay.overlay_reported`)
 and year. :func:`route_overrides` turns the route indicators of one pass into transfer-coefficient
 rows (``region, product, year`` specific, so they win over the defaults) for the three nodes that
 route e-waste: ``generated``, ``collection_formal`` and ``collection_informal``. For every reported
@@ -61,6 +61,7 @@ from ewaste_tracker.flows.stocks import inflow_driven
 from ewaste_tracker.flows.transfer import TransferCoefficients
 from ewaste_tracker.model.inputs import dense_pom
 from ewaste_tracker.model.run import ModelInputs, RunResult
+from ewaste_tracker.reported.overlay import overlay_reported
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,40 @@ def indicator_values(
     }
 
 
+def submission_indicators(result: RunResult, country: str) -> pd.DataFrame:
+    """The model's value of every submission indicator for one region, all products and years.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``country, year, product, indicator, value_t`` (see :func:`indicator_values`), what a
+        submission template shows beside its empty cells.
+    """
+    dims = result.dims
+    n_p, n_y = len(dims.products), len(dims.years)
+    r = np.full(n_p * n_y, int(dims.region_index([country])[0]))
+    p = np.repeat(np.arange(n_p), n_y)
+    n = np.tile(np.arange(n_y), n_p)
+    values = indicator_values(result, r, p, n)
+    years = np.tile(dims.years, n_p)
+    products = np.repeat(np.asarray(dims.products, dtype=object), n_y)
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "country": country,
+                    "year": years,
+                    "product": products,
+                    "indicator": name,
+                    "value_t": arr,
+                }
+            )
+            for name, arr in values.items()
+        ],
+        ignore_index=True,
+    )
+
+
 def _cells(result: RunResult, frame: pd.DataFrame) -> tuple[np.ndarray, ...]:
     dims = result.dims
     return (dims.region_index(frame["country"]), dims.product_index(frame["product"]),
@@ -141,8 +176,6 @@ def targets_by_unu_key(result: RunResult, reported: pd.DataFrame) -> pd.DataFram
         Formal collection is split by e-waste generated, the other indicators by the model's
         own estimate of the indicator (equally where those are all zero).
     """
-    from ewaste_tracker.submissions.submit import overlay_reported
-
     dims = result.dims
     rep = reported[reported["indicator"].isin(TARGET_INDICATORS)
                    & reported["country"].isin(set(dims.regions))
@@ -370,7 +403,7 @@ def export_overrides(
     return out.drop_duplicates(["origin", "destination", "to_stage", "product"], keep="last")
 
 
-def _stock_pairs(targets: pd.DataFrame) -> pd.DataFrame:
+def stock_pairs(targets: pd.DataFrame) -> pd.DataFrame:
     rows = targets[targets["indicator"] == "stock"]
     return rows[["country", "product"]].drop_duplicates().reset_index(drop=True)
 
@@ -436,7 +469,7 @@ def calibrate_stock(
         Lifetimes with region rows for the pairs (``source`` says "calibrated to the stock
         survey", ``stock_factor`` gives k) and the fitted factors.
     """
-    pairs = _stock_pairs(targets)
+    pairs = stock_pairs(targets)
     rows = targets[targets["indicator"] == "stock"].merge(pairs.assign(_pair=np.arange(
         len(pairs))), on=["country", "product"])  # fmt: skip
     pair = rows["_pair"].to_numpy()
@@ -488,7 +521,7 @@ def reported_gaps(inputs: ModelInputs, result: RunResult, reported: pd.DataFrame
         ``country, product, year, indicator, reported_t, modelled_t, note`` (the file
         ``reported_gaps.csv`` of a run).
     """
-    from ewaste_tracker.submissions.submit import Codes
+    from ewaste_tracker.submissions.rules import Codes
 
     dims = result.dims
     rep = reported[reported["indicator"].isin(TARGET_INDICATORS)

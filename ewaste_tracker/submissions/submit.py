@@ -19,8 +19,8 @@ Excel), the row a person sees (header = row 1), the column, the value and what w
 Plausibility findings (a series jumping more than ``jump_factor`` times from one year to the next)
 are :class:`SubmissionWarning` items returned beside the accepted data.
 
-Accepted data overrides the model's defaults for that country (:func:`overlay_reported`) and is
-marked ``status = "reported"``.
+Accepted data overrides the model's defaults for that country
+(:func:`ewaste_tracker.reported.overlay.overlay_reported`) and is marked ``status = "reported"``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ import getpass
 import logging
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ewaste_tracker.errors import InputErrors
@@ -60,7 +59,6 @@ __all__ = [
     "default_years",
     "history",
     "jump_warnings",
-    "overlay_reported",
     "read_submission",
     "submit",
     "validate_records",
@@ -118,69 +116,6 @@ def read_submission(
         logger.warning("%s: %d warning(s), first: %s", path, len(warnings), warnings[0])
     logger.info("%s: accepted %d values", path, len(accepted))
     return accepted, warnings
-
-
-def overlay_reported(
-    estimates: pd.DataFrame, reported: pd.DataFrame, *, codes: Codes | None = None
-) -> pd.DataFrame:
-    """Replace a country's estimates by its reported values and mark them ``reported``.
-
-    Estimates are by UNU-KEY. A value reported for an EU-6 category ``c`` is split over the
-    UNU-KEYs ``u ∈ c`` by the estimated shares,
-
-    .. math:: x_u = R_c \\, \\frac{\\hat x_u}{\\sum_{u' \\in c} \\hat x_{u'}},
-
-    or equally when the estimates of the category sum to zero, so the category total equals the
-    reported value exactly.
-
-    Parameters
-    ----------
-    estimates
-        ``country, year, product, indicator, value_t`` (other columns are kept).
-    reported
-        Accepted submission rows (see :func:`read_submission`).
-    codes
-        Needed for the UNU-KEY → EU-6 mapping when ``reported`` holds EU-6 categories.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The estimates with reported values in place, plus reported rows the estimates lacked;
-        ``status`` is ``reported`` or ``estimated`` and ``source`` says where each came from.
-    """
-    key = ["country", "year", "product", "indicator"]
-    est = estimates.copy()
-    est["status"] = "estimated"
-    if "source" not in est:
-        est["source"] = "model estimate"
-    rep = reported.loc[reported["product_level"] == "unu_key"]
-    eu6 = reported.loc[reported["product_level"] == "eu6"]
-    if len(eu6):
-        codes = Codes.from_catalog() if codes is None else codes
-        cat = est["product"].map(codes.unu_to_eu6)
-        ckey = ["country", "year", "_cat", "indicator"]
-        e = est.assign(_cat=cat)
-        tot = e.groupby(ckey)["value_t"].transform("sum")
-        n = e.groupby(ckey)["value_t"].transform("size")
-        share = np.where(tot > 0, e["value_t"] / tot.where(tot > 0, 1.0), 1.0 / n)
-        r = eu6.rename(columns={"product": "_cat"})[[*ckey, "value_t", "source"]]
-        m = e.reset_index().merge(r, on=ckey, how="inner", suffixes=("", "_rep"))
-        idx = m["index"].to_numpy()
-        est.loc[idx, "value_t"] = m["value_t_rep"].to_numpy() * share[idx]
-        est.loc[idx, "status"] = "reported"
-        est.loc[idx, "source"] = m["source_rep"].astype(str).to_numpy() + " (EU-6 total split)"
-    if len(rep):
-        r = rep[[*key, "value_t", "source"]]
-        m = est.reset_index().merge(r, on=key, how="inner", suffixes=("", "_rep"))
-        idx = m["index"].to_numpy()
-        est.loc[idx, "value_t"] = m["value_t_rep"].to_numpy()
-        est.loc[idx, "status"] = "reported"
-        est.loc[idx, "source"] = m["source_rep"].to_numpy()
-        extra = r.merge(est[key], on=key, how="left", indicator=True)
-        extra = extra.loc[extra["_merge"] == "left_only"].drop(columns="_merge")
-        if len(extra):
-            est = pd.concat([est, extra.assign(status="reported")], ignore_index=True)
-    return est
 
 
 def submit(

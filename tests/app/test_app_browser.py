@@ -51,23 +51,20 @@ def _wait_for_server(port: int, proc: subprocess.Popen, timeout: float = 60.0) -
 
 @pytest.fixture
 def server(tmp_path: Path):
-    """``streamlit run app.py`` on a free loopback port; killed afterwards."""
+    """``ewaste-tracker app`` (the installed launcher) on a free loopback port; killed
+    afterwards."""
     from ewaste_tracker.maps.assets import assets_dir
 
     if not have_chromium():
         pytest.skip("headless Chromium (/usr/bin/chromium, /usr/bin/chromedriver) is missing")
     if assets_dir(required=False) is None:
-        pytest.skip("static/vendor map assets are not installed")
+        pytest.skip("the package's map assets are not installed")
     pytest.importorskip("selenium")
     port = _free_port()
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
-        "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
+    cmd = [sys.executable, "-m", "ewaste_tracker", "app", "--port", str(port)]
     log = (tmp_path / "streamlit.log").open("w")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         _wait_for_server(port, proc)
         yield f"http://127.0.0.1:{port}/"

@@ -15,19 +15,23 @@ import pandas as pd
 import pytest
 
 from ewaste_tracker import catalog
+from ewaste_tracker.estimate import estimate
 from ewaste_tracker.flows.balance import check_mass_balance
-from ewaste_tracker.jobs.run import run_default
 from ewaste_tracker.model.run import generated_net_of_reuse
 
 
 @pytest.fixture(scope="module")
 def world():
-    _, result = run_default(until=2022, store="/nonexistent/store.gpkg")
-    return result
+    return estimate(until=2022, store="/nonexistent/store.gpkg").result
 
 
 def _value(ind: pd.DataFrame, region: str, year: int, name: str) -> float:
-    row = ind[(ind["region"] == region) & (ind["year"] == year) & (ind["indicator"] == name)]
+    row = ind[
+        (ind["region"] == region)
+        & (ind["year"] == year)
+        & (ind["indicator"] == name)
+        & ind["element"].isna()
+    ]
     assert len(row) == 1, (region, year, name)
     return float(row["value"].iloc[0])
 

@@ -21,8 +21,11 @@ from ewaste_tracker.flows.minerals import element_flows, recovery
 
 
 def _value(frame: pd.DataFrame, region: str, year: int, indicator: str) -> float:
+    """Value of ``indicator`` (``name`` or ``name:El``) for one region and year."""
+    name, _, element = indicator.partition(":")
+    el = frame["element"].isna() if not element else frame["element"] == element
     row = frame[
-        (frame["region"] == region) & (frame["year"] == year) & (frame["indicator"] == indicator)
+        (frame["region"] == region) & (frame["year"] == year) & (frame["indicator"] == name) & el
     ]
     assert len(row) == 1, (region, year, indicator, len(row))
     return float(row["value"].iloc[0])
@@ -58,7 +61,7 @@ def test_collection_rate_of_world_is_ratio_of_sums() -> None:
     assert _value(frame, "G1", 2022, "collection_rate") == pytest.approx(0.14)
     assert _value(frame, "WLD", 2022, "recycling_rate") == pytest.approx(0.121)
     assert _value(frame, "AAA", 2022, "collection_rate") == pytest.approx(0.5)
-    assert list(frame.columns) == ["region", "year", "indicator", "value", "unit"]
+    assert list(frame.columns) == ["region", "year", "indicator", "element", "value", "unit"]
     assert (frame["unit"].astype(str) == frame["indicator"].astype(str).map(UNITS)).all()
 
 

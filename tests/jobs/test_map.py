@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from ewaste_tracker.cli import main
 from ewaste_tracker.errors import InputError
-from ewaste_tracker.jobs.map import country_map_to_folder, world_run
+from ewaste_tracker.estimate import estimate
+from ewaste_tracker.jobs.map import country_map_to_folder
 from ewaste_tracker.jobs.map_layers import (
     ARCSEC30,
     EU6_BANDS,
@@ -51,10 +52,7 @@ def ken_map(no_store: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _wg(iso3: str, year: int) -> float:
-    _, run = world_run()
-    ind = run.indicators
-    row = ind[(ind["region"] == iso3) & (ind["year"] == year) & (ind["indicator"] == "generated_t")]
-    return float(row["value"].iloc[0])
+    return estimate(countries=[iso3]).value(iso3, "generated_t", year)
 
 
 def test_map_writes_every_file(ken_map: Path) -> None:

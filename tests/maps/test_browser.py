@@ -45,7 +45,7 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     if not have_chromium():
         pytest.skip("chromium / chromedriver are not installed")
     if assets.assets_dir(required=False) is None:
-        pytest.skip("map assets not installed (scripts/fetch_map_assets.sh)")
+        pytest.skip("map assets not installed (ewaste_tracker/maps/vendor)")
     drv = offline_chromium(tmp_path_factory.mktemp("chromium-profile"), logs={"browser": "ALL"})
     drv.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TRAP})
     yield drv
@@ -86,7 +86,7 @@ def saved_map(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cells = np.zeros((30, 40))
     cells[10:20, 10:30] = rng.uniform(0, 50, (10, 20))
     grid = GridLayer(cells, affine.Affine(0.1, 0, 33.0, 0, -0.1, 2.0), "EPSG:4326", name="t/cell")
-    m = build_map({"generated": regions, "sites": sites}, grid=grid)
+    m = build_map({"generated": regions, "sites": sites}, basemap=countries, grid=grid)
     return save_map(m, tmp_path_factory.mktemp("site") / "map.html")
 
 

@@ -197,15 +197,17 @@ def test_offline_save_refuses_unknown_remote_scripts(
 def test_localise_html_rewrites_known_cdns_and_drops_unused_css(vendor: Path) -> None:
     page = (
         '<script src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"></script>'
-        '<script src="https://cdnjs.cloudflare.com/ajax/libs/d3/3.5.5/d3.min.js"></script>'
+        '<script src="https://code.jquery.com/jquery-3.7.1.min.js"></script>'
+        '<script src="https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/dist/js/bootstrap.bundle.min.js">'
+        "</script>"
         '<link rel="stylesheet" href="https://netdna.bootstrapcdn.com/bootstrap/3.0.0/css/'
         'bootstrap-glyphicons.css"/>'
         '<a href="https://www.naturalearthdata.com">Natural Earth</a>'
     )
     out, used = assets.localise_html(page, base_url="/app/static/vendor")
-    assert used == ["leaflet@1.9.3/dist/leaflet.js", "d3@3.5.5/d3.min.js"]
+    assert used == ["leaflet@1.9.3/dist/leaflet.js", "jquery@3.7.1/dist/jquery.min.js"]
     assert 'src="/app/static/vendor/leaflet@1.9.3/dist/leaflet.js"' in out
-    assert "glyphicons" not in out
+    assert "glyphicons" not in out and "bootstrap" not in out
     assert "https://www.naturalearthdata.com" in out  # hyperlinks are not resources
     assert assets.remote_references(out) == []
     assert assets.remote_references("<style>@import 'https://x.org/a.css';</style>")
@@ -234,18 +236,17 @@ def test_missing_assets_say_how_to_install_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(assets.ASSETS_ENV, str(tmp_path / "none"))
-    monkeypatch.setattr(assets, "_REPO_ROOT", tmp_path)
-    monkeypatch.chdir(tmp_path)
     assert assets.assets_dir(required=False) is None
-    with pytest.raises(AssetsMissingError, match="fetch_map_assets"):
+    with pytest.raises(AssetsMissingError, match="vendor_map_assets"):
         assets.assets_dir()
 
 
-def test_basemap_from_world_atlas(vendor: Path) -> None:
-    base = assets.basemap_countries()
-    assert len(base) == 177 and base.crs == "EPSG:4326"
-    assert "Kenya" in set(base["name"])
-    assert len(assets.basemap_countries(detail="50m")) > 200
+def test_the_package_ships_its_map_assets_with_their_licences() -> None:
+    vendor_dir = assets.VENDOR
+    assert (vendor_dir / "leaflet@1.9.3" / "dist" / "leaflet.js").is_file()
+    for folder in ("leaflet@1.9.3", "jquery@3.7.1", "leaflet.markercluster@1.1.0"):
+        assert any(p.name.upper().startswith(("LICENSE", "MIT")) for p in
+                   (vendor_dir / folder).iterdir()), folder  # fmt: skip
 
 
 # -- GeoPackage output ---------------------------------------------------------------------

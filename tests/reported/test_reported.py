@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from ewaste_tracker.cli import main
-from ewaste_tracker.jobs.run import run_default
+from ewaste_tracker.estimate import estimate
 from ewaste_tracker.submissions.submit import submit
 
 SUBMISSION = """country,year,product,indicator,value,unit
@@ -26,12 +26,12 @@ def reported_run(tmp_path_factory: pytest.TempPathFactory):
     path = folder / "KEN.csv"
     path.write_text(SUBMISSION, encoding="utf-8")
     submit(path, store=store, submitter="ministry")
-    inputs, result = run_default(until=2025, store=store)
-    return store, inputs, result
+    est = estimate(until=2025, store=store)
+    return store, est.inputs, est.result, est
 
 
 def test_reported_pom_replaces_the_default(reported_run) -> None:
-    _, inputs, result = reported_run
+    _, inputs, result, _ = reported_run
     pom = inputs.pom.set_index(["region", "product", "year"])
     assert pom.loc[("KEN", "0306", 2019), "pom_t"] == pytest.approx(412.5)
     assert pom.loc[("KEN", "0306", 2020), "pom_t"] == pytest.approx(455.0)
@@ -44,7 +44,7 @@ def test_reported_pom_replaces_the_default(reported_run) -> None:
 
 
 def test_reported_collection_is_met_by_the_model(reported_run) -> None:
-    _, _, result = reported_run
+    _, _, result, _ = reported_run
     dims, flows = result.dims, result.system.flows
     r = dims.region_index(["KEN"])[0]
     for product, year, tonnes in (("0108", 2020, 30.0), ("0303", 2021, 2.5)):
@@ -54,35 +54,55 @@ def test_reported_collection_is_met_by_the_model(reported_run) -> None:
         assert got == pytest.approx(min(tonnes, generated), rel=1e-6)
 
 
-def test_indicator_rows_carry_their_status(reported_run) -> None:
-    _, _, result = reported_run
-    ind = result.indicators
-    ken = ind[(ind["region"] == "KEN")].groupby("year")["status"].first()
-    assert ken[2019] == "reported" and ken[2021] == "reported"
-    assert ken[2010] == "estimated"
-    nga = ind[(ind["region"] == "NGA") & (ind["year"] == 2020)]["status"].unique()
+def test_indicator_rows_carry_their_status_and_source(reported_run) -> None:
+    *_, est = reported_run
+    ind = est.indicators.assign(indicator=lambda t: t["indicator"].astype(str))
+    ind = ind[ind["element"].isna()].set_index(["region", "year", "indicator"])
+    # one product of 54 reported: the total combines reported and modelled values
+    assert ind.loc[("KEN", 2019, "pom_t"), "status"] == "mixed"
+    assert "submission KEN v1" in ind.loc[("KEN", 2019, "pom_t"), "source"]
+    assert ind.loc[("KEN", 2020, "collected_formal_t"), "status"] == "mixed"
+    assert ind.loc[("KEN", 2020, "collection_rate"), "status"] == "mixed"
+    assert ind.loc[("KEN", 2019, "generated_t"), "status"] == "estimated"
+    assert ind.loc[("KEN", 2010, "pom_t"), "status"] == "estimated"
+    assert "pom_model.csv" in ind.loc[("KEN", 2010, "pom_t"), "source"]
+    nga = ind.xs(("NGA", 2020), level=("region", "year"))["status"].unique()
     assert list(nga) == ["estimated"]
-    wld = ind[(ind["region"] == "WLD") & (ind["year"] == 2020)]["status"].unique()
-    assert list(wld) == ["mixed"]
-    africa = ind[(ind["region"] == "Africa") & (ind["year"] == 2020)]["status"].unique()
-    assert list(africa) == ["mixed"]
+    assert ind.loc[("WLD", 2020, "pom_t"), "status"] == "mixed"
+    assert ind.loc[("Africa", 2020, "collected_formal_t"), "status"] == "mixed"
+    assert ind.loc[("Europe", 2020, "pom_t"), "status"] == "estimated"
+    assert set(est.indicators["status"].astype(str)) <= {"reported", "mixed", "estimated"}
+
+
+def test_a_series_of_every_product_is_reported(tmp_path: Path) -> None:
+    store = tmp_path / "store.gpkg"
+    rows = "".join(f"GHA,2021,{c},pom,{100 + i},t\n"
+                   for i, c in enumerate(["1", "2", "3", "4a", "4b", "5", "6"]))  # fmt: skip
+    path = tmp_path / "GHA.csv"
+    path.write_text("country,year,product,indicator,value,unit\n" + rows, encoding="utf-8")
+    submit(path, store=store, submitter="ministry")
+    est = estimate(countries=["GHA"], until=2022, store=store)
+    ind = est.indicators
+    row = ind[(ind["year"] == 2021) & (ind["indicator"] == "pom_t") & ind["element"].isna()]
+    assert row["status"].iloc[0] == "reported"
+    assert row["value"].iloc[0] == pytest.approx(sum(100 + i for i in range(7)))
+    assert set(ind["region"]) == {"GHA"}
 
 
 def test_default_run_cli_writes_status_and_un_regions(reported_run, tmp_path: Path) -> None:
-    store, _, _ = reported_run
+    store, _, _, _ = reported_run
     out = tmp_path / "world"
     assert main(["run", "--out", str(out), "--until", "2025", "--store", str(store)]) == 0
-    ind = pd.read_csv(out / "indicators.csv", usecols=["region", "year", "status"])
+    ind = pd.read_parquet(out / "indicators.parquet", columns=["region", "year", "status"])
     assert {"WLD", "Africa", "Americas", "Asia", "Europe", "Oceania"} <= set(ind["region"])
     assert ind["region"].nunique() > 200
-    assert set(ind.loc[ind["region"] == "KEN", "status"]) == {"reported", "estimated"}
-    for name in ("flows.csv", "stocks.csv", "element_flows.csv"):
-        table = pd.read_csv(out / name, usecols=lambda c: c in {"region", "region_from",
-                            "region_to", "year", "status"})  # fmt: skip
+    assert set(ind.loc[ind["region"] == "KEN", "status"]) == {"mixed", "estimated"}
+    for name in ("flows.parquet", "stocks.parquet", "element_flows.parquet"):
+        table = pd.read_parquet(out / name)
         assert "status" in table.columns, name
         region = "region_to" if "region_to" in table.columns else "region"
         ken = table[(table[region] == "KEN") & (table["year"] == 2020)]
-        assert set(ken["status"]) == {"reported"}, name
+        assert set(ken["status"].astype(str)) == {"reported"}, name
 
 
 # --------------------------------------------------------------------------- route targets
@@ -134,9 +154,9 @@ def targets_run(tmp_path_factory: pytest.TempPathFactory):
     for name, text in (("KEN.csv", ROUTES), ("NLD.csv", TRADE)):
         (folder / name).write_text(text, encoding="utf-8")
         submit(folder / name, store=store, submitter="ministry")
-    inputs, result = run_default(until=2025, store=store)
-    baseline = run_default(until=2025)[1]
-    return store, inputs, result, baseline
+    est = estimate(until=2025, store=store)
+    baseline = estimate(until=2025, reported=False).result
+    return store, est.inputs, est.result, baseline
 
 
 def _value(result, country: str, product: str, year: int, indicator: str) -> float:

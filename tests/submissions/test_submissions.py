@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from ewaste_tracker.errors import InputError, InputErrors
+from ewaste_tracker.reported.overlay import overlay_reported
 from ewaste_tracker.submissions.submit import (
     INDICATORS,
     Codes,
-    overlay_reported,
     read_submission,
     validate_records,
 )

@@ -1,0 +1,55 @@
+"""The ``template`` subcommand: submission templates pre-filled with the country's estimate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ewaste_tracker.errors import InputError
+from ewaste_tracker.files import AtomicDir
+
+__all__ = ["TEMPLATE_YEARS", "write_country_templates"]
+
+TEMPLATE_YEARS = range(2015, 2026)
+"""Years a template asks for."""
+
+
+def write_country_templates(
+    country: str, out: str | Path, *, by: str = "unu_key", store: str | Path | None = None
+) -> list[Path]:
+    """Write a country's submission templates, pre-filled with its current estimate.
+
+    Writes ``<ISO3>_submission_<by>.csv`` (long) and ``.xlsx`` (a sheet per indicator) into
+    ``out`` (replaced whole, see :class:`ewaste_tracker.files.AtomicDir`), for the years
+    2015-2025, with the estimate (:func:`ewaste_tracker.estimate`, the store's accepted
+    submissions in place) beside the empty cells a ministry fills.
+
+    Parameters
+    ----------
+    country
+        ISO3 code of the catalogue.
+    out
+        Output folder.
+    by
+        ``unu_key`` (54 products) or ``eu6`` (7 categories).
+    store
+        Tracker store whose submissions the estimate includes.
+    """
+    from ewaste_tracker import catalog
+    from ewaste_tracker.estimate import estimate
+    from ewaste_tracker.reported.targets import submission_indicators
+    from ewaste_tracker.submissions.templates import write_templates
+
+    code = str(country).strip().upper()
+    if code not in set(catalog.countries()["iso3"]):
+        raise InputError(
+            "unknown country",
+            column="--country",
+            value=country,
+            expected="an ISO3 code of the catalogue, e.g. KEN",
+        )
+    est = estimate(store=store)
+    values = submission_indicators(est.result, code)
+    values = values[values["year"].isin(TEMPLATE_YEARS)]
+    with AtomicDir(out, what="template") as stage:
+        written = write_templates(code, stage, values, by=by)  # type: ignore[arg-type]
+    return [Path(out) / p.name for p in written]

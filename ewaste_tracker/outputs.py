@@ -1,0 +1,264 @@
+"""An estimate written to a folder: Parquet (or CSV) tables, ``run.json``, ``datapackage.json``.
+
+:func:`write_estimate` writes, into a staging folder that replaces ``path`` whole only when
+everything succeeded (:class:`ewaste_tracker.files.AtomicDir`):
+
+=========================  ==================================================================
+``indicators``             :attr:`ewaste_tracker.estimate.Estimate.indicators`
+``flows``, ``stocks``      by product, or summed over products (``detail="total"``)
+``element_flows``          elements by route, recovered and lost, tonnes and USD
+``reported_gaps``          reported values the model could not meet (when there are any)
+``run.json``               input fingerprint, years, regions, input files, named assumptions
+``datapackage.json``       Frictionless Tabular Data Package: every file, every column with its
+                           type, description and unit, and every source with its licence
+=========================  ==================================================================
+
+Tables are Parquet (``format="parquet"``, dictionary-encoded labels) or CSV (``"csv"``,
+UTF-8, 10 significant digits).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ewaste_tracker.errors import InputError
+from ewaste_tracker.files import AtomicDir
+
+if TYPE_CHECKING:
+    from ewaste_tracker.estimate import Estimate
+
+__all__ = ["FORMATS", "TABLES", "datapackage", "write_estimate"]
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("parquet", "csv")
+
+_STATUS = ("status", "string", "reported / mixed / estimated / input (see the README)", None)
+TABLES: dict[str, list[tuple[str, str, str, str | None]]] = {
+    "indicators": [
+        ("region", "string", "ISO3 code, WLD (world) or UN region", None),
+        ("year", "integer", "calendar year", None),
+        ("indicator", "string", "indicator name (definitions in README and the API docs)", None),
+        ("element", "string", "element symbol of per-element indicators, else empty", None),
+        ("value", "number", "the value, in the row's unit", "see unit"),
+        ("unit", "string", "unit of value: t, kg/inh, inh, fraction, USD, index", None),
+        _STATUS,
+        ("source", "string", "where the value comes from (a submission, a model, a file)", None),
+    ],
+    "flows": [
+        ("region_from", "string", "origin region (sysenv = outside the system)", None),
+        ("stage_from", "string", "origin lifecycle stage", None),
+        ("region_to", "string", "destination region", None),
+        ("stage_to", "string", "destination lifecycle stage", None),
+        ("product", "string", "UNU-KEY (product detail only)", None),
+        ("year", "integer", "calendar year", None),
+        ("value_t", "number", "mass flow in the year", "t"),
+        _STATUS,
+    ],
+    "stocks": [
+        ("region", "string", "region", None),
+        ("stage", "string", "stage holding a stock (use, recovered, disposed, losses)", None),
+        ("product", "string", "UNU-KEY (product detail only)", None),
+        ("year", "integer", "calendar year", None),
+        ("stock_t", "number", "stock at the end of the year", "t"),
+        ("stock_change_t", "number", "change of the stock in the year", "t"),
+        _STATUS,
+    ],
+    "element_flows": [
+        ("region", "string", "region", None),
+        ("year", "integer", "calendar year", None),
+        ("element", "string", "element symbol (or plastics)", None),
+        ("route", "string", "treatment route", None),
+        ("input_t", "number", "element entering the route", "t"),
+        ("recovered_t", "number", "element recovered on the route", "t"),
+        ("lost_t", "number", "element lost on the route", "t"),
+        ("recovered_usd", "number", "value of the element recovered", "USD"),
+        ("lost_usd", "number", "value of the element lost", "USD"),
+        _STATUS,
+    ],
+    "reported_gaps": [
+        ("country", "string", "ISO3 code", None),
+        ("product", "string", "UNU-KEY", None),
+        ("year", "integer", "calendar year", None),
+        ("indicator", "string", "submission indicator", None),
+        ("reported_t", "number", "reported value", "t"),
+        ("modelled_t", "number", "value the model reaches", "t"),
+        ("note", "string", "why the value cannot be met", None),
+    ],
+}
+"""Columns of every output table: name, Frictionless type, description, unit."""
+
+
+def _schema(name: str, frame: pd.DataFrame) -> dict[str, Any]:
+    known = {c[0]: c for c in TABLES.get(name, [])}
+    fields = []
+    for col in frame.columns:
+        _, typ, desc, unit = known.get(str(col), (col, "any", "", None))
+        entry: dict[str, Any] = {"name": str(col), "type": typ, "description": desc}
+        if unit is not None:
+            entry["unit"] = unit
+        fields.append(entry)
+    return {"fields": fields}
+
+
+def datapackage(
+    est: Estimate, files: dict[str, tuple[str, pd.DataFrame]], *, format: str
+) -> dict[str, Any]:
+    """The Frictionless ``datapackage.json`` of a written estimate.
+
+    Parameters
+    ----------
+    est
+        The estimate.
+    files
+        Resource name → (file name, table written).
+    format
+        ``parquet`` or ``csv``.
+    """
+    from ewaste_tracker import __version__, catalog
+
+    src = catalog.sources()
+    sources = [
+        {"title": f"{r.title}: {r.source}", "path": f"ewaste_tracker/data/{r.file}",
+         "version": str(r.year), "licenses": [{"name": r.licence}]}
+        for r in src.itertuples()
+    ]  # fmt: skip
+    if est.kind == "inputs":
+        sources += [
+            {"title": f"user input: {name}", "path": str(path)}
+            for name, path in est.inputs.paths.items()
+        ]
+    if len(est.reported):
+        for label in sorted(set(est.reported["source"].astype(str))):
+            sources.append({"title": f"accepted national {label} (tracker store)"})
+    media = {"parquet": "application/vnd.apache.parquet", "csv": "text/csv"}[format]
+    resources = [
+        {
+            "name": name,
+            "path": file,
+            "profile": "tabular-data-resource",
+            "format": format,
+            "mediatype": media,
+            **({"encoding": "utf-8"} if format == "csv" else {}),
+            "schema": _schema(name, frame),
+        }
+        for name, (file, frame) in files.items()
+    ]
+    return {
+        "profile": "tabular-data-package",
+        "name": "ewaste-tracker-estimate",
+        "title": "ewaste-tracker estimate: e-waste, flows, stocks, minerals and indicators",
+        "version": __version__,
+        "created_with": f"ewaste-tracker {__version__}",
+        "licenses": [{"name": "CC-BY-4.0", "title": "outputs; cite the sources listed"}],
+        "resources": resources,
+        "sources": sources,
+    }
+
+
+def _run_meta(est: Estimate, detail: str) -> dict[str, Any]:
+    from ewaste_tracker.model.fingerprint import fingerprint, tool_version
+    from ewaste_tracker.model.run import inputs_fingerprint_tables
+
+    inputs = est.inputs
+    return {
+        "fingerprint": fingerprint(inputs_fingerprint_tables(inputs)),
+        "tool_version": tool_version(),
+        "kind": est.kind,
+        "countries": list(est.countries) if est.countries else "all",
+        "years": [int(est.years[0]), int(est.years[-1])],
+        "regions": len(est.regions),
+        "products": len(est.result.dims.products),
+        "elements": list(est.elements),
+        "inputs": inputs.paths,
+        "reported": sorted(set(est.reported["country"])) if len(est.reported) else [],
+        "model_passes": est.passes,
+        "assumptions": {
+            "second_life_half_scale": inputs.second_life is None,
+            "recovery_central": "recovery" not in inputs.paths,
+            "collection_target": inputs.collection_target,
+            "generated_net_of_reuse": True,
+        },
+        "detail": detail,
+    }
+
+
+def write_estimate(
+    est: Estimate,
+    path: str | Path,
+    *,
+    format: str = "parquet",
+    detail: str = "product",
+    progress: Callable[[str], None] | None = None,
+    before_publish: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write an estimate's tables into ``path`` (replaced whole; see the module docstring).
+
+    Parameters
+    ----------
+    est
+        The estimate.
+    path
+        Output folder: new, empty, or written by ewaste-tracker before (anything else is
+        refused, :class:`ewaste_tracker.files.OutputExistsError`).
+    format
+        ``parquet`` (default) or ``csv``.
+    detail
+        ``product`` (flows and stocks by UNU-KEY) or ``total`` (summed over products).
+    progress
+        Called with the name of each file once it is written.
+    before_publish
+        Called with the staging folder when every file is written, before it replaces
+        ``path`` (e.g. to keep the run in the store); if it raises, nothing is published.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    if format not in FORMATS:
+        raise InputError("unknown format", column="--format", value=format,
+                         expected=" or ".join(FORMATS))  # fmt: skip
+    if detail not in ("product", "total"):
+        raise InputError("unknown detail", column="--detail", value=detail,
+                         expected="product or total")  # fmt: skip
+    flows, stocks = (est.flows, est.stocks) if detail == "product" else est.totals()
+    tables: dict[str, pd.DataFrame] = {
+        "indicators": est.indicators,
+        "flows": flows,
+        "stocks": stocks,
+        "element_flows": est.element_flows,
+    }
+    if est.gaps is not None and len(est.gaps):
+        tables["reported_gaps"] = est.gaps
+    files: dict[str, tuple[str, pd.DataFrame]] = {}
+    with AtomicDir(path, what="estimate") as stage:
+        for name, frame in tables.items():
+            file = f"{name}.{format}"
+            if format == "parquet":
+                frame.to_parquet(stage / file, index=False, compression="zstd")
+            else:
+                frame.to_csv(stage / file, index=False, float_format="%.10g")
+            files[name] = (file, frame)
+            logger.debug("%s: %d rows", file, len(frame))
+            if progress is not None:
+                progress(file)
+        (stage / "run.json").write_text(
+            json.dumps(_run_meta(est, detail), indent=2, default=str), encoding="utf-8"
+        )
+        (stage / "datapackage.json").write_text(
+            json.dumps(datapackage(est, files, format=format), indent=2, ensure_ascii=False),
+            encoding="utf-8",
+        )
+        if progress is not None:
+            progress("run.json, datapackage.json")
+        if before_publish is not None:
+            before_publish(stage)
+    logger.info("wrote %s (%s)", Path(path), ", ".join(f for f, _ in files.values()))
+    return Path(path)
