@@ -307,8 +307,8 @@ def country_map_to_folder(
             raster.transform,
             raster.crs,
             stage / "generated_t.tif",
-            nodata=None,
             band_names=("total", *EU6_BANDS),
+            units="t",
         )
         layers_to_geopackage(gpkg, stage / "layers.gpkg")
         save_map(fig, stage / "map.html", offline=True)

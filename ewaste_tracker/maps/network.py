@@ -64,8 +64,36 @@ class NetworkError(ValueError):
     """A network file or graph that cannot be used (names the file and what was wrong)."""
 
 
+_NO = "abandoned|construction|no|planned|platform|proposed|raceway|razed|rest_area|services"
+NETWORK_FILTERS: dict[str, str] = {
+    "all": f'["highway"]["area"!~"yes"]["highway"!~"{_NO}"]',
+    "all_public": f'["highway"]["area"!~"yes"]["access"!~"private"]["highway"!~"{_NO}"]'
+    '["service"!~"private"]',
+    "bike": '["highway"]["area"!~"yes"]["access"!~"private"]["highway"!~"abandoned|'
+    "bus_guideway|construction|corridor|elevator|escalator|footway|motor|no|planned|platform|"
+    'proposed|raceway|razed|rest_area|services|steps"]["bicycle"!~"no"]["service"!~"private"]',
+    "drive": '["highway"]["area"!~"yes"]["access"!~"private"]["highway"!~"abandoned|bridleway|'
+    "bus_guideway|construction|corridor|cycleway|elevator|escalator|footway|no|path|pedestrian|"
+    'planned|platform|proposed|raceway|razed|rest_area|service|services|steps|track"]'
+    '["motor_vehicle"!~"no"]["motorcar"!~"no"]'
+    '["service"!~"alley|driveway|emergency_access|parking|parking_aisle|private"]',
+    "drive_service": '["highway"]["area"!~"yes"]["access"!~"private"]["highway"!~"abandoned|'
+    "bridleway|bus_guideway|construction|corridor|cycleway|elevator|escalator|footway|no|path|"
+    'pedestrian|planned|platform|proposed|raceway|razed|rest_area|services|steps|track"]'
+    '["motor_vehicle"!~"no"]["motorcar"!~"no"]'
+    '["service"!~"emergency_access|parking|parking_aisle|private"]',
+    "walk": '["highway"]["area"!~"yes"]["access"!~"private"]["highway"!~"abandoned|'
+    "bus_guideway|construction|cycleway|motor|no|planned|platform|proposed|raceway|razed|"
+    'rest_area|services"]["foot"!~"no"]["service"!~"private"]["sidewalk"!~"separate"]'
+    '["sidewalk:both"!~"separate"]["sidewalk:left"!~"separate"]["sidewalk:right"!~"separate"]',
+}
+"""OpenStreetMap tag conditions of each network type, in Overpass syntax: the definitions of
+osmnx 2.1 (``network_type`` of ``graph_from_place``), transcribed so that offline extracts
+are filtered exactly as osmnx filters its downloads (a test compares them with osmnx)."""
+
+
 def way_filter(network_type: str) -> list[tuple[str, str | None, re.Pattern[str] | None]]:
-    """Return osmnx's Overpass filter for a network type as local conditions.
+    """Return the tag filter of a network type (:data:`NETWORK_FILTERS`) as local conditions.
 
     Parameters
     ----------
@@ -82,9 +110,7 @@ def way_filter(network_type: str) -> list[tuple[str, str | None, re.Pattern[str]
         raise NetworkError(
             f"unknown network_type {network_type!r}; expected one of {', '.join(NETWORK_TYPES)}"
         )
-    from osmnx._overpass import _get_network_filter
-
-    text = _get_network_filter(network_type)
+    text = NETWORK_FILTERS[network_type]
     return [
         (key, op or None, re.compile(pat) if op else None)
         for key, op, pat in _CONDITION.findall(text)

@@ -212,22 +212,33 @@ def grid_to_geotiff(
     *,
     nodata: float | None = np.nan,
     band_names: tuple[str, ...] | list[str] | None = None,
+    units: str | tuple[str, ...] | list[str] | None = None,
+    dtype: str = "float32",
 ) -> Path:
-    """Write a 2-D or 3-D array as a tiled, deflate-compressed GeoTIFF, atomically.
+    """Write a 2-D or 3-D array as a Cloud-Optimized GeoTIFF, atomically.
+
+    The file is a COG (GDAL's ``COG`` driver: 256 × 256 tiles, deflate with the floating-point
+    predictor, internal overviews by averaging), so a viewer or a web map can read a window or
+    a zoom level without the whole file.
 
     Parameters
     ----------
     arr
-        ``(rows, cols)`` or ``(bands, rows, cols)``; written as float64 unless integer.
+        ``(rows, cols)`` or ``(bands, rows, cols)``.
     transform, crs
         Georeferencing of ``arr``.
     path
         Target file; its folder must exist. Written to a temporary file first, then moved
-        into place with :func:`os.replace`.
+        into place.
     nodata
         Nodata value recorded in the file (``NaN`` by default; ``None`` for none).
     band_names
-        Optional band descriptions (e.g. category codes), one per band.
+        Band descriptions (e.g. ``total``, category codes), one per band.
+    units
+        Unit of the values (one for all bands, or one per band), e.g. ``"t"``.
+    dtype
+        Storage type of non-integer data (``float32`` by default: 7 significant digits;
+        ``float64`` to keep every digit). Integer arrays keep their type.
 
     Returns
     -------
@@ -241,34 +252,37 @@ def grid_to_geotiff(
     if data.ndim != 3:
         raise GridMismatchError(f"cannot write an array of shape {np.shape(arr)} to {path}")
     if not np.issubdtype(data.dtype, np.integer):
-        data = data.astype(np.float64, copy=False)
-    if band_names is not None and len(band_names) != data.shape[0]:
-        raise GridMismatchError(
-            f"{path}: {data.shape[0]} bands but {len(band_names)} band names given"
-        )
+        data = data.astype(dtype, copy=False)
+    n_bands = data.shape[0]
+    if band_names is not None and len(band_names) != n_bands:
+        raise GridMismatchError(f"{path}: {n_bands} bands but {len(band_names)} band names given")
+    unit_list = [units] * n_bands if isinstance(units, str) else list(units or [])
+    if unit_list and len(unit_list) != n_bands:
+        raise GridMismatchError(f"{path}: {n_bands} bands but {len(unit_list)} units given")
     if not path.parent.is_dir():
         raise RasterFileError(f"cannot write {path}: folder {path.parent} does not exist")
     profile = {
-        "driver": "GTiff",
+        "driver": "COG",
         "width": data.shape[2],
         "height": data.shape[1],
-        "count": data.shape[0],
+        "count": n_bands,
         "dtype": data.dtype.name,
         "crs": as_crs(crs),
         "transform": transform,
         "compress": "deflate",
         "predictor": 3 if data.dtype.kind == "f" else 2,
+        "blocksize": 256,
+        "overview_resampling": "average",
     }
-    if data.shape[1] >= 256 and data.shape[2] >= 256:
-        profile.update(tiled=True, blockxsize=256, blockysize=256)
     if nodata is not None:
         profile["nodata"] = nodata
     with atomic_path(path) as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
             dst.write(data)
             if band_names is not None:
-                for i, name in enumerate(band_names, start=1):
-                    dst.set_band_description(i, str(name))
+                dst.descriptions = tuple(str(b) for b in band_names)
+            if unit_list:
+                dst.units = tuple(str(u) for u in unit_list)
     logger.info("wrote %s (%d band(s), %d x %d)", path, *data.shape)
     return path
 

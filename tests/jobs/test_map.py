@@ -82,10 +82,14 @@ def test_geopackage_lists_the_layers(ken_map: Path) -> None:
 
 def test_grid_sums_to_the_countrys_e_waste_generated(ken_map: Path) -> None:
     with rasterio.open(ken_map / "generated_t.tif") as src:
-        data = src.read()
+        data = src.read().astype(float)
         assert src.descriptions == ("total", *EU6_BANDS)
+        assert src.units == ("t",) * len(src.descriptions)
+        assert src.dtypes[0] == "float32" and np.isnan(src.nodata)
+        assert src.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
     assert data[0].sum() == pytest.approx(_wg("KEN", 2022), rel=1e-6)
-    np.testing.assert_allclose(data[1:].sum(axis=0), data[0], rtol=1e-9, atol=1e-9)
+    # float32 keeps 7 significant digits per cell
+    np.testing.assert_allclose(data[1:].sum(axis=0), data[0], rtol=1e-6, atol=1e-9)
     assert (data >= 0).all()
     cells = (data[0] > 0).sum()
     assert 1e4 <= cells <= 1e5

@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import rasterio
 from affine import Affine
 from hypothesis import given
 from hypothesis import strategies as st
@@ -256,8 +257,12 @@ def test_geotiff_round_trip_keeps_values_bands_and_georeferencing(tmp_path):
     data = grid.data.copy()
     data[:, 0, 0] = np.nan
     path = grid_to_geotiff(
-        data, grid.transform, grid.crs, tmp_path / "ewaste.tif", band_names=grid.bands
-    )
+        data, grid.transform, grid.crs, tmp_path / "ewaste.tif", band_names=grid.bands,
+        units="t", dtype="float64",
+    )  # fmt: skip
+    with rasterio.open(path) as src:
+        assert src.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
+        assert src.units == ("t", "t") and np.isnan(src.nodata)
     back = grid_from_geotiff(path)
     assert back.bands == ("0108", "0303") and back.crs == grid.crs
     assert back.transform.almost_equals(grid.transform)

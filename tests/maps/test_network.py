@@ -109,3 +109,12 @@ def test_lattice_candidates_sit_on_network_nodes(helsinki_drive):
     assert 0 < len(coarse) < len(fine)
     with pytest.raises(NetworkError, match="spacing"):
         lattice_candidates(helsinki_drive, spacing_m=0)
+
+
+def test_network_filters_are_those_of_osmnx() -> None:
+    from ewaste_tracker.maps.network import NETWORK_FILTERS, NETWORK_TYPES
+
+    overpass = pytest.importorskip("osmnx._overpass")  # osmnx's own definitions
+    assert set(NETWORK_FILTERS) == set(NETWORK_TYPES)
+    for name, text in NETWORK_FILTERS.items():
+        assert text == overpass._get_network_filter(name), name
