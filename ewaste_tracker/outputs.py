@@ -23,15 +23,45 @@ import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from ewaste_tracker.errors import InputError
 from ewaste_tracker.files import AtomicDir
+from ewaste_tracker.model.run import ModelInputs, RunResult
 
-if TYPE_CHECKING:
-    from ewaste_tracker.estimate import Estimate
+
+class Estimate(Protocol):
+    """What this module reads of an :class:`ewaste_tracker.estimate.Estimate` (the estimate
+    sits above this module and imports it, not the other way round)."""
+
+    inputs: ModelInputs
+    result: RunResult
+    reported: pd.DataFrame
+    gaps: pd.DataFrame | None
+    @property
+    def kind(self) -> str: ...
+    countries: tuple[str, ...] | None
+    passes: int
+
+    @property
+    def years(self) -> np.ndarray: ...
+    @property
+    def regions(self) -> tuple[str, ...]: ...
+    @property
+    def elements(self) -> tuple[str, ...]: ...
+    @property
+    def indicators(self) -> pd.DataFrame: ...
+    @property
+    def flows(self) -> pd.DataFrame: ...
+    @property
+    def stocks(self) -> pd.DataFrame: ...
+    @property
+    def element_flows(self) -> pd.DataFrame: ...
+    def totals(self) -> tuple[pd.DataFrame, pd.DataFrame]: ...
+
 
 __all__ = ["FORMATS", "TABLES", "datapackage", "write_estimate"]
 
