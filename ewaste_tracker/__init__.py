@@ -46,11 +46,13 @@ __all__ = [
     "settings",
 ]
 
-# Names are imported on first use (PEP 562), so ``import ewaste_tracker`` and the command
-# line's start stay light: numpy, pandas and networkx load only when a name needs them.
+# ``estimate`` is both a module and the function it defines: the function is bound here at
+# import (a later ``import ewaste_tracker.estimate`` would otherwise shadow it with the
+# module). The module imports only numpy and pandas at its top; the rest of the names are
+# imported on first use (PEP 562), so the command line's start stays light.
+from ewaste_tracker.estimate import Estimate, estimate
+
 _LAZY = {
-    "Estimate": "ewaste_tracker.estimate",
-    "estimate": "ewaste_tracker.estimate",
     "InputError": "ewaste_tracker.errors",
     "InputErrors": "ewaste_tracker.errors",
     "ModelInputs": "ewaste_tracker.model.run",

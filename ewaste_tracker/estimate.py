@@ -40,10 +40,11 @@ import numpy as np
 import pandas as pd
 
 from ewaste_tracker.errors import InputError
-from ewaste_tracker.model.run import EU_COLLECTION_TARGET, ModelInputs, RunResult
 
 if TYPE_CHECKING:
     import networkx as nx
+
+    from ewaste_tracker.model.run import ModelInputs, RunResult
 
 __all__ = ["INDICATOR_COLUMNS", "Estimate", "estimate"]
 
@@ -392,7 +393,7 @@ def estimate(
     store: str | Path | None = None,
     inputs: str | Path | ModelInputs | None = None,
     reported: bool = True,
-    collection_target: float = EU_COLLECTION_TARGET,
+    collection_target: float = 0.65,
     progress: Progress | None = None,
 ) -> Estimate:
     """Estimate put on market, stocks, e-waste, flows, minerals and indicators.
@@ -429,7 +430,7 @@ def estimate(
     InputError
         Bad inputs, an unknown country or a year outside the range; nothing was computed.
     """
-    from ewaste_tracker.model.run import run_model
+    from ewaste_tracker.model.run import ModelInputs, run_model
     from ewaste_tracker.reported.apply import apply_reported
     from ewaste_tracker.reported.overlay import REPORTED_COLUMNS, reported_values
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -198,7 +199,7 @@ def indicator_status(
     products: int,
     sources: Mapping[str, str],
     codes: Codes | None = None,
-) -> tuple[pd.Categorical, pd.Categorical]:
+) -> tuple[pd.Categorical[str], pd.Categorical[Any]]:
     """``status`` and ``source`` of every row of an indicator table (see the module docstring).
 
     Parameters
@@ -224,61 +225,77 @@ def indicator_status(
     """
     ind = pd.Categorical(indicators["indicator"])
     names = list(ind.categories)
-    model_src = np.array([sources.get(n, "model") for n in names], dtype=object)
-    n = len(indicators)
-    status = np.full(n, "estimated", dtype=object)
-    source = model_src[ind.codes]
+    src_labels = list(dict.fromkeys(sources.get(n, "model") for n in names))
+    src_of_name = np.array([src_labels.index(sources.get(n, "model")) for n in names])
+    status_labels = ["reported", "mixed", "estimated"]
+    status = np.full(len(indicators), 2, dtype=np.int8)
+    source = src_of_name[ind.codes].astype(np.int32)
     cov = _coverage(reported, products, codes)
-    if len(cov):
-        region = indicators["region"].astype(str).to_numpy()
-        year = indicators["year"].to_numpy(dtype="int64")
-        members: dict[str, set[str]] = {"WLD": set(cov["country"])}
-        for reg, grp in (groups or {}).items():
-            if reg in members["WLD"]:
-                members.setdefault(grp, set()).add(reg)
-        # the cells (region, year, output indicator) a submission touches, with their status
-        rows = []
-        for sub_ind, outs, derived in [*((k, v, False) for k, v in DIRECT.items()),
-                                       *((k, v, True) for k, v in DERIVED.items())]:  # fmt: skip
-            part = cov[cov["indicator"] == sub_ind]
-            for out in outs:
-                st = np.where(part["complete"] & (not derived), "reported", "mixed")
-                rows.append(pd.DataFrame({"region": part["country"], "year": part["year"],
-                                          "out": out, "status": st,
-                                          "source": part["source"]}))  # fmt: skip
-                for agg, regs in members.items():
-                    sel = part[part["country"].isin(regs)]
-                    if len(sel):
-                        yrs = sel.drop_duplicates("year")
-                        rows.append(pd.DataFrame({"region": agg, "year": yrs["year"],
-                                                  "out": out, "status": "mixed",
-                                                  "source": "sum of countries, some of them "
-                                                  "reported"}))  # fmt: skip
-        cells = pd.concat(rows, ignore_index=True)
-        # "reported" beats "mixed" for the same cell
-        cells = cells.sort_values("status", ascending=False).drop_duplicates(
-            ["region", "year", "out"]
-        )
+    cells = _reported_cells(cov, groups)
+    if len(cells):
         out_code = pd.Index(names).get_indexer(cells["out"])
         cells = cells[out_code >= 0].assign(_i=out_code[out_code >= 0])
-        if len(cells):
-            key_rows = pd.MultiIndex.from_arrays([region, year, ind.codes.astype("int64")])
-            key_cells = pd.MultiIndex.from_arrays(
-                [cells["region"].astype(str).to_numpy(), cells["year"].to_numpy("int64"),
-                 cells["_i"].to_numpy("int64")]
-            )  # fmt: skip
-            pos = key_cells.get_indexer(key_rows)
-            hit = pos >= 0
-            status[hit] = cells["status"].to_numpy(object)[pos[hit]]
-            src = cells["source"].astype(str).to_numpy(object)[pos[hit]]
-            mixed = status[hit] == "mixed"
-            src = np.where(mixed & ~np.char.startswith(src.astype(str), "sum of"),
-                           src + " with " + source[hit], src)  # fmt: skip
-            source[hit] = src
+    if len(cells):
+        # only rows of regions that reported (or contain a reporter) are looked up
+        region_cat = pd.Categorical(indicators["region"])
+        touched = region_cat.categories.isin(set(cells["region"].astype(str)))
+        rows = np.flatnonzero(touched[region_cat.codes])
+        key_rows = pd.MultiIndex.from_arrays([
+            np.asarray(region_cat.categories, dtype=object)[region_cat.codes[rows]],
+            indicators["year"].to_numpy(dtype="int64")[rows],
+            ind.codes[rows].astype("int64"),
+        ])  # fmt: skip
+        key_cells = pd.MultiIndex.from_arrays(
+            [cells["region"].astype(str).to_numpy(), cells["year"].to_numpy("int64"),
+             cells["_i"].to_numpy("int64")]
+        )  # fmt: skip
+        pos = key_cells.get_indexer(key_rows)
+        hit, at = rows[pos >= 0], pos[pos >= 0]
+        cell_status = cells["status"].to_numpy(object)[at]
+        status[hit] = np.where(cell_status == "reported", 0, 1)
+        cell_src = cells["source"].astype(str).to_numpy(object)[at]
+        model = np.asarray(src_labels, dtype=object)[source[hit]]
+        text = np.where(
+            (cell_status == "mixed") & ~np.char.startswith(cell_src.astype(str), "sum of"),
+            cell_src + " with " + model, cell_src,
+        )  # fmt: skip
+        extra, inverse = np.unique(text.astype(str), return_inverse=True)
+        source[hit] = len(src_labels) + inverse
+        src_labels += list(extra)
     return (
-        pd.Categorical(status, categories=["reported", "mixed", "estimated"]),
-        pd.Categorical(source),
+        pd.Categorical.from_codes(status, categories=pd.Index(status_labels)),
+        pd.Categorical.from_codes(source, categories=pd.Index(src_labels).astype(object)),
     )
+
+
+def _reported_cells(cov: pd.DataFrame, groups: Mapping[str, str] | None) -> pd.DataFrame:
+    """``region, year, out, status, source`` of every output cell a submission touches."""
+    if cov.empty:
+        return pd.DataFrame(columns=["region", "year", "out", "status", "source"])
+    members: dict[str, set[str]] = {"WLD": set(cov["country"])}
+    for reg, grp in (groups or {}).items():
+        if reg in members["WLD"]:
+            members.setdefault(grp, set()).add(reg)
+    rows = []
+    for sub_ind, outs, derived in [*((k, v, False) for k, v in DIRECT.items()),
+                                   *((k, v, True) for k, v in DERIVED.items())]:  # fmt: skip
+        part = cov[cov["indicator"] == sub_ind]
+        for out in outs:
+            st = np.where(part["complete"] & (not derived), "reported", "mixed")
+            rows.append(pd.DataFrame({"region": part["country"], "year": part["year"],
+                                      "out": out, "status": st,
+                                      "source": part["source"]}))  # fmt: skip
+            for agg, regs in members.items():
+                sel = part[part["country"].isin(regs)]
+                if len(sel):
+                    yrs = sel.drop_duplicates("year")
+                    rows.append(pd.DataFrame({"region": agg, "year": yrs["year"], "out": out,
+                                              "status": "mixed",
+                                              "source": "sum of countries, some of them "
+                                              "reported"}))  # fmt: skip
+    cells = pd.concat(rows, ignore_index=True)
+    # "reported" beats "mixed" for the same cell
+    return cells.sort_values("status", ascending=False).drop_duplicates(["region", "year", "out"])
 
 
 def status_by_region_year(reported: pd.DataFrame, groups: Mapping[str, str] | None) -> pd.DataFrame:
