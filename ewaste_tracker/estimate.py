@@ -354,14 +354,16 @@ file's identity, the last year, the collection target): entry points in one proc
 session, the map and the app in one server) reuse it instead of recomputing."""
 
 
-def _store_identity(store: str | Path | None) -> tuple[str, int, int]:
+def _store_identity(store: str | Path | None) -> tuple[str, int, int] | None:
+    """The store file's path, modification time and size; ``None`` when there is no store
+    (which gives the same estimate as ``reported=False``)."""
     from ewaste_tracker import settings
 
     path = Path(store) if store is not None else settings.store_path()
     try:
         st = path.stat()
     except OSError:
-        return (str(path), -1, -1)
+        return None
     return (str(path.resolve()), st.st_mtime_ns, st.st_size)
 
 

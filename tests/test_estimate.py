@@ -84,6 +84,7 @@ def test_unknown_countries_are_refused_with_the_option_named() -> None:
         et.estimate(countries="KEN,XYZ")
 
 
+@pytest.mark.slow
 def test_the_same_figure_in_run_estimate_map_and_app(
     ken: et.Estimate, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

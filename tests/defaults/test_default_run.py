@@ -22,7 +22,8 @@ from ewaste_tracker.model.run import generated_net_of_reuse
 
 @pytest.fixture(scope="module")
 def world():
-    return estimate(until=2022, store="/nonexistent/store.gpkg").result
+    # the same estimate as the map and app tests (the process reuses it)
+    return estimate(reported=False).result
 
 
 def _value(ind: pd.DataFrame, region: str, year: int, name: str) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ewaste_tracker.flows.balance import graph_to_frames
@@ -20,6 +20,7 @@ def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out.sort_values([*keys, "year"], kind="stable").reset_index(drop=True)
 
 
+@settings(max_examples=30)
 @given(systems(), st.data())
 def test_dense_tables_equal_the_graph_tables(system: tuple, data: st.DataObject) -> None:
     dims, pom, tcs, life, second, exports = system

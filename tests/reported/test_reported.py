@@ -89,6 +89,7 @@ def test_a_series_of_every_product_is_reported(tmp_path: Path) -> None:
     assert set(ind["region"]) == {"GHA"}
 
 
+@pytest.mark.slow
 def test_default_run_cli_writes_status_and_un_regions(reported_run, tmp_path: Path) -> None:
     store, _, _, _ = reported_run
     out = tmp_path / "world"
@@ -165,6 +166,7 @@ def _value(result, country: str, product: str, year: int, indicator: str) -> flo
     return float(indicator_values(result, *cell)[indicator][0])
 
 
+@pytest.mark.slow  # the targets fixture runs the world 3-6 times
 @pytest.mark.parametrize(("country", "product", "year", "indicator", "tonnes"), FEASIBLE)
 def test_reported_routes_exports_and_stock_are_met(
     targets_run, country, product, year, indicator, tonnes
@@ -173,6 +175,7 @@ def test_reported_routes_exports_and_stock_are_met(
     assert _value(result, country, product, year, indicator) == pytest.approx(tonnes, rel=1e-6)
 
 
+@pytest.mark.slow  # the targets fixture runs the world 3-6 times
 def test_stock_survey_years_are_fitted_by_least_squares(targets_run) -> None:
     _, inputs, result, baseline = targets_run
     lt = inputs.lifetimes
@@ -186,6 +189,7 @@ def test_stock_survey_years_are_fitted_by_least_squares(targets_run) -> None:
     assert err < sum((g - w) ** 2 for g, w in zip(before, (5500.0, 7000.0), strict=True))
 
 
+@pytest.mark.slow  # the targets fixture runs the world 3-6 times
 def test_infeasible_target_is_flagged_not_forced(targets_run) -> None:
     store, inputs, result, _ = targets_run
     gaps = reported_gaps(inputs, result, reported_values(store))
@@ -204,6 +208,7 @@ def test_infeasible_target_is_flagged_not_forced(targets_run) -> None:
     assert not met & set(zip(gaps.country, gaps["product"], gaps.year, gaps.indicator, strict=True))
 
 
+@pytest.mark.slow  # the targets fixture runs the world 3-6 times
 def test_every_node_balances_and_shares_stay_in_range(targets_run) -> None:
     _, inputs, result, _ = targets_run
     G = result.graph()
@@ -215,6 +220,7 @@ def test_every_node_balances_and_shares_stay_in_range(targets_run) -> None:
     assert np.allclose(sums, 1.0, atol=1e-9)
 
 
+@pytest.mark.slow  # the targets fixture runs the world 3-6 times
 def test_other_countries_change_only_through_trade(targets_run) -> None:
     _, inputs, result, baseline = targets_run
     ex = inputs.exports
@@ -228,6 +234,7 @@ def test_other_countries_change_only_through_trade(targets_run) -> None:
                                rtol=1e-9, atol=1e-9)  # fmt: skip
 
 
+@pytest.mark.slow  # the targets fixture runs the world 3-6 times
 def test_status_by_region_year_marks_reporters_and_aggregates(targets_run) -> None:
     store, inputs, _, _ = targets_run
     status = status_by_region_year(reported_values(store), dict(inputs.groups or {}))
