@@ -22,9 +22,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
+import signal
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from ewaste_tracker import settings
 from ewaste_tracker.errors import InputError
@@ -32,6 +36,38 @@ from ewaste_tracker.errors import InputError
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+def _number(kind: type, low: float, high: float, what: str) -> Callable[[str], float | int]:
+    """An argparse type: a finite ``kind`` within [low, high], else a one-line error."""
+
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except (TypeError, ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    parse.__name__ = what
+    return parse
+
+
+YEAR = _number(int, 1900, 2100, "a whole year from 1900 to 2100")
+COUNT = _number(int, 1, 1_000_000, "a whole number from 1")
+RUN_ID = _number(int, 1, 2**62, "a run id (a whole number from 1; see 'history')")
+MINUTES = _number(float, 1e-6, 10_000.0, "minutes, a number above 0 and at most 10000")
+SECONDS = _number(float, 1e-3, 86_400.0, "seconds, a number above 0 and at most 86400")
+METRES = _number(float, 0.0, 1e6, "metres, a number from 0 to 1000000")
+PORT = _number(int, 1, 65535, "a port from 1 to 65535")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``error: <what>``) and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
 
 
 def _cmd_generated(args: argparse.Namespace) -> int:
@@ -61,7 +97,10 @@ def _cmd_template(args: argparse.Namespace) -> int:
 def _cmd_submit(args: argparse.Namespace) -> int:
     from ewaste_tracker.submissions.submit import submit
 
-    record = submit(args.file, store=args.store, submitter=args.submitter)
+    record = submit(
+        args.file, store=args.store, submitter=args.submitter,
+        confirm_outliers=args.confirm_outliers,
+    )  # fmt: skip
     print(f"stored: {record}")
     return 0
 
@@ -70,8 +109,16 @@ def _cmd_history(args: argparse.Namespace) -> int:
     from ewaste_tracker.submissions.submit import history
 
     table = history(args.country, store=args.store)
-    print(table.to_string(index=False) if len(table) else f"nothing stored for {args.country}")
+    text = table.to_string(index=False) if len(table) else f"nothing stored for {args.country}"
+    print(printable(text))
     return 0
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (terminal escape codes) shown as ``\\x..``."""
+    return "".join(
+        c if c in "\n\t" or unicodedata.category(c)[0] != "C" else f"\\x{ord(c):02x}" for c in text
+    )
 
 
 def _cmd_export_run(args: argparse.Namespace) -> int:
@@ -110,6 +157,7 @@ def _cmd_plan_sites(args: argparse.Namespace) -> int:
         minutes=args.minutes,
         capacity=args.capacity,
         time_limit=args.time_limit,
+        max_snap_m=args.max_snap_m,
         out=args.out,
         country=args.country,
         year=args.year,
@@ -126,7 +174,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ewaste-tracker",
         description="Geospatial e-waste and circular-economy tracker.",
     )
@@ -139,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add(name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
+        p.__class__ = _Parser
         p.set_defaults(handler=handler)
         return p
 
@@ -164,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="output CSV: region,product,year,generated_t,stock_t",
     )
     p.add_argument(
-        "--until", type=int, default=None, help="last year to write (default: the last POM year)"
+        "--until", type=YEAR, default=None, help="last year to write (default: the last POM year)"
     )
 
     p = add(
@@ -182,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--countries", default=None,
         help="ISO3 codes to write, comma-separated (default: every region and the aggregates)",
     )  # fmt: skip
-    p.add_argument("--until", type=int, default=None, help="last year to model")
+    p.add_argument("--until", type=YEAR, default=None, help="last year to model")
     p.add_argument("--format", choices=["parquet", "csv"], default="parquet", help="table format")
     p.add_argument(
         "--detail", choices=["product", "total"], default=None,
@@ -209,6 +258,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("submit", _cmd_submit, "Validate a national submission and keep it in the store.")
     p.add_argument("file", type=Path, help="submission (CSV or Excel)")
     p.add_argument("--submitter", default=None, help="who submits (default: the OS user)")
+    p.add_argument(
+        "--confirm-outliers", action="store_true",
+        help="accept values beyond the plausibility bounds (kept as warnings with the "
+        "submission)",
+    )  # fmt: skip
     p.add_argument("--store", type=Path, default=None, help="tracker store path")
 
     p = add("history", _cmd_history, "List the submissions and runs kept for a country.")
@@ -216,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", type=Path, default=None, help="tracker store path")
 
     p = add("export-run", _cmd_export_run, "Export a stored run to CSV or GeoPackage.")
-    p.add_argument("run_id", help="run id (see 'history')")
+    p.add_argument("run_id", type=RUN_ID, help="run id (see 'history')")
     p.add_argument("--out", required=True, type=Path, help="output .csv or .gpkg")
     p.add_argument("--store", type=Path, default=None, help="tracker store path")
 
@@ -227,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--country", required=True, help="ISO3 code")
     p.add_argument("--out", required=True, type=Path, help="output folder")
-    p.add_argument("--year", type=int, default=2022, help="year to map")
+    p.add_argument("--year", type=YEAR, default=2022, help="year to map")
     p.add_argument(
         "--facilities",
         type=Path,
@@ -266,7 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--country", default=None, help="ISO3 code whose estimated e-waste is the demand"
     )
-    p.add_argument("--year", type=int, default=2022, help="year of the estimated demand")
+    p.add_argument("--year", type=YEAR, default=2022, help="year of the estimated demand")
     p.add_argument("--store", type=Path, default=None, help="tracker store path")
     p.add_argument(
         "--candidates",
@@ -282,14 +336,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="CSV demand_id,candidate_id,cost (minutes); replaces --network",
     )
     p.add_argument("--model", required=True, choices=["mclp", "pmedian", "lscp"])
-    p.add_argument("--p", type=int, default=None, help="number of sites to open")
-    p.add_argument("--minutes", type=float, default=None, help="coverage threshold (minutes)")
+    p.add_argument("--p", type=COUNT, default=None, help="number of sites to open")
+    p.add_argument("--minutes", type=MINUTES, default=None, help="coverage threshold (minutes)")
     p.add_argument("--capacity", default=None, help="candidate column with capacity (t/yr)")
-    p.add_argument("--time-limit", type=float, default=None, help="solver time limit (s)")
+    p.add_argument("--time-limit", type=SECONDS, default=None, help="solver time limit (s)")
+    p.add_argument(
+        "--max-snap-m", type=METRES, default=1000.0,
+        help="demand and candidates farther than this from the network are unserved, and "
+        "listed (default 1000 m)",
+    )  # fmt: skip
     p.add_argument("--out", required=True, type=Path, help="output folder")
 
     p = add("app", _cmd_app, "Open the Streamlit app on 127.0.0.1 (offline).")
-    p.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    p.add_argument("--port", type=PORT, default=8501, help="port (default 8501)")
     return parser
 
 
@@ -298,16 +357,51 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    """SIGTERM ends the command like Ctrl-C: staging folders are removed on the way out."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code (2 for bad input)."""
+    """Run the command line; return the exit code.
+
+    0 when the job succeeded; 2 for every operator mistake (bad file, row, column or option,
+    an output that would overwrite something, a file that cannot be read or written), with
+    one ``error:`` line on standard error naming what to fix; 1 for an internal error (one
+    line too; ``-v`` logs the traceback). Nothing is written when the exit code is not 0.
+    """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version (0) and option errors (2)
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
     _configure_logging(args.verbose, args.quiet)
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
     try:
         return int(args.handler(args))
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return 2
+    except (OSError, MemoryError) as exc:
+        where = getattr(exc, "filename", None)
+        what = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        text = f"{where}: {what}" if where else str(exc) or what
+        print(f"error: {text}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: one line, never a traceback (-v logs it)
+        logger.debug("internal error", exc_info=True)
+        print(f"error: internal error ({type(exc).__name__}: {exc}); please report it with "
+              "the command that caused it (-v shows the traceback)", file=sys.stderr)  # fmt: skip
+        return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,12 +28,23 @@ from types import TracebackType
 
 from ewaste_tracker.errors import InputError
 
-__all__ = ["MARKER", "AtomicDir", "OutputExistsError", "atomic_path", "publish"]
+__all__ = [
+    "MARKER",
+    "AtomicDir",
+    "OutputExistsError",
+    "atomic_path",
+    "check_output_file",
+    "check_output_folder",
+    "publish",
+    "sweep_staging",
+    "write_text_atomic",
+]
 
 MARKER = ".ewaste-tracker"
 """File in every output folder the package writes (what wrote it); its presence allows a
 re-run to replace the folder."""
 STAGING_PREFIX = ".ewt-staging-"
+"""Staging folders are ``.ewt-staging-<pid>-<random>`` beside the target."""
 
 
 class OutputExistsError(InputError):
@@ -128,6 +139,30 @@ def check_output_folder(target: str | Path, *, option: str = "--out") -> Path:
     return target
 
 
+def check_output_file(path: str | Path, *, header: str, option: str = "--out") -> Path:
+    """Refuse to overwrite a file the package did not write.
+
+    A single-file output (a CSV) carries no marker, so an existing file is replaced only when
+    its first line is the header the package writes there; a folder, or a file with any other
+    content, is refused with :class:`OutputExistsError`.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise OutputExistsError("is a folder", path=path, column=option, expected="a file name")
+    if path.exists():
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                first = fh.readline().strip()
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror}", path=path, column=option) from exc
+        if first != header:
+            raise OutputExistsError(
+                "file exists and was not written by ewaste-tracker; nothing was changed",
+                path=path, column=option, expected="a new file name",
+            )  # fmt: skip
+    return path
+
+
 class AtomicDir:
     """Stage an output folder; on success it replaces the target whole.
 
@@ -159,7 +194,8 @@ class AtomicDir:
         parent = self.target.absolute().parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
-            self.path = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent))
+            sweep_staging(parent)
+            self.path = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=parent))
         except OSError as exc:
             raise InputError(
                 f"cannot write here: {exc.strerror or exc}", path=self.target,
@@ -190,7 +226,9 @@ class AtomicDir:
         check_output_folder(self.target, option=self.option)  # nothing appeared meanwhile
         old = None
         if self.target.exists():
-            old = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.path.parent))
+            old = Path(
+                tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=self.path.parent)
+            )
             os.replace(self.target, old / "old")
         try:
             os.replace(self.path, self.target)
@@ -201,6 +239,33 @@ class AtomicDir:
         finally:
             if old is not None:
                 shutil.rmtree(old, ignore_errors=True)
+
+
+def sweep_staging(folder: Path) -> list[Path]:
+    """Remove staging folders left in ``folder`` by processes that no longer run.
+
+    A job killed outright (SIGKILL, a power cut) cannot remove its staging folder; the next
+    job writing beside it does. Folders of a live process are left alone.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The folders removed.
+    """
+    removed = []
+    for item in folder.glob(f"{STAGING_PREFIX}*"):
+        pid_text = item.name[len(STAGING_PREFIX) :].split("-", 1)[0]
+        if not pid_text.isdigit() or not item.is_dir():
+            continue
+        pid = int(pid_text)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(item, ignore_errors=True)
+            removed.append(item)
+        except (PermissionError, OverflowError):
+            continue
+    return removed
 
 
 def _umask() -> int:
