@@ -203,6 +203,8 @@ def validate_frame(df: pd.DataFrame, schema: Schema, *, path: str | Path) -> pd.
                     expected=col.describe(),
                 )
             )
+        # bad cells are reported above; blank them so the column can take its type
+        num = num.where(~bad)
         out[col.name] = num if col.kind == "float" else num.astype("Int64")
     for extra in df.columns:
         if extra not in out.columns:
@@ -210,23 +212,86 @@ def validate_frame(df: pd.DataFrame, schema: Schema, *, path: str | Path) -> pd.
                 errors.append(InputError("unexpected column", path=path, row=1, column=str(extra)))
             out[extra] = df[extra]
     if schema.key and not errors:
-        key = [k for k in schema.key if k in out.columns]
-        dup = out.duplicated(subset=key, keep="first").to_numpy()
-        first = out.duplicated(subset=key, keep=False).to_numpy()
-        for i in np.flatnonzero(dup):
-            match = out[key].iloc[i].to_dict()
-            same = np.flatnonzero(first & (out[key] == out[key].iloc[i]).all(axis=1).to_numpy())
-            errors.append(
-                InputError(
-                    f"duplicate key {match} (also on row {int(lines[same[0]])})",
-                    path=path,
-                    row=int(lines[i]),
-                    column=",".join(key),
-                    expected="one row per " + ", ".join(key),
-                )
-            )
+        errors += duplicate_keys(out, [k for k in schema.key if k in out.columns], lines, path)
     if errors:
         raise InputErrors(errors)
+    return out
+
+
+def _digit_table() -> dict[int, str]:
+    """Every Unicode decimal digit (category Nd: Arabic-Indic, Devanagari, full-width ...)
+    mapped to its ASCII digit."""
+    import sys
+    import unicodedata
+
+    return {
+        cp: str(unicodedata.decimal(chr(cp)))
+        for cp in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(cp)) == "Nd" and not 48 <= cp <= 57
+    }
+
+
+_DIGITS: dict[int, str] | None = None
+
+
+def normalize_text(values: pd.Series) -> pd.Series:
+    """Text cells in one canonical form before they are parsed or compared.
+
+    Unicode NFKC (full-width letters and digits become ASCII, compatibility characters fold),
+    then every other decimal digit (``٢٠٢٠``, ``२०२०``) becomes its ASCII digit, so a year or a
+    number written in any script parses to the same value and a repeated key is seen as one.
+    """
+    import unicodedata
+
+    global _DIGITS
+    if _DIGITS is None:
+        _DIGITS = _digit_table()
+    text = values.astype(str)
+    plain = text.str.isascii().to_numpy(dtype=bool, na_value=True)
+    if plain.all():
+        return text
+    odd = text[~plain].map(lambda v: unicodedata.normalize("NFKC", v).translate(_DIGITS))
+    return text.where(plain, odd)
+
+
+MAX_ERRORS = 1000
+"""Errors of one kind listed at most (the message says how many more there were)."""
+
+
+def duplicate_keys(
+    frame: pd.DataFrame, key: list[str], lines: np.ndarray, path: str | Path
+) -> list[InputError]:
+    """One error per row whose key repeats an earlier row (blank key cells are equal).
+
+    Vectorised: the first row of every key comes from one grouping pass, so a file of
+    millions of duplicates costs one pass, and at most :data:`MAX_ERRORS` errors are kept
+    (the last says how many more there were).
+    """
+    if not key or frame.empty:
+        return []
+    keys = frame[key].astype(object).where(frame[key].notna(), "")
+    dup = keys.duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return []
+    first_pos = keys.groupby(key, sort=False, dropna=False).cumcount().to_numpy() == 0
+    group = keys.groupby(key, sort=False, dropna=False).ngroup().to_numpy()
+    first_line = np.full(group.max() + 1, -1, dtype=np.int64)
+    first_line[group[first_pos]] = np.asarray(lines)[first_pos]
+    rows = np.flatnonzero(dup)
+    out = []
+    for i in rows[:MAX_ERRORS]:
+        match = {k: keys[k].iloc[i] for k in key}
+        out.append(
+            InputError(
+                f"duplicate key {match} (also on row {int(first_line[group[i]])})",
+                path=path,
+                row=int(lines[i]),
+                column=",".join(key),
+                expected="one row per " + ", ".join(key),
+            )
+        )
+    if len(rows) > MAX_ERRORS:
+        out.append(InputError(f"... and {len(rows) - MAX_ERRORS} more duplicate rows", path=path))
     return out
 
 
@@ -318,7 +383,7 @@ def read_table(path: str | Path, schema: Schema) -> pd.DataFrame:
             [InputError(f"cannot read as CSV: {exc}", path=path, expected="a UTF-8 CSV file")]
         ) from exc
     df.columns = [str(c).strip() for c in df.columns]
-    df = df.replace("", pd.NA)
+    df = df.apply(normalize_text).replace("", pd.NA) if len(df) else df.replace("", pd.NA)
     return validate_frame(df, schema, path=path)
 
 

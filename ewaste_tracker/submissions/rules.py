@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ewaste_tracker.errors import InputError
+from ewaste_tracker.tables import MAX_ERRORS, normalize_text
 
 logger = logging.getLogger(__name__)
 
@@ -185,12 +186,17 @@ def _flag(
     *,
     suggest: Collection[str] | None = None,
 ) -> None:
-    """Append one InputError per flagged row (loops only over the flagged rows)."""
+    """Append one InputError per flagged row (loops only over the flagged rows, at most
+    :data:`~ewaste_tracker.tables.MAX_ERRORS` of them; a last error counts the rest)."""
     if not mask.any():
         return
     where_col = f"_where_{fld}" if f"_where_{fld}" in raw else "_where"
     row_col = f"_row_{fld}" if f"_row_{fld}" in raw else "_row"
     sub = raw.loc[mask, [where_col, row_col, f"_col_{fld}", fld]]
+    if len(sub) > MAX_ERRORS:
+        errors.append(InputError(f"... and {len(sub) - MAX_ERRORS} more rows: {reason}",
+                                 path=str(sub.iloc[0, 0]).split(":")[0]))  # fmt: skip
+        sub = sub.iloc[:MAX_ERRORS]
     for where, row, col, value in sub.itertuples(index=False, name=None):
         exp = expected + (_suggest(str(value), suggest) if suggest else "")
         errors.append(
@@ -205,6 +211,7 @@ def validate_records(
     years: tuple[int, int],
     jump_factor: float = 5.0,
     source: str = "",
+    file_label: str | None = None,
 ) -> tuple[pd.DataFrame, list[InputError], list[SubmissionWarning]]:
     """Validate raw submission records in vectorised passes.
 
@@ -219,6 +226,8 @@ def validate_records(
         As in :func:`read_submission`.
     source
         Name recorded in the ``source`` column of the accepted table.
+    file_label
+        The file named in file-level messages (default ``source``).
 
     Returns
     -------
@@ -229,9 +238,9 @@ def validate_records(
     warnings: list[SubmissionWarning] = []
     raw = raw.copy()
     for f in FIELDS:
-        raw[f] = raw[f].astype(str).str.strip()
+        raw[f] = normalize_text(raw[f]).str.strip()
     raw = raw.loc[raw["value"] != ""].reset_index(drop=True)
-    where0 = str(raw["_where"].iloc[0]).split(":")[0] if len(raw) else source
+    where0 = str(raw["_where"].iloc[0]).split(":")[0] if len(raw) else (file_label or source)
     if raw.empty:
         return (
             pd.DataFrame(columns=list(ACCEPTED_COLUMNS)),
@@ -409,7 +418,13 @@ def validate_records(
             .groupby([keyed[k] for k in key], sort=False)
             .transform("first")
         )
-        for i in keyed.index[dup.to_numpy()]:
+        dups = keyed.index[dup.to_numpy()]
+        if len(dups) > MAX_ERRORS:
+            errors.append(InputError(
+                f"... and {len(dups) - MAX_ERRORS} more duplicate rows",
+                path=str(raw.at[dups[0], "_where"]).split(":")[0],
+            ))  # fmt: skip
+        for i in dups[:MAX_ERRORS]:
             errors.append(
                 InputError(
                     "duplicate of an earlier row (same country, year, product, indicator)",

@@ -153,20 +153,57 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
 
+    def _refuse(self, reason: str, exc: BaseException | None = None) -> InputError:
+        return InputError(
+            reason, path=self.path, column="--store",
+            expected="a tracker store written by ewaste-tracker, or a new file name",
+        )  # fmt: skip
+
     @contextlib.contextmanager
-    def connect(self) -> Iterator[sqlite3.Connection]:
-        """Open a connection (autocommit; callers issue BEGIN) with the schema in place."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+    def connect(self, *, create: bool = True) -> Iterator[sqlite3.Connection]:
+        """Open a connection (autocommit; callers issue BEGIN) with the schema in place.
+
+        The store opens only a file it created (its ``tracker_info`` table and the GeoPackage
+        application id): a folder, a file of another kind or another application's
+        GeoPackage is refused with :class:`~ewaste_tracker.errors.InputError` and left as it
+        was. With ``create=False`` (reading) a missing store is an error and nothing is
+        created, not even its folder.
+        """
+        if self.path.is_dir():
+            raise self._refuse("is a folder")
+        if not self.path.exists():
+            if not create:
+                raise self._refuse("no tracker store here (nothing has been stored yet)")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise self._refuse(f"cannot create its folder: {exc.strerror}") from exc
         try:
-            con.execute("PRAGMA busy_timeout = 60000")
-            con.execute("PRAGMA journal_mode = WAL")
-            con.execute("PRAGMA synchronous = FULL")
-            con.execute("PRAGMA foreign_keys = ON")
-            self._ensure_schema(con)
+            con = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise self._refuse(f"cannot open: {exc}") from exc
+        try:
+            try:
+                con.execute("PRAGMA busy_timeout = 60000")
+                self._check_owner(con)
+                con.execute("PRAGMA journal_mode = WAL")
+                con.execute("PRAGMA synchronous = FULL")
+                con.execute("PRAGMA foreign_keys = ON")
+                self._ensure_schema(con)
+            except sqlite3.DatabaseError as exc:
+                raise self._refuse(f"cannot use it as a store ({exc})") from exc
             yield con
         finally:
             con.close()
+
+    def _check_owner(self, con: sqlite3.Connection) -> None:
+        """Refuse an existing database that is not a tracker store (before any write)."""
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not tables or "tracker_info" in tables:
+            return
+        app_id = con.execute("PRAGMA application_id").fetchone()[0]
+        kind = "a GeoPackage" if app_id == GPKG_APPLICATION_ID else "an SQLite database"
+        raise self._refuse(f"{kind} that is not a tracker store; nothing was changed")
 
     def _ensure_schema(self, con: sqlite3.Connection) -> None:
         row = con.execute(
@@ -199,8 +236,9 @@ class Store:
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: every query inside sees one consistent snapshot."""
-        with self.connect() as con:
+        """A read transaction: every query inside sees one consistent snapshot (a missing
+        store is an error; reading never creates anything)."""
+        with self.connect(create=False) as con:
             con.execute("BEGIN")
             try:
                 yield con
@@ -525,8 +563,12 @@ class Store:
 
 
 def history(country: str, *, store: str | Path | Store | None = None) -> pd.DataFrame:
-    """Submissions and runs kept for a country (see :meth:`Store.history`)."""
-    return Store(store).history(country)
+    """Submissions and runs kept for a country (see :meth:`Store.history`); empty when there is
+    no store yet (nothing is created)."""
+    s = Store(store)
+    if not s.path.exists():
+        return pd.DataFrame()
+    return s.history(country)
 
 
 def submission_values(

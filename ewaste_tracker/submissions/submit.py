@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import getpass
 import logging
+import unicodedata
 from pathlib import Path
 
 import pandas as pd
 
-from ewaste_tracker.errors import InputErrors
+from ewaste_tracker.errors import InputError, InputErrors
 from ewaste_tracker.submissions import templates
+from ewaste_tracker.submissions.plausibility import implausible_values, impossible_values
 from ewaste_tracker.submissions.rules import (
     ACCEPTED_COLUMNS,
     EU6_CATEGORIES,
@@ -67,12 +69,18 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
+MAX_FILE_BYTES = 20_000_000
+"""Largest submission file read (20 MB: a complete UNU-KEY submission is well under 1 MB)."""
+
+
 def read_submission(
     path: str | Path,
     *,
     codes: Codes | None = None,
     years: tuple[int, int] | None = None,
     jump_factor: float = 5.0,
+    confirm_outliers: bool = False,
+    population: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, list[SubmissionWarning]]:
     """Read and validate a national submission (CSV or Excel).
 
@@ -86,6 +94,13 @@ def read_submission(
         Inclusive accepted year range; default :func:`default_years`.
     jump_factor
         A series changing by more than this factor between consecutive years is a warning.
+    confirm_outliers
+        Accept values beyond the plausibility bounds
+        (:func:`~ewaste_tracker.submissions.plausibility.implausible_values`) as warnings
+        instead of refusing the file.
+    population
+        ``region, year, population`` for the per-inhabitant bounds; default the catalogue's
+        when ``codes`` is the catalogue's.
 
     Returns
     -------
@@ -99,15 +114,41 @@ def read_submission(
         Listing every problem found, each with file/sheet, row, column, value and expectation.
     """
     path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=path) from exc
+    if size > MAX_FILE_BYTES:
+        raise InputError(
+            f"file is {size / 1e6:,.0f} MB; at most {MAX_FILE_BYTES / 1e6:.0f} MB are read",
+            path=path, expected="one country's submission (well under 1 MB)",
+        )  # fmt: skip
+    if population is None and codes is None:
+        from ewaste_tracker import catalog
+
+        population = catalog.population_gdp()[["region", "year", "population"]]
     codes = Codes.from_catalog() if codes is None else codes
     years = default_years() if years is None else years
     raw, errors, warnings = templates.records_from_file(path)
     if not errors:
         accepted, more_errors, more_warnings = validate_records(
-            raw, codes=codes, years=years, jump_factor=jump_factor, source=path.name
+            raw,
+            codes=codes,
+            years=years,
+            jump_factor=jump_factor,
+            source=path.name,
+            file_label=str(path),
         )
         errors += more_errors
         warnings += more_warnings
+    if not errors:
+        errors += impossible_values(accepted, path=str(path))
+        outliers = implausible_values(accepted, population=population, path=str(path))
+        if confirm_outliers:
+            warnings += [SubmissionWarning(f"confirmed outlier: {e.reason}", str(e.path), e.row,
+                                           e.column, e.value) for e in outliers]  # fmt: skip
+        else:
+            errors += outliers
     if errors:
         raise InputErrors(errors)
     for w in warnings:
@@ -125,6 +166,7 @@ def submit(
     submitter: str | None = None,
     codes: Codes | None = None,
     years: tuple[int, int] | None = None,
+    confirm_outliers: bool = False,
 ) -> SubmissionRecord:
     """Validate a submission file and keep it in the store as the country's next version.
 
@@ -140,13 +182,22 @@ def submit(
         Store path; default :func:`ewaste_tracker.settings.store_path`.
     submitter
         Who submits; default the operating-system user.
-    codes, years
+    codes, years, confirm_outliers
         As in :func:`read_submission`.
     """
     from ewaste_tracker.submissions.store import Store
 
     path = Path(path)
-    accepted, warnings = read_submission(path, codes=codes, years=years)
+    if submitter is not None and (
+        not submitter.strip() or any(unicodedata.category(c)[0] == "C" for c in submitter)
+    ):
+        raise InputError(
+            "control characters or an empty name", column="--submitter", value=submitter,
+            expected="a name in plain text, e.g. 'Ministry of Environment'",
+        )  # fmt: skip
+    accepted, warnings = read_submission(
+        path, codes=codes, years=years, confirm_outliers=confirm_outliers
+    )
     if submitter is None:
         try:
             submitter = getpass.getuser()

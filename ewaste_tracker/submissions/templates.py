@@ -198,13 +198,111 @@ def _cell_text(v: Any) -> str:
     return str(v)
 
 
+MAX_SHEET_ROWS = 200_000
+"""Rows read per sheet at most (empty ones included): a submission has a few thousand."""
+MAX_UNPACKED_BYTES = 200_000_000
+"""Largest total size of a workbook's unpacked parts (guards against zip bombs)."""
+
+
+def _xlsx_parts(path: Path) -> tuple[InputError | None, bool]:
+    """Check the workbook's unpacked size; tell whether any sheet holds a formula."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > MAX_UNPACKED_BYTES:
+                return InputError(
+                    f"workbook unpacks to {total / 1e6:,.0f} MB; at most "
+                    f"{MAX_UNPACKED_BYTES / 1e6:.0f} MB are read", path=path,
+                    expected="one country's submission",
+                ), False  # fmt: skip
+            formulas = False
+            for info in infos:
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                    with zf.open(info) as fh:
+                        while chunk := fh.read(1 << 20):
+                            if b"<f>" in chunk or b"<f " in chunk:
+                                formulas = True
+                                break
+                if formulas:
+                    break
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        err = InputError(
+            f"not a readable Excel workbook ({type(exc).__name__})",
+            path=path,
+            expected="an .xlsx file saved by Excel or LibreOffice",
+        )
+        return err, False
+    return None, formulas
+
+
+def _declared_rows(ws: Any) -> int | None:
+    """Last row of the sheet's declared size (``<dimension ref="A1:F10"/>``), if any."""
+    try:
+        ref = ws.calculate_dimension()
+    except (ValueError, TypeError):
+        return None
+    match = re.search(r"(\d+)$", str(ref))
+    return int(match.group(1)) if match else None
+
+
+def _sheet_rows(ws: Any, formulas: Any, where: str) -> tuple[list[list[str]], list[InputError]]:
+    """Every row of a read-only sheet, whatever its declared size, within the limits."""
+    errors: list[InputError] = []
+    declared = _declared_rows(ws)
+    ws.reset_dimensions()  # read every row present, not the (possibly stale) declared size
+    if formulas is not None:
+        formulas.reset_dimensions()
+    rows: list[list[str]] = []
+    last = 0
+    f_rows = formulas.iter_rows() if formulas is not None else None
+    for i, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        if i > MAX_SHEET_ROWS:
+            errors.append(InputError(
+                f"sheet has more than {MAX_SHEET_ROWS:,} rows (empty ones included)",
+                path=where, expected="a submission of at most a few thousand rows; delete "
+                "the empty rows below the data",
+            ))  # fmt: skip
+            return [], errors
+        cells = [_cell_text(v) for v in values]
+        if f_rows is not None:
+            f_cells = next(f_rows, ())
+            for v, fc in zip(values, f_cells, strict=False):
+                if v is None and getattr(fc, "data_type", "") == "f":
+                    errors.append(InputError(
+                        f"cell {fc.coordinate} holds a formula with no computed value",
+                        path=where, row=i,
+                        expected="the workbook saved by Excel or LibreOffice after "
+                        "calculation, or plain values",
+                    ))  # fmt: skip
+        if any(c.strip() for c in cells):
+            last = i
+        rows.append(cells)
+    if declared is not None and last > declared:
+        errors.append(InputError(
+            f"the sheet declares {declared} rows but holds data down to row {last}",
+            path=where, expected="the workbook re-saved by Excel or LibreOffice",
+        ))  # fmt: skip
+    return rows, errors
+
+
 def records_from_xlsx(path: Path) -> Records:
-    """Read an Excel workbook: long sheets, or the wide template layout."""
+    """Read an Excel workbook: long sheets, or the wide template layout.
+
+    The workbook is read completely or refused: every row present is read whatever the size
+    the sheet declares (a declared size that disagrees with the content is an error), a
+    formula without a computed value is an error naming its cell, a hidden sheet is an error,
+    and limits bound the work (:data:`MAX_SHEET_ROWS`, :data:`MAX_UNPACKED_BYTES`).
+    """
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    problem, has_formulas = _xlsx_parts(path)
+    if problem is not None:
+        return _empty_records(), [problem], []
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
+        fb = load_workbook(path, read_only=True, data_only=False) if has_formulas else None
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         err = InputError(
             f"not a readable Excel workbook ({type(exc).__name__})",
@@ -212,13 +310,27 @@ def records_from_xlsx(path: Path) -> Records:
             expected="an .xlsx file saved by Excel or LibreOffice",
         )
         return _empty_records(), [err], []
+    read_errors: list[InputError] = []
+    sheets: dict[str, list[list[str]]] = {}
     try:
-        sheets = {
-            ws.title: [[_cell_text(v) for v in r] for r in ws.iter_rows(values_only=True)]
-            for ws in wb.worksheets
-        }
+        for ws in wb.worksheets:
+            where = f"{path}:{ws.title}"
+            if ws.sheet_state != "visible":
+                read_errors.append(InputError(
+                    f"sheet {ws.title!r} is hidden", path=where,
+                    expected="every sheet visible (unhide it, or delete it if it is not part "
+                    "of the submission)",
+                ))  # fmt: skip
+                continue
+            rows, errs = _sheet_rows(ws, fb[ws.title] if fb is not None else None, where)
+            sheets[ws.title] = rows
+            read_errors += errs
     finally:
         wb.close()
+        if fb is not None:
+            fb.close()
+    if read_errors:
+        return _empty_records(), read_errors, []
     errors: list[InputError] = []
     warnings: list[SubmissionWarning] = []
     frames: list[pd.DataFrame] = []
