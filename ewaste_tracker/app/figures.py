@@ -7,12 +7,13 @@ Every text that reaches a page that renders HTML is escaped: map tooltips by
 
 from __future__ import annotations
 
-import html
 import logging
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from ewaste_tracker.maps.escape import escape
 
 if TYPE_CHECKING:
     import folium
@@ -115,7 +116,7 @@ def world_map(
     """A folium choropleth of ``layer`` on ``basemap``, loading scripts from local copies.
 
     Names and values reach the page only through ``ewaste_tracker.maps.render``'s tooltips, which
-    pass every string through :func:`html.escape`.
+    pass every string through :func:`ewaste_tracker.maps.escape.escape`.
 
     Parameters
     ----------
@@ -149,7 +150,7 @@ def world_map(
 
 def escape_label(text: object) -> str:
     """Escape a label for a figure that renders HTML (plotly hover text and labels)."""
-    return html.escape(str(text), quote=True)
+    return escape(text)
 
 
 def element_bar_figure(balance: pd.DataFrame, *, unit: str, title: str) -> go.Figure:

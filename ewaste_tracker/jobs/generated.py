@@ -19,7 +19,10 @@ from ewaste_tracker.flows.stocks import inflow_driven
 from ewaste_tracker.model.inputs import dense_pom, lifetime_table, read_lifetimes, read_pom
 from ewaste_tracker.tables import row_errors, unknown_codes, write_csv_atomic
 
-__all__ = ["generated_frame", "generated_from_csv"]
+__all__ = ["COLUMNS", "generated_frame", "generated_from_csv"]
+
+COLUMNS = ("region", "product", "year", "generated_t", "stock_t")
+"""Columns of the ``generated`` output."""
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +103,9 @@ def generated_from_csv(
     InputErrors
         Naming file, row and column; nothing is written then.
     """
+    from ewaste_tracker.files import check_output_file
+
+    check_output_file(out_path, header=",".join(COLUMNS))
     pom = read_pom(pom_path)
     lifetimes = read_lifetimes(lifetimes_path)
     known = set(lifetimes["product"])
@@ -117,4 +123,10 @@ def generated_from_csv(
     if errors:
         raise InputErrors(errors)
     frame = generated_frame(pom, lifetimes, until=until, lifetimes_path=lifetimes_path)
+    values = frame[["generated_t", "stock_t"]].to_numpy()
+    if not np.isfinite(values).all():  # bounds hold cell by cell; sums may still overflow
+        raise InputError(
+            "the results overflow (not finite numbers)", path=pom_path, column="pom_t",
+            expected="put-on-market masses whose sums stay finite",
+        )  # fmt: skip
     return write_csv_atomic(frame, out_path, float_format="%.10g")

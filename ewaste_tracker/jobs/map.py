@@ -158,11 +158,12 @@ def country_map_to_folder(
         Unknown country, year outside the run, or an unusable file (naming the option and
         the file); nothing is written then.
     """
-    from ewaste_tracker.files import AtomicDir
+    from ewaste_tracker.files import AtomicDir, check_output_folder
     from ewaste_tracker.maps.export import layers_to_geopackage, save_map
     from ewaste_tracker.maps.raster_io import grid_to_geotiff
     from ewaste_tracker.maps.render import GridLayer, build_map
 
+    check_output_folder(out)
     iso3, name = _country(country)
     paths = {
         "--facilities": _checked_file(facilities, "--facilities"),

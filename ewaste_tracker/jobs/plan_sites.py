@@ -158,6 +158,7 @@ def plan_sites_to_folder(
     country: str | None = None,
     year: int = 2022,
     store: Path | None = None,
+    max_snap_m: float | None = 1000.0,
 ) -> Path:
     """Run :func:`ewaste_tracker.maps.siting.plan_sites` on files and write its results into
     ``out``. Without ``demand``, ``country`` (and ``year``) take the demand from the
@@ -170,9 +171,11 @@ def plan_sites_to_folder(
         ``--minutes``, neither ``--network`` nor ``--costs``) and invalid rows; nothing is
         written then.
     """
+    from ewaste_tracker.files import check_output_folder
     from ewaste_tracker.maps.network import NetworkError
     from ewaste_tracker.maps.siting import SitingInputError, plan_sites
 
+    check_output_folder(out)
     for path, option in ((network, "--network"), (demand, "--demand"),
                          (candidates, "--candidates"), (costs, "--costs")):  # fmt: skip
         _check_file(path, option)
@@ -209,11 +212,11 @@ def plan_sites_to_folder(
         result = plan_sites(
             network=graph, demand=demand_data, candidates=candidates, costs=costs,
             model=model, p=p, minutes=minutes, capacity=capacity, time_limit=time_limit,
-            composition=composition,
+            composition=composition, max_snap_m=max_snap_m,
         )  # fmt: skip
     except SitingInputError as exc:
-        raise InputError(str(exc).split(": ", 1)[-1], path=exc.path, row=exc.row,
-                         column=exc.column) from exc  # fmt: skip
+        raise InputError(str(exc).split(": ", 1)[-1] if exc.path else str(exc), path=exc.path,
+                         row=exc.row, column=exc.column) from exc  # fmt: skip
     except NetworkError as exc:
         raise InputError(str(exc), path=network, column="--network") from exc
     with AtomicDir(out, what="plan-sites") as stage:

@@ -53,7 +53,10 @@ def run_to_folder(
     """
     from tqdm import tqdm
 
+    from ewaste_tracker.files import check_output_folder
     from ewaste_tracker.outputs import FORMATS
+
+    check_output_folder(out)  # before any work: a user's file or folder is never touched
 
     if format not in FORMATS:
         from ewaste_tracker.errors import InputError

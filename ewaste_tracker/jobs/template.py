@@ -36,9 +36,11 @@ def write_country_templates(
     """
     from ewaste_tracker import catalog
     from ewaste_tracker.estimate import estimate
+    from ewaste_tracker.files import check_output_folder
     from ewaste_tracker.reported.targets import submission_indicators
     from ewaste_tracker.submissions.templates import write_templates
 
+    check_output_folder(out)
     code = str(country).strip().upper()
     if code not in set(catalog.countries()["iso3"]):
         raise InputError(

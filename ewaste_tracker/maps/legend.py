@@ -13,7 +13,6 @@ when the layer control switches an overlay) add and remove it.
 
 from __future__ import annotations
 
-import html
 import math
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -22,6 +21,8 @@ import numpy as np
 import pandas as pd
 from branca.element import MacroElement
 from folium.template import Template
+
+from ewaste_tracker.maps.escape import escape
 
 __all__ = [
     "Legend",
@@ -307,15 +308,15 @@ class Legend(MacroElement):
         self.css = self.CSS
         rows = "".join(
             '<div style="white-space:nowrap"><span style="display:inline-block;width:10px;'
-            f'height:10px;margin-right:4px;vertical-align:-1px;background:{html.escape(colour)}">'
-            f"</span>{html.escape(label)}</div>"
+            f'height:10px;margin-right:4px;vertical-align:-1px;background:{escape(colour)}">'
+            f"</span>{escape(label)}</div>"
             for colour, label in entries
         )
         notes = [note] if isinstance(note, str) else list(note)
         foot = "".join(
-            f'<div style="color:#666;font-size:10px;line-height:1.25" title="{html.escape(n)}">'
-            f"{html.escape(_shorten(n))}</div>"
+            f'<div style="color:#666;font-size:10px;line-height:1.25" title="{escape(n)}">'
+            f"{escape(_shorten(n))}</div>"
             for n in notes
             if n
         )
-        self.body = f"<b>{html.escape(title)}</b>{rows}{foot}"
+        self.body = f"<b>{escape(title)}</b>{rows}{foot}"

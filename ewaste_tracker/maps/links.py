@@ -137,11 +137,10 @@ def facilities_from_file(
         Unreadable file, missing column, no CRS, repeated ids, missing geometry, or a
         negative / non-numeric capacity (naming the row).
     """
+    from ewaste_tracker.maps.regions import read_vector
+
     path = Path(path)
-    try:
-        gdf = gpd.read_file(path, layer=layer)
-    except Exception as exc:
-        raise MapInputError(f"cannot read facilities: {exc}", path=path) from exc
+    gdf = read_vector(path, what="facilities", layer=layer)
     if gdf.crs is None:
         raise MapInputError("facilities file has no coordinate reference system", path=path)
     for col in (id_column, name_column, type_column, capacity_column):

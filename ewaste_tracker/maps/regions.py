@@ -241,6 +241,37 @@ def regions_from_frame(
     return out
 
 
+def read_vector(path: str | Path, *, what: str, layer: str | int | None = None) -> gpd.GeoDataFrame:
+    """Read a vector file (GeoPackage, GeoJSON, Shapefile...) that must hold geometries.
+
+    The one reader of user vector files in :mod:`ewaste_tracker.maps`: a file GDAL cannot
+    open, a table without geometries (a CSV, a spreadsheet) or a layer with no CRS is a
+    :class:`MapInputError` naming the file and what it should have been.
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file is for (``"boundaries"``, ``"facilities"``), for the messages.
+    layer
+        Layer of a multi-layer file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MapInputError("file not found" if not path.exists() else "not a file", path=path)
+    try:
+        gdf = gpd.read_file(path, layer=layer)
+    except Exception as exc:  # pyogrio raises its own DataSourceError/DataLayerError
+        raise MapInputError(f"cannot read {what}: {exc}", path=path) from exc
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+        raise MapInputError(
+            f"{what} file has no geometries (expected a GeoPackage, GeoJSON or Shapefile "
+            "of points or polygons)", path=path,
+        )  # fmt: skip
+    return gdf
+
+
 def regions_from_file(
     path: str | Path,
     *,
@@ -277,12 +308,7 @@ def regions_from_file(
         No CRS in the file and none given, or ``crs`` contradicting the file.
     """
     path = Path(path)
-    if not path.exists():
-        raise MapInputError("file not found", path=path)
-    try:
-        gdf = gpd.read_file(path, layer=layer)
-    except Exception as exc:  # pyogrio raises its own DataSourceError/DataLayerError
-        raise MapInputError(f"cannot read boundaries: {exc}", path=path) from exc
+    gdf = read_vector(path, what="boundaries", layer=layer)
     if crs is not None:
         if gdf.crs is not None and gdf.crs != gpd.GeoSeries([], crs=crs).crs:
             raise CRSMismatchError(

@@ -18,16 +18,15 @@ outlines       other polygons                           outlines
 
 The basemap is drawn from Natural Earth country outlines (light grey), never from tiles, so
 a map is never blank offline; a tile layer can be added (``tiles=``) when online. Every value
-shown in a tooltip is passed through :func:`html.escape` before it reaches the page, since
-Leaflet writes tooltips as HTML. ``ewaste_tracker.maps.export.save_map`` writes the page for offline
-use.
+shown in a tooltip is passed through :func:`ewaste_tracker.maps.escape.escape` before it reaches the
+page, since Leaflet writes tooltips as HTML. ``ewaste_tracker.maps.export.save_map`` writes the page
+for offline use.
 
 Colour schemes: Brewer, C. A. (2003), ColorBrewer, www.ColorBrewer.org (YlOrRd, RdYlGn).
 """
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ import pandas as pd
 import shapely
 
 from ewaste_tracker.maps.errors import MapInputError
+from ewaste_tracker.maps.escape import escape
 from ewaste_tracker.maps.legend import (
     Legend,
     format_quantity,
@@ -110,8 +110,8 @@ def _esc(value: object, unit: str | None = None) -> str:
     if isinstance(value, (int, np.integer)) and unit is None:
         return str(int(value))
     if isinstance(value, (int, float, np.integer, np.floating)):
-        return html.escape(format_quantity(value, unit or ""), quote=True)
-    return html.escape(str(value), quote=True)
+        return escape(format_quantity(value, unit or ""))
+    return escape(value)
 
 
 Field = tuple[str, str] | tuple[str, str, str]
@@ -123,7 +123,7 @@ def _tooltips(gdf: gpd.GeoDataFrame, title: str | None, fields: list[Field]) -> 
     present = [f for f in fields if f[0] in gdf.columns]
     heads = gdf[title].tolist() if title in gdf.columns else [None] * len(gdf)
     values = [gdf[f[0]].tolist() for f in present]
-    labels = [html.escape(f[1]) for f in present]
+    labels = [escape(f[1]) for f in present]
     units = [f[2] if len(f) > 2 else None for f in present]
     years = {i for i, f in enumerate(present) if f[0] == "year"}
     out = []
@@ -216,7 +216,7 @@ def add_choropleth(
     styles = [{"fillColor": f, "color": "#555", "weight": 0.6, "fillOpacity": 0.8} for f in fill]
     layer = folium.GeoJson(
         _features(gdf, {"tip": tips, "style": styles}),
-        name=html.escape(name),
+        name=escape(name),
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
         highlight_function=lambda _f: {"weight": 2, "color": "#000"},
         show=show,
@@ -271,7 +271,7 @@ def add_flow_lines(
     tips = _tooltips(gdf, "_head", fields)
     layer = folium.GeoJson(
         _features(gdf, {"tip": tips, "style": styles}),
-        name=html.escape(name),
+        name=escape(name),
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
         show=show,
     )
@@ -315,7 +315,7 @@ def add_points(
     -------
     folium.FeatureGroup
     """
-    group = folium.FeatureGroup(name=html.escape(name), show=show)
+    group = folium.FeatureGroup(name=escape(name), show=show)
     group.add_to(m)
     n = len(gdf)
     if facilities:
@@ -342,10 +342,38 @@ def add_points(
         colour = np.full(n, "#6a3d9a", dtype=object)
         fields = [("commodities", "commodities"), ("country", "country"), ("source", "source")]
         title = "mine" if "mine" in gdf.columns else "name"
+    add_labelled_points(group, gdf, title=title, fields=fields, colour=colour, radius=radius)
+    if facilities:
+        entries = [(c, label) for _, c, label in USE_CLASSES] + [("#7f7f7f", "capacity unknown")]
+        Legend(
+            f"{name}: capacity used", entries, note="circle area ∝ capacity", layer=group
+        ).add_to(m)
+    return group
+
+
+def add_labelled_points(
+    parent: folium.FeatureGroup | folium.Map,
+    gdf: gpd.GeoDataFrame,
+    *,
+    title: str | None,
+    fields: list[Field],
+    colour: np.ndarray | Sequence[str] | str,
+    radius: np.ndarray | Sequence[float] | float,
+    cluster: bool | None = None,
+) -> None:
+    """Circles with escaped tooltips (title in bold, then ``label: value`` lines).
+
+    One GeoJSON layer (or, above :data:`CLUSTER_ABOVE` points, one ``FastMarkerCluster``
+    loop): no per-marker HTML, and every string reaches the page through
+    :func:`ewaste_tracker.maps.escape.escape`.
+    """
+    n = len(gdf)
+    colour = np.broadcast_to(np.asarray(colour, dtype=object), (n,))
+    radius = np.broadcast_to(np.asarray(radius, dtype=float), (n,))
     tips = _tooltips(gdf, title, fields)
     geo = gdf.geometry if gdf.crs == "EPSG:4326" else gdf.geometry.to_crs(4326)
     lon, lat = shapely.get_x(geo.to_numpy()), shapely.get_y(geo.to_numpy())
-    if n > CLUSTER_ABOVE:
+    if cluster if cluster is not None else n > CLUSTER_ABOVE:
         rows = [
             [float(y), float(x), float(r), str(c), t]
             for y, x, r, c, t in zip(lat, lon, radius, colour, tips, strict=True)
@@ -355,7 +383,7 @@ def add_points(
             " color: row[3], fillColor: row[3], fillOpacity: 0.7, weight: 1});"
             " m.bindTooltip(row[4]); return m; }"
         )
-        folium.plugins.FastMarkerCluster(rows, callback=callback).add_to(group)
+        folium.plugins.FastMarkerCluster(rows, callback=callback).add_to(parent)
     else:
         styles = [
             {"radius": float(r), "color": c, "fillColor": c, "fillOpacity": 0.75, "weight": 1}
@@ -365,13 +393,7 @@ def add_points(
             _features(gdf, {"tip": tips, "style": styles}),
             marker=folium.CircleMarker(),
             tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
-        ).add_to(group)
-    if facilities:
-        entries = [(c, label) for _, c, label in USE_CLASSES] + [("#7f7f7f", "capacity unknown")]
-        Legend(
-            f"{name}: capacity used", entries, note="circle area ∝ capacity", layer=group
-        ).add_to(m)
-    return group
+        ).add_to(parent)
 
 
 def add_grid(
@@ -438,7 +460,7 @@ def add_grid(
         rgba,
         bounds=[[y0, x0], [y1, x1]],
         opacity=opacity,
-        name=html.escape(grid.name),
+        name=escape(grid.name),
         mercator_project=False,
         pane="ewt-grid",
         show=show,
@@ -557,7 +579,7 @@ def build_map(
             tips = _tooltips(gdf, "name" if "name" in gdf.columns else None, [])
             folium.GeoJson(
                 _features(gdf, {"tip": tips}),
-                name=html.escape(name),
+                name=escape(name),
                 tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
                 show=show,
             ).add_to(m)

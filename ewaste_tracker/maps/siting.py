@@ -174,6 +174,7 @@ class SitingResult:
                 "chosen": list(self.chosen),
                 "served_t": float(self.assignments["tonnes"].sum()),
                 "unserved_t": float(self.unserved["unserved_t"].sum()),
+                "unserved": self.unserved.head(1000).to_dict(orient="records"),
                 "coverage_before": self.coverage_before,
                 "coverage_after": self.coverage_after,
                 **self.params,
@@ -206,36 +207,57 @@ class SitingResult:
         return paths
 
     def to_map(self) -> Any:
-        """A simple folium map (no tiles): demand coloured by service, sites sized by tonnes."""
+        """A folium map (no tiles): demand coloured by service, sites sized by tonnes.
+
+        Every id reaches the page through :func:`ewaste_tracker.maps.escape.escape`
+        (tooltips are written by :func:`ewaste_tracker.maps.render.add_labelled_points`).
+        """
         import folium
+        import geopandas as gpd
+
+        from ewaste_tracker.maps.render import add_labelled_points
 
         pts = self.sites[self.sites.geometry.notna()]
         dem = None if self.demand is None else self.demand[self.demand.geometry.notna()]
         allp = pts.geometry if dem is None else pd.concat([pts.geometry, dem.geometry])
         if len(allp) == 0:
             return folium.Map(tiles=None, location=[0, 0], zoom_start=2)
-        c = allp.union_all().centroid
-        fmap = folium.Map(tiles=None, location=[c.y, c.x], zoom_start=13)
-        if dem is not None:
-            served = set(self.assignments["demand_id"])
-            layer = folium.FeatureGroup(name="demand")
-            for did, w, g in zip(dem["demand_id"], dem["weight"], dem.geometry, strict=True):
-                q = g if g.geom_type == "Point" else g.representative_point()
-                folium.CircleMarker(
-                    [q.y, q.x], radius=3, weight=0, fill=True, fill_opacity=0.7,
-                    fill_color="#2b83ba" if did in served else "#d7191c",
-                    tooltip=f"{did}: {w:.3g} t",
-                ).add_to(layer)  # fmt: skip
-            layer.add_to(fmap)
-        top = max(float(pts["tonnes"].max()), 1e-9) if len(pts) else 1.0
-        layer = folium.FeatureGroup(name="sites")
-        for _, r in pts.iterrows():
-            folium.CircleMarker(
-                [r.geometry.y, r.geometry.x], radius=5 + 10 * math.sqrt(r["tonnes"] / top),
-                color="#000", fill=True, fill_color="#fdae61", fill_opacity=0.9,
-                tooltip=f"{r['candidate_id']}: {r['tonnes']:.3g} t",
-            ).add_to(layer)  # fmt: skip
-        layer.add_to(fmap)
+        w, s_, e, n = gpd.GeoSeries(allp, crs="EPSG:4326").total_bounds
+        fmap = folium.Map(tiles=None, location=[(s_ + n) / 2, (w + e) / 2], zoom_start=13)
+        fmap.options["maxZoom"] = 18  # marker clusters need it without tiles
+        if dem is not None and len(dem):
+            left = dict(zip(self.unserved["demand_id"].astype(str),
+                            self.unserved["reason"].astype(str), strict=True))  # fmt: skip
+            d = gpd.GeoDataFrame(
+                {"name": dem["demand_id"].astype(str).to_numpy(),
+                 "weight": dem["weight"].to_numpy(float)},
+                geometry=dem.geometry.representative_point().to_numpy(), crs="EPSG:4326",
+            )  # fmt: skip
+            d["status"] = [left.get(i, "served") for i in d["name"]]
+            served = (d["status"] == "served").to_numpy()
+            for label, mask, colour in (("demand served", served, "#2b83ba"),
+                                        ("demand not served", ~served, "#d7191c")):  # fmt: skip
+                if mask.any():
+                    group = folium.FeatureGroup(name=label)
+                    group.add_to(fmap)
+                    add_labelled_points(group, d[mask], title="name",
+                                        fields=[("weight", "demand", "t/yr"),
+                                                ("status", "status")],
+                                        colour=colour, radius=3.0)  # fmt: skip
+        if len(pts):
+            top = max(float(pts["tonnes"].max()), 1e-9)
+            sites = gpd.GeoDataFrame(
+                {"name": pts["candidate_id"].astype(str).to_numpy(),
+                 "tonnes": pts["tonnes"].to_numpy(float)},
+                geometry=pts.geometry.to_numpy(), crs="EPSG:4326",
+            )  # fmt: skip
+            group = folium.FeatureGroup(name="chosen sites")
+            group.add_to(fmap)
+            add_labelled_points(group, sites, title="name", fields=[("tonnes", "receives", "t/yr")],
+                                colour="#fdae61",
+                                radius=5 + 10 * np.sqrt(sites["tonnes"].to_numpy() / top),
+                                cluster=False)  # fmt: skip
+        fmap.fit_bounds([[float(s_), float(w)], [float(n), float(e)]])
         folium.LayerControl().add_to(fmap)
         return fmap
 
@@ -289,6 +311,7 @@ def plan_sites(
     network_type: str = "drive",
     access_speed_kph: float | None = None,
     lattice_spacing_m: float = 500.0,
+    max_snap_m: float | None = 1000.0,
 ) -> SitingResult:
     """Choose collection sites for e-waste and report what each would receive.
 
@@ -321,6 +344,10 @@ def plan_sites(
     network_type, access_speed_kph, lattice_spacing_m
         Passed to :func:`ewaste_tracker.maps.network.graph_from_file`,
         :func:`ewaste_tracker.maps.travel.travel_time_matrix` and the lattice.
+    max_snap_m
+        Demand points and candidates farther than this from the nearest network node are not
+        snapped to it: demand there is unserved (listed with its distance), candidates there
+        cannot be chosen (``None``: no limit).
 
     Returns
     -------
@@ -362,10 +389,18 @@ def plan_sites(
             )  # fmt: skip
         cost, _, _ = long_to_matrix(cost_tab, d_ids, c_ids)
     else:
-        from ewaste_tracker.maps.travel import travel_time_matrix
+        from ewaste_tracker.maps.travel import NetworkIndex, TravelError, travel_time_matrix
 
+        try:
+            index = NetworkIndex(G)
+        except TravelError as exc:
+            raise SitingInputError(f"unusable road network: {exc}", path=_name(network)) from exc
+        if index.csr.nnz == 0:
+            raise SitingInputError("the road network has no usable edges", path=_name(network))
         cut = None if model == "pmedian" else minutes
-        cost = travel_time_matrix(G, dem, cand, cutoff=cut, access_speed_kph=access_speed_kph)
+        cost = travel_time_matrix(index, dem, cand, cutoff=cut, access_speed_kph=access_speed_kph,
+                                  max_snap_m=max_snap_m)  # fmt: skip
+        snap_m = index.snap(dem, what="demand")[1]
     fixed_mask = cand["fixed"].to_numpy(bool).copy()
     if fixed is not None:
         pos = pd.Index(c_ids).get_indexer(list(map(str, fixed)))
@@ -375,12 +410,40 @@ def plan_sites(
         fixed_mask[pos] = True
     w = dem["weight"].to_numpy(float)
     cap = None if capacity is None else cand[capacity].to_numpy(float)
+    usable = int(np.isfinite(cost).any(axis=0).sum()) if cost.size else 0
+    if p is not None and model in ("pmedian", "mclp") and p > len(c_ids):
+        raise SitingInputError(f"p = {p} sites asked for, but there are only {len(c_ids)} "
+                               "candidates", column="--p")  # fmt: skip
+    if usable == 0:
+        raise SitingInputError("no candidate site can be reached from any demand point",
+                               column="--candidates")  # fmt: skip
+    if cap is not None and model == "pmedian":
+        reach = np.isfinite(cost).any(axis=1)
+        need, have = float(w[reach].sum()), float(np.sort(cap)[::-1][: p or len(cap)].sum())
+        if need > have * (1 + 1e-9):
+            raise SitingInputError(
+                f"the {p} largest capacities hold {have:.6g} t, the demand is {need:.6g} t: "
+                "a capacitated p-median must serve all of it (raise --p or the capacities, "
+                "or use mclp)", column="--capacity",
+            )  # fmt: skip
     sol = _solve(model, cost, w, p=p, minutes=minutes, fixed_idx=np.flatnonzero(fixed_mask),
                  cap=cap, time_limit=time_limit)  # fmt: skip
     logger.info("%s: objective %.6g, gap %.3g, %s in %.2f s", model, sol.objective, sol.gap,
                 sol.status, sol.seconds)  # fmt: skip
-    return _result(model, sol, dem, cand, cost, fixed_mask, minutes, composition,
-                   {"p": p, "capacity": capacity})  # fmt: skip
+    result = _result(model, sol, dem, cand, cost, fixed_mask, minutes, composition,
+                     {"p": p, "capacity": capacity, "max_snap_m": max_snap_m})  # fmt: skip
+    if not by_cost and max_snap_m is not None and len(result.unserved):
+        dist = pd.Series(snap_m, index=d_ids.astype(str))
+        far = result.unserved["demand_id"].astype(str).map(dist) > max_snap_m
+        result.unserved.loc[far.to_numpy(), "reason"] = [
+            f"{m:,.0f} m from the road network (more than {max_snap_m:g} m)"
+            for m in result.unserved["demand_id"].astype(str).map(dist)[far]
+        ]
+    return result
+
+
+def _name(obj: Any) -> str:
+    return str(obj) if isinstance(obj, str | Path) else "network"
 
 
 def _result(model, sol, dem, cand, cost, fixed_mask, minutes, composition, params):

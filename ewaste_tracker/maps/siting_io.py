@@ -55,7 +55,8 @@ class SitingInputError(SitingError):
 
 def _read_table(path: str | Path) -> tuple[pd.DataFrame, bool]:
     """Read CSV, GeoJSON or GeoPackage; return the frame and whether rows are file lines."""
-    import geopandas as gpd
+    from ewaste_tracker.maps.errors import MapInputError
+    from ewaste_tracker.maps.regions import read_vector
 
     path = Path(path)
     if not path.is_file():
@@ -63,12 +64,14 @@ def _read_table(path: str | Path) -> tuple[pd.DataFrame, bool]:
     if path.suffix.lower() in (".csv", ".txt"):
         try:
             return pd.read_csv(path), True
+        except pd.errors.EmptyDataError as exc:
+            raise SitingInputError("file is empty (expected a header row)", path=path) from exc
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise SitingInputError(f"cannot read CSV ({exc})", path=path) from exc
     try:
-        return gpd.read_file(path), False
-    except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise SitingInputError(f"cannot read ({exc})", path=path) from exc
+        return read_vector(path, what="points"), False
+    except MapInputError as exc:
+        raise SitingInputError(exc.reason, path=path) from exc
 
 
 def _as_points(df: pd.DataFrame, path: str | Path, *, required: bool) -> Any:
@@ -157,6 +160,8 @@ def read_demand(path: str | Path, *, needs_location: bool = True) -> Any:
 
 
 def _validate_demand(df: pd.DataFrame, path: str | Path, *, needs_location: bool) -> Any:
+    if len(df) == 0:
+        raise SitingInputError("no demand rows (expected at least one demand point)", path=path)
     _check_ids(df, "demand_id", path)
     _check_numbers(df, "weight", path)
     for col in [c for c in df.columns if c.endswith(CONTENT_SUFFIX)] + (

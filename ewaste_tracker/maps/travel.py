@@ -185,7 +185,8 @@ def travel_time_matrix(
     access_speed_kph
         Speed of the straight-line legs to and from the network; ``None`` ignores them.
     max_snap_m
-        Log a warning when points lie farther than this from the network.
+        Points farther than this from their nearest node are not snapped: their rows or
+        columns are ``inf`` (unreachable), and a warning says how many (``None``: no limit).
 
     Returns
     -------
@@ -208,13 +209,17 @@ def travel_time_matrix(
                     float(m.max()),
                 )
     if access_speed_kph is None:
-        return index.matrix(si, di, cutoff=cutoff)
-    per_min = access_speed_kph * 1000.0 / 60.0
-    a_o, a_d = sm / per_min, dm / per_min
-    net_cut = None if cutoff is None else cutoff - min(a_o.min(), a_d.min())
-    out = index.matrix(si, di, cutoff=net_cut) + a_o[:, None] + a_d[None, :]
-    if cutoff is not None:
-        out[out > cutoff] = np.inf
+        out = index.matrix(si, di, cutoff=cutoff)
+    else:
+        per_min = access_speed_kph * 1000.0 / 60.0
+        a_o, a_d = sm / per_min, dm / per_min
+        net_cut = None if cutoff is None else cutoff - min(a_o.min(), a_d.min())
+        out = index.matrix(si, di, cutoff=net_cut) + a_o[:, None] + a_d[None, :]
+        if cutoff is not None:
+            out[out > cutoff] = np.inf
+    if max_snap_m is not None:
+        out[sm > max_snap_m, :] = np.inf
+        out[:, dm > max_snap_m] = np.inf
     return out
 
 

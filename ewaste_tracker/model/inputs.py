@@ -24,6 +24,14 @@ from ewaste_tracker.flows.lifetimes import (
 from ewaste_tracker.tables import Column, Schema, read_table, row_errors, unknown_codes
 
 YEAR_MIN, YEAR_MAX = 1900, 2100
+MAX_TONNES = 1e9
+"""Largest mass accepted in one cell (region, product, year): a thousand times the largest
+national e-waste total (China, about 12 Mt in 2022); beyond it a number is a typo or an
+attack, and sums over regions could overflow downstream arithmetic."""
+SHAPE_RANGE = (0.01, 100.0)
+"""Lifetime shape parameters accepted (Weibull shapes of the WEEE Calculation Tool are 0.6-5)."""
+SCALE_RANGE = (0.05, 200.0)
+"""Lifetime scales accepted, in years (a few weeks to two centuries)."""
 
 POM_SCHEMA = Schema(
     name="put-on-market table (region,product,year,pom_t)",
@@ -37,7 +45,13 @@ POM_SCHEMA = Schema(
             max_value=YEAR_MAX,
             expected=f"a year from {YEAR_MIN} to {YEAR_MAX}",
         ),
-        Column("pom_t", "float", min_value=0.0, expected="a non-negative mass in tonnes"),
+        Column(
+            "pom_t",
+            "float",
+            min_value=0.0,
+            max_value=MAX_TONNES,
+            expected=f"a non-negative mass in tonnes, at most {MAX_TONNES:.0e}",
+        ),
     ),
     key=("region", "product", "year"),
 )
@@ -53,16 +67,16 @@ LIFETIME_SCHEMA = Schema(
             "shape",
             "float",
             blank_ok=True,
-            min_value=0.0,
-            min_inclusive=False,
-            expected="a positive number",
+            min_value=SHAPE_RANGE[0],
+            max_value=SHAPE_RANGE[1],
+            expected=f"a number from {SHAPE_RANGE[0]:g} to {SHAPE_RANGE[1]:g}",
         ),
         Column(
             "scale",
             "float",
-            min_value=0.0,
-            min_inclusive=False,
-            expected="a positive number (years)",
+            min_value=SCALE_RANGE[0],
+            max_value=SCALE_RANGE[1],
+            expected=f"years, from {SCALE_RANGE[0]:g} to {SCALE_RANGE[1]:g}",
         ),
         Column("region", required=False, blank_ok=True),
         Column(
@@ -245,7 +259,13 @@ PRICES_SCHEMA = Schema(
     name="prices (element,usd_per_kg)",
     columns=(
         Column("element"),
-        Column("usd_per_kg", "float", min_value=0.0, expected="a non-negative price in USD/kg"),
+        Column(
+            "usd_per_kg",
+            "float",
+            min_value=0.0,
+            max_value=1e9,
+            expected="a non-negative price in USD/kg, at most 1e9",
+        ),
     ),
     key=("element",),
 )
@@ -255,7 +275,13 @@ POPULATION_SCHEMA = Schema(
     columns=(
         Column("region"),
         Column("year", "int", min_value=YEAR_MIN, max_value=YEAR_MAX),
-        Column("population", "float", min_value=0.0, expected="a non-negative head count"),
+        Column(
+            "population",
+            "float",
+            min_value=0.0,
+            max_value=2e10,
+            expected="a non-negative head count, at most 2e10",
+        ),
     ),
     key=("region", "year"),
 )
