@@ -217,7 +217,8 @@ def test_writer_killed_inside_the_transaction_leaves_no_trace(tmp_path: Path) ->
 def test_writer_killed_between_or_during_submissions_keeps_whole_ones(tmp_path: Path) -> None:
     s, flag = tmp_path / "s.gpkg", tmp_path / "flag"
     files = [big_submission(tmp_path / f"f{i}.csv", seed=i) for i in range(12)]
-    history("KEN", store=s)  # create the schema before the writer starts
+    with Store(s).connect():  # create the schema before the writer starts
+        pass
     proc = start_writer(s, flag, "loop", *files)
     try:
         wait_for(lambda: s.exists() and counts(s)[0] >= 2)
@@ -261,7 +262,8 @@ def test_concurrent_reader_sees_each_submission_whole_or_not_at_all(tmp_path: Pa
 
 def test_concurrent_writers_get_distinct_versions(tmp_path: Path) -> None:
     s = tmp_path / "s.gpkg"
-    history("KEN", store=s)
+    with Store(s).connect():
+        pass
     files = [big_submission(tmp_path / f"f{i}.csv", seed=i) for i in range(6)]
     records = []
 
@@ -372,7 +374,46 @@ def test_export_of_unknown_run_or_format_is_refused(tmp_path: Path) -> None:
         export_run("latest", tmp_path / "x.csv", store=s)
 
 
-def test_store_in_a_fresh_folder_is_created(tmp_path: Path) -> None:
+def test_reading_creates_nothing_and_the_first_write_creates_the_store(tmp_path: Path) -> None:
     p = Path(tempfile.mkdtemp(dir=tmp_path)) / "deep" / "store.gpkg"
     assert history("KEN", store=p).empty
+    assert not p.parent.exists()  # a read never creates the store or its folder
+    sub = tmp_path / "KEN.csv"
+    sub.write_text("country,year,product,indicator,value,unit\nKEN,2020,0306,pom,10,t\n",
+                   encoding="utf-8")  # fmt: skip
+    submit(sub, store=p, codes=CODES, years=YEARS)
     assert p.is_file()
+
+
+@pytest.mark.parametrize("kind", ["folder", "text", "foreign_gpkg", "foreign_sqlite"])
+def test_the_store_opens_only_files_it_created(tmp_path: Path, kind: str) -> None:
+    """A user's own file or folder given as --store is refused and left exactly as it was."""
+    import pyogrio
+
+    path = tmp_path / "mine.gpkg"
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "text":
+        path.write_text("my notes", encoding="utf-8")
+    elif kind == "foreign_sqlite":
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE submissions (x TEXT)")  # a table name the store also uses
+        con.commit()
+        con.close()
+    else:
+        import geopandas as gpd
+        import shapely
+
+        gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(0, 0)], crs=4326).to_file(path)
+    before = path.read_bytes() if path.is_file() else None
+    sub = tmp_path / "KEN.csv"
+    sub.write_text("country,year,product,indicator,value,unit\nKEN,2020,0306,pom,10,t\n",
+                   encoding="utf-8")  # fmt: skip
+    with pytest.raises(InputError, match="--store"):
+        submit(sub, store=path, codes=CODES, years=YEARS)
+    with pytest.raises(InputError, match="--store"):
+        Store(path).history("KEN")
+    if before is not None:
+        assert path.read_bytes() == before
+    if kind == "foreign_gpkg":
+        assert pyogrio.list_layers(path).tolist() == [["mine", "Point"]]
