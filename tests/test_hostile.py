@@ -250,3 +250,26 @@ def test_every_subcommand_takes_broken_files_without_a_traceback(
     if code != 0:
         assert not Path(place["out"]).exists()
     _untouched(Path(place["tmp"]))
+
+
+def test_staging_folders_of_killed_runs_are_swept(tmp_path: Path) -> None:
+    """A run killed outright (SIGKILL) leaves its staging folder; the next run removes it,
+    and leaves alone the staging folder of a run still alive."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    stale = tmp_path / f".ewt-staging-{dead}-abc"
+    (stale / "half").mkdir(parents=True)
+    alive = tmp_path / f".ewt-staging-{os.getpid()}-xyz"
+    alive.mkdir()
+    assert main(["run", "--inputs", str(EXAMPLE), "--out", str(tmp_path / "out")]) == 0
+    assert not stale.exists() and alive.exists()
+
+
+def test_a_failed_keep_publishes_nothing(tmp_path: Path, capsys) -> None:
+    store = tmp_path / "a_folder_not_a_store"
+    store.mkdir()
+    out = tmp_path / "out"
+    args = ["run", "--inputs", str(EXAMPLE), "--out", str(out), "--keep", "--store", str(store)]
+    assert main(args) == 2
+    assert "--store" in capsys.readouterr().err
+    assert not out.exists() and not list(tmp_path.glob(".ewt-staging-*"))
