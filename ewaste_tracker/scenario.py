@@ -36,8 +36,10 @@ PARTS = {
     "operators_scope1_t_co2e": "operators_t_co2e",
     "operators_scope2_t_co2e": "operators_t_co2e",
 }
-TRAJECTORY_COLUMNS = ("region", "year", "embodied_t_co2e", "use_phase_t_co2e",
-                      "operators_t_co2e", "ict_t_co2e", "trajectory_t_co2e", "gap_t_co2e")  # fmt: skip
+TRAJECTORY_COLUMNS = (
+    "region", "year", "embodied_t_co2e", "use_phase_t_co2e", "operators_t_co2e",
+    "ict_t_co2e", "trajectory_t_co2e", "gap_t_co2e",
+)  # fmt: skip
 
 
 def ict_trajectory(
@@ -85,7 +87,8 @@ def scenario(est: Estimate, levers: Levers, *, hold_service: bool = True) -> Est
 
     With ``hold_service`` (named assumption ``levers_hold_service``) longer lifetimes and
     refurbishment replace new equipment instead of adding to the stock
-    (:func:`ewaste_tracker.model.levers.hold_service_pom`, :func:`~ewaste_tracker.model.levers.displace_pom`).
+    (:func:`ewaste_tracker.model.levers.hold_service_pom`,
+    :func:`~ewaste_tracker.model.levers.displace_pom`).
     """
     from ewaste_tracker.model.levers import displace_pom, hold_service_pom
     from ewaste_tracker.model.run import run_model
