@@ -84,13 +84,14 @@ def _set_share(
 ) -> pd.DataFrame:  # fmt: skip
     """Rows for ``products`` with the ``from_stage → to_stage`` share set, siblings rescaled."""
     base = tc[tc["from_stage"] == from_stage]
-    generic = base[base["product"].astype(str) == ""]
+    blank = base["product"].isna() | (base["product"].astype("string").str.strip() == "")
+    generic = base[blank.fillna(True).to_numpy(bool)]
     if generic.empty:
         return tc
     # expand blank-year rows to every year so a from_year cut applies
-    blank = generic["year"].isna()
+    no_year = generic["year"].isna()
     expanded = pd.concat(
-        [generic[~blank], generic[blank].drop(columns="year").merge(
+        [generic[~no_year], generic[no_year].drop(columns="year").merge(
             pd.DataFrame({"year": pd.array(years, dtype="Int64")}), how="cross")],
         ignore_index=True,
     ) if from_year is not None else generic  # fmt: skip
