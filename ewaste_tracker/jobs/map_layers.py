@@ -553,8 +553,8 @@ def footprint_layer(
                    & footprint["indicator"].isin(FOOTPRINT_PARTS)]  # fmt: skip
     fp = fp.assign(region=fp["region"].astype(str), indicator=fp["indicator"].astype(str))
     wide = fp.pivot_table(index="region", columns="indicator", values="value", observed=True)
-    pop = indicators[(indicators["year"] == year) & (indicators["indicator"] == "population")]
-    pop = pop.assign(region=pop["region"].astype(str)).set_index("region")["value"]
+    rows = indicators[(indicators["year"] == year) & (indicators["indicator"] == "population")]
+    pop = rows.assign(region=rows["region"].astype(str)).set_index("region")["value"]
     status = fp.groupby("region")["status"].agg(lambda s: ", ".join(sorted(set(map(str, s)))))
     gdf = near[["region", "name", "geometry"]].copy()
     parts = wide.reindex(gdf["region"]).reindex(columns=list(FOOTPRINT_PARTS)).fillna(0.0)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from ewaste_tracker.errors import InputError
 from ewaste_tracker.files import AtomicDir
 
@@ -60,11 +62,9 @@ def write_country_templates(
     return [Path(out) / p.name for p in written]
 
 
-def _environment_defaults(est: object, code: str) -> object:
+def _environment_defaults(est: object, code: str) -> pd.DataFrame:
     """The estimate's operators' figures of one country: ``year, segment, indicator,
-    default`` (segments split evenly: the default allocates both by the same key)."""
-    import pandas as pd
-
+    default`` (segments in the default's world proportions)."""
     from ewaste_tracker.reported.environment import OPERATOR_INDICATORS, WORLD_OPERATORS_TWH
 
     fp = est.footprint  # type: ignore[attr-defined]

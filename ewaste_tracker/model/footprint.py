@@ -138,7 +138,9 @@ def factors_for_run(
     delta = (el["primary_kg_co2e_per_kg"] - el["secondary_kg_co2e_per_kg"]).clip(lower=0.0)
     rec = inputs.recovery.assign(route=inputs.recovery["route"].map(ROUTE_KEYS))
     eff = rec.pivot_table(index="element", columns="route", values="efficiency", aggfunc="first")
-    chain = (eff.get("formal_pre", 0.0) * eff.get("formal_end", 0.0)).reindex(delta.index)
+    pre = eff["formal_pre"] if "formal_pre" in eff else pd.Series(0.0, index=eff.index)
+    end = eff["formal_end"] if "formal_end" in eff else pd.Series(0.0, index=eff.index)
+    chain = (pre * end).reindex(delta.index)
     per_el = (delta * chain.fillna(0.0)).rename("k")
     comp = inputs.composition.merge(per_el, left_on="element", right_index=True, how="inner")
     mining = (comp["g_per_t"].astype(float) * 1e-6 * comp["k"]).groupby(comp["product"]).sum()
@@ -266,9 +268,9 @@ def factors_table(table: pd.DataFrame | None = None) -> pd.DataFrame:
         .sum()
     ).fillna(0.0)  # fmt: skip
     hg = table[(table["factor"] == "mercury_mg_per_piece")]
-    last = hg.sort_values("from_year", na_position="first").groupby("product").tail(1)
-    last = last[last["to_year"].isna()].set_index("product")["central"]
-    out["mercury_mg_per_piece_latest"] = out["product"].map(last).fillna(0.0)
+    tail = hg.sort_values("from_year", na_position="first").groupby("product").tail(1)
+    latest_hg = tail[tail["to_year"].isna()].set_index("product")["central"]
+    out["mercury_mg_per_piece_latest"] = out["product"].map(latest_hg).fillna(0.0)
     out["reference_year"] = out["product"].map(emb["reference_year"]).astype("Int64")
     out["system_boundary"] = out["product"].map(emb["system_boundary"])
     out["status"] = out["product"].map(emb["status"])

@@ -132,14 +132,14 @@ def overlay_operators(
             r = rep["country"].map(index)
             n = rep["year"].astype("int64").to_numpy() - int(years[0])
             ok = r.notna().to_numpy() & (n >= 0) & (n < len(years))
-            rep, r, n = rep[ok], r[ok].to_numpy(int), n[ok]
+            rep, ri, n = rep[ok], r[ok].to_numpy(int), n[ok]
             total = (rep["segment"] == "total").to_numpy()
             for seg in SEGMENTS:  # "total" replaces every segment, split by the defaults
                 sel = (rep["segment"] == seg).to_numpy()
-                arrays[seg][r[sel], n[sel]] = rep["value_std"].to_numpy(float)[sel]
-                np.add.at(covered, (r[sel], n[sel]), 1)
+                arrays[seg][ri[sel], n[sel]] = rep["value_std"].to_numpy(float)[sel]
+                np.add.at(covered, (ri[sel], n[sel]), 1)
             if total.any():
-                rt, nt = r[total], n[total]
+                rt, nt = ri[total], n[total]
                 dsum = sum(np.asarray(segs[s], dtype=float)[rt, nt] for s in SEGMENTS)
                 for seg in SEGMENTS:
                     part = np.asarray(segs[seg], dtype=float)[rt, nt]
@@ -147,7 +147,7 @@ def overlay_operators(
                                     1.0 / len(SEGMENTS))  # fmt: skip
                     arrays[seg][rt, nt] = rep["value_std"].to_numpy(float)[total] * frac
                 covered[rt, nt] = len(SEGMENTS)
-            src[r, n] = rep["source"].astype(str).to_numpy()
+            src[ri, n] = rep["source"].astype(str).to_numpy()
         values[ind] = sum((arrays[s] for s in SEGMENTS), start=np.zeros(shape))
         status[ind] = np.where(covered >= len(SEGMENTS), 2, np.where(covered > 0, 1, 0))
         source[ind] = src
