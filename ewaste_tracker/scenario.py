@@ -20,11 +20,14 @@ calls these.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ewaste_tracker.estimate import Estimate
 from ewaste_tracker.model.levers import Levers, apply_levers
+
+if TYPE_CHECKING:  # the estimate module is imported by name only (see ewaste_tracker.__init__)
+    from ewaste_tracker.estimate import Estimate
 
 __all__ = ["L1470_REDUCTION", "Levers", "ict_trajectory", "lever_effect", "scenario"]
 

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import ewaste_tracker as et
 from ewaste_tracker import catalog
-from ewaste_tracker.estimate import Estimate, estimate
 from ewaste_tracker.flows.footprint import ICT_PRODUCTS, INDICATORS
 from ewaste_tracker.model.footprint import FACTOR_COLUMNS
 from ewaste_tracker.model.levers import Levers, apply_levers
@@ -23,8 +23,8 @@ EXAMPLE = (
 
 
 @pytest.fixture(scope="module")
-def eac() -> Estimate:
-    return estimate(inputs=EXAMPLE)
+def eac() -> et.Estimate:
+    return et.estimate(inputs=EXAMPLE)
 
 
 def test_every_factor_row_cites_its_source_and_is_ordered() -> None:
@@ -53,7 +53,7 @@ def test_every_factor_row_cites_its_source_and_is_ordered() -> None:
     assert set(ff.loc[ff["status"] == "published", "source"].str.contains("read")) <= {True}
 
 
-def test_factor_table_has_the_issue_columns(eac: Estimate) -> None:
+def test_factor_table_has_the_issue_columns(eac: et.Estimate) -> None:
     table = eac.footprint_factors
     assert list(table.columns) == list(FACTOR_COLUMNS)
     assert len(table) == 54 and table["source"].str.len().gt(0).all()
@@ -64,7 +64,7 @@ def test_factor_table_has_the_issue_columns(eac: Estimate) -> None:
     assert set(table.loc[table["ict"], "product"]) == set(ICT_PRODUCTS)
 
 
-def test_footprint_covers_every_region_group_and_indicator(eac: Estimate) -> None:
+def test_footprint_covers_every_region_group_and_indicator(eac: et.Estimate) -> None:
     fp = eac.footprint
     assert set(fp["region"].astype(str)) == {"KEN", "RWA", "TZA", "UGA", "WLD", "EAC"}
     assert set(fp["group"].astype(str)) == {"all", "ict"}
@@ -81,7 +81,7 @@ def test_footprint_covers_every_region_group_and_indicator(eac: Estimate) -> Non
     assert v[("KEN", 2022, "all", "refrigerant_in_ewaste_t_co2e")] > 0
 
 
-def test_to_folder_writes_and_describes_the_footprint(eac: Estimate, tmp_path: Path) -> None:
+def test_to_folder_writes_and_describes_the_footprint(eac: et.Estimate, tmp_path: Path) -> None:
     out = eac.to_folder(tmp_path / "out", format="csv")
     fp = pd.read_csv(out / "footprint.csv")
     ff = pd.read_csv(out / "footprint_factors.csv", dtype={"product": str})
@@ -96,7 +96,7 @@ def test_to_folder_writes_and_describes_the_footprint(eac: Estimate, tmp_path: P
     assert any("footprint_factors.csv" in s.get("path", "") for s in pkg["sources"])
 
 
-def test_trajectory_starts_on_the_path_and_falls_45_percent(eac: Estimate) -> None:
+def test_trajectory_starts_on_the_path_and_falls_45_percent(eac: et.Estimate) -> None:
     tr = ict_trajectory(eac, base_year=2012, target_year=2022)
     assert tr["year"].min() == 2012
     wld = tr[tr["region"] == "WLD"].set_index("year")
@@ -106,7 +106,7 @@ def test_trajectory_starts_on_the_path_and_falls_45_percent(eac: Estimate) -> No
     assert np.allclose(parts, wld["ict_t_co2e"])
 
 
-def test_longer_lives_holding_the_service_cut_ict_emissions(eac: Estimate) -> None:
+def test_longer_lives_holding_the_service_cut_ict_emissions(eac: et.Estimate) -> None:
     eff = lever_effect(eac, Levers(lifetime_scale=1.5, from_year=2012), base_year=2011,
                        target_year=2022)  # fmt: skip
     wld = eff[eff["region"] == "WLD"].set_index("year")
@@ -116,7 +116,7 @@ def test_longer_lives_holding_the_service_cut_ict_emissions(eac: Estimate) -> No
     assert abs(wld.loc[2011, "effect_t_co2e"]) <= 1e-6 * wld.loc[2011, "ict_t_co2e"] + 1e-6
 
 
-def test_levers_change_the_inputs_not_the_estimate(eac: Estimate) -> None:
+def test_levers_change_the_inputs_not_the_estimate(eac: et.Estimate) -> None:
     before = eac.inputs.transfer_coefficients.copy()
     new = apply_levers(eac.inputs, Levers(collection_share=0.5, refurbishment_share=0.2,
                                           products=("0306",), from_year=2015))  # fmt: skip
@@ -142,7 +142,7 @@ def test_default_estimate_has_every_country_and_reported_operators(tmp_path: Pat
                     "KEN,2022,total,energy,777,GWh\n", encoding="utf-8")  # fmt: skip
     store = tmp_path / "tracker.gpkg"
     submit_environment(path, store=store, submitter="ministry")
-    est = estimate(store=store)
+    est = et.estimate(store=store)
     fp = est.footprint
     regions = set(fp["region"].astype(str))
     assert set(est.regions) | {"WLD"} <= regions
