@@ -21,6 +21,12 @@ Tables
 :func:`crm`                        EU critical and strategic raw materials (2023)
 :func:`mine_shares`                share of world mine production by country and element
 :func:`default_transfer_coefficients`  lifecycle transfer coefficients by income group
+:func:`footprint_factors`          life-cycle factors per UNU-KEY (embodied GHG, energy, water,
+                                   abiotic depletion, use-phase electricity, refrigerants,
+                                   mercury, plastics with brominated flame retardants)
+:func:`refrigerant_gwp`            GWP100 of refrigerants and blowing agents (IPCC AR6)
+:func:`element_footprint`          primary / secondary production GHG and ADP per element
+:func:`grid_intensity`             carbon intensity of electricity per country (OWID / Ember)
 =================================  ===========================================================
 
 :func:`sources` lists every shipped file with its title, source, year and licence
@@ -52,6 +58,9 @@ __all__ = [
     "crm",
     "data_path",
     "default_transfer_coefficients",
+    "element_footprint",
+    "footprint_factors",
+    "grid_intensity",
     "lifetimes",
     "mine_shares",
     "outlines",
@@ -59,6 +68,7 @@ __all__ = [
     "prices",
     "products",
     "recovery",
+    "refrigerant_gwp",
     "source_of",
     "sources",
 ]
@@ -74,11 +84,16 @@ FILES: dict[str, str] = {
     "crm": "crm_2023.csv",
     "mine_shares": "mine_shares.csv",
     "transfer_coefficients": "transfer_coefficients.csv",
+    "footprint_factors": "footprint_factors.csv",
+    "refrigerant_gwp": "refrigerant_gwp.csv",
+    "element_footprint": "element_footprint.csv",
+    "grid_intensity": "grid_intensity.csv",
 }
 """Table name to file name in the data folder."""
 
 # Code columns kept as text: UNU-KEYs have leading zeros; "NA" (Namibia) is not missing.
-_TEXT = {"unu_key", "product", "iso3", "region", "eu6_category", "eu10_category", "elements"}
+_TEXT = {"unu_key", "product", "iso3", "region", "eu6_category", "eu10_category", "elements",
+         "factor", "substance"}  # fmt: skip
 LEVELS = ("low", "central", "high")
 TC_COLUMNS = (
     "income_group", "un_region", "product", "year", "from_stage", "to_stage", "share", "source"
@@ -300,6 +315,47 @@ def default_transfer_coefficients(regions: Sequence[str] | None = None) -> pd.Da
     return out[
         ["region", "income_group", "product", "year", "from_stage", "to_stage", "share", "source"]
     ]
+
+
+def footprint_factors() -> pd.DataFrame:
+    """Life-cycle factors per UNU-KEY, one row per product and factor.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``product, factor, substance, unit, low, central, high, from_year, to_year,
+        reference_year, system_boundary, source, status``. ``factor`` is one of
+        ``embodied_kg_co2e_per_piece``, ``primary_energy_mj_per_piece``,
+        ``water_m3_per_piece``, ``adp_kg_sb_eq_per_piece``, ``use_kwh_per_piece_year``,
+        ``refrigerant_kg_per_piece`` (``substance``: the refrigerant or blowing agent),
+        ``mercury_mg_per_piece`` and ``bfr_plastics_kg_per_piece``; ``from_year`` /
+        ``to_year`` bound the years the equipment was put on the market (blank = all);
+        ``status`` is ``published`` or ``estimate``. Built by
+        ``scripts/build_footprint_factors.py``.
+    """
+    df = _table("footprint_factors")
+    for col in ("from_year", "to_year", "reference_year"):
+        df[col] = df[col].astype("Int64")
+    return df
+
+
+def refrigerant_gwp() -> pd.DataFrame:
+    """GWP100 of refrigerants and foam blowing agents: ``substance, gwp100, note, source,
+    status`` (IPCC AR6 WGI Table 7.SM.7; blends by mass fraction)."""
+    return _table("refrigerant_gwp")
+
+
+def element_footprint() -> pd.DataFrame:
+    """Per element: ``element, factor, low, central, high, source, status`` with ``factor``
+    ``primary_kg_co2e_per_kg``, ``secondary_kg_co2e_per_kg`` or ``adp_kg_sb_eq_per_kg``."""
+    return _table("element_footprint")
+
+
+def grid_intensity() -> pd.DataFrame:
+    """Carbon intensity of electricity generation per country: ``region, year,
+    g_co2e_per_kwh, generation_twh, source, status`` (``WLD`` is the world; ``year`` the
+    latest year of the source for that country)."""
+    return _table("grid_intensity")
 
 
 def source_of(table: str, **keys: Any) -> str:

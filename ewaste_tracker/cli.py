@@ -95,8 +95,13 @@ def _cmd_template(args: argparse.Namespace) -> int:
 
 
 def _cmd_submit(args: argparse.Namespace) -> int:
+    from ewaste_tracker.submissions.environment import is_environment_file, submit_environment
     from ewaste_tracker.submissions.submit import submit
 
+    if is_environment_file(args.file):  # ICT operators' energy and scope 1-2 emissions
+        env = submit_environment(args.file, store=args.store, submitter=args.submitter)
+        print(f"stored: {env}")
+        return 0
     record = submit(
         args.file, store=args.store, submitter=args.submitter,
         confirm_outliers=args.confirm_outliers,

@@ -117,6 +117,9 @@ class Estimate:
         The countries the tables show (``None``: every region and the aggregates).
     passes
         Model runs after the first, to meet reported targets.
+    environment
+        Accepted environmental submissions (ICT operators' energy and scope 1-2 emissions,
+        :data:`ewaste_tracker.reported.environment.ENV_COLUMNS`), or ``None``.
     """
 
     inputs: ModelInputs
@@ -126,6 +129,7 @@ class Estimate:
     kind: Literal["default", "inputs"]
     countries: tuple[str, ...] | None = None
     passes: int = 0
+    environment: pd.DataFrame | None = None
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     # ----------------------------------------------------------------------------- labels
@@ -262,6 +266,24 @@ class Estimate:
                 table, table["region"].astype(str).to_numpy()
             )
         return self._cache["elements"]
+
+    @property
+    def footprint(self) -> pd.DataFrame:
+        """Life-cycle footprint: ``region, year, group, indicator, value, unit, status,
+        source`` for the groups ``all`` and ``ict`` (see :mod:`ewaste_tracker.footprint`)."""
+        if "footprint" not in self._cache:
+            from ewaste_tracker.footprint import footprint_table
+
+            self._cache["footprint"] = footprint_table(self)
+        return self._cache["footprint"]
+
+    @property
+    def footprint_factors(self) -> pd.DataFrame:
+        """The life-cycle factors per UNU-KEY behind :attr:`footprint`, with their sources
+        (:func:`ewaste_tracker.model.footprint.factors_table`)."""
+        from ewaste_tracker.model.footprint import factors_table
+
+        return factors_table()
 
     # ----------------------------------------------------------------------------- access
 
@@ -478,8 +500,11 @@ def estimate(
         _LAST_DEFAULT[:] = [key, (values, run)]
     shown = _countries(countries, run.result.dims.regions)
     gaps = run.gaps if len(values) else None
+    from ewaste_tracker.submissions.environment import environment_values
+
+    env = environment_values(store) if reported else None
     logger.info(
         "estimate: %d regions x %d products x %d years, %d reported values from %d countries",
         *run.result.dims.shape, len(values), values["country"].nunique() if len(values) else 0,
     )  # fmt: skip
-    return Estimate(run.inputs, run.result, values, gaps, "default", shown, run.passes)
+    return Estimate(run.inputs, run.result, values, gaps, "default", shown, run.passes, env)

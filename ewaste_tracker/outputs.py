@@ -7,6 +7,8 @@ everything succeeded (:class:`ewaste_tracker.files.AtomicDir`):
 ``indicators``             :attr:`ewaste_tracker.estimate.Estimate.indicators`
 ``flows``, ``stocks``      by product, or summed over products (``detail="total"``)
 ``element_flows``          elements by route, recovered and lost, tonnes and USD
+``footprint``              life-cycle GHG, energy, water and hazardous substances (all / ict)
+``footprint_factors``      the life-cycle factors per UNU-KEY with their sources
 ``reported_gaps``          reported values the model could not meet (when there are any)
 ``run.json``               input fingerprint, years, regions, input files, named assumptions
 ``datapackage.json``       Frictionless Tabular Data Package: every file, every column with its
@@ -62,6 +64,10 @@ class Estimate(Protocol):
     def stocks(self) -> pd.DataFrame: ...
     @property
     def element_flows(self) -> pd.DataFrame: ...
+    @property
+    def footprint(self) -> pd.DataFrame: ...
+    @property
+    def footprint_factors(self) -> pd.DataFrame: ...
     def totals(self) -> tuple[pd.DataFrame, pd.DataFrame]: ...
 
 
@@ -113,6 +119,44 @@ TABLES: dict[str, list[tuple[str, str, str, str | None]]] = {
         ("recovered_usd", "number", "value of the element recovered", "USD"),
         ("lost_usd", "number", "value of the element lost", "USD"),
         _STATUS,
+    ],
+    "footprint": [
+        ("region", "string", "ISO3 code, WLD (world) or UN region", None),
+        ("year", "integer", "calendar year", None),
+        ("group", "string", "all (every product) or ict (UNU-KEYs 0301-0309, 0407, 0408)", None),
+        ("indicator", "string", "footprint indicator (README: The footprint)", None),
+        ("value", "number", "the value, in the row's unit", "see unit"),
+        ("unit", "string", "unit of value: t CO2e, GWh, m3, TJ, t Sb-eq, t", None),
+        ("status", "string", "reported / mixed / estimated / input", None),
+        ("source", "string", "factor file, submission or named assumption behind the row", None),
+    ],
+    "footprint_factors": [
+        ("product", "string", "UNU-KEY", None),
+        ("description", "string", "UNU-KEY description", None),
+        ("ict", "boolean", "in the ict group", None),
+        ("unit_weight_kg", "number", "average unit weight (pieces = mass / weight)", "kg"),
+        ("embodied_kg_co2e_per_piece", "number", "cradle-to-gate GHG, central", "kg CO2e"),
+        ("embodied_kg_co2e_per_piece_low", "number", "cradle-to-gate GHG, low", "kg CO2e"),
+        ("embodied_kg_co2e_per_piece_high", "number", "cradle-to-gate GHG, high", "kg CO2e"),
+        ("embodied_kg_co2e_per_kg", "number", "cradle-to-gate GHG per kg", "kg CO2e/kg"),
+        ("primary_energy_mj_per_piece", "number", "cradle-to-gate primary energy", "MJ"),
+        ("water_m3_per_piece", "number", "cradle-to-gate blue water consumption", "m3"),
+        ("adp_kg_sb_eq_per_piece", "number", "abiotic depletion of contained elements", "kg Sb-eq"),
+        ("use_kwh_per_piece_year", "number", "use-phase electricity", "kWh/year"),
+        ("refrigerants", "string", "refrigerants and blowing agents by sale years", None),
+        (
+            "refrigerant_kg_co2e_per_piece_latest",
+            "number",
+            "refrigerant content x GWP100 of the latest vintage",
+            "kg CO2e",
+        ),
+        ("mercury_mg_per_piece_latest", "number", "mercury of the latest vintage", "mg"),
+        ("bfr_plastics_kg_per_piece", "number", "plastics with brominated flame retardants", "kg"),
+        ("reference_year", "integer", "year of the embodied-GHG data", None),
+        ("system_boundary", "string", "system boundary of the embodied factors", None),
+        ("status", "string", "published (read in the source) or estimate", None),
+        ("source", "string", "source of the embodied GHG", None),
+        ("other_sources", "string", "sources of the other factors of the row", None),
     ],
     "reported_gaps": [
         ("country", "string", "ISO3 code", None),
@@ -266,6 +310,8 @@ def write_estimate(
         "flows": flows,
         "stocks": stocks,
         "element_flows": est.element_flows,
+        "footprint": est.footprint,
+        "footprint_factors": est.footprint_factors,
     }
     if est.gaps is not None and len(est.gaps):
         tables["reported_gaps"] = est.gaps

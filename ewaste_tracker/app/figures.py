@@ -315,3 +315,22 @@ def routes_figure(routes: pd.DataFrame, *, title: str) -> go.Figure:
         margin={"l": 40, "r": 10, "t": 50, "b": 30},
     )
     return fig
+
+
+def trajectory_figure(trajectory: pd.DataFrame, *, region: str, title: str) -> go.Figure:
+    """ICT emissions (stacked parts) against the ITU-T L.1470 path of one region (Mt CO2e)."""
+    import plotly.graph_objects as go
+
+    part = trajectory[trajectory["region"] == region].sort_values("year")
+    fig = go.Figure()
+    for col, label in (("embodied_t_co2e", "embodied (put on market)"),
+                       ("use_phase_t_co2e", "use phase"),
+                       ("operators_t_co2e", "operators (scope 1 + 2)")):  # fmt: skip
+        fig.add_bar(x=part["year"], y=part[col] / 1e6, name=escape_label(label))
+    fig.add_scatter(x=part["year"], y=part["trajectory_t_co2e"] / 1e6, mode="lines",
+                    name="ITU-T L.1470 path (-45 % 2020-2030)")  # fmt: skip
+    fig.update_layout(
+        barmode="stack", title=escape_label(title), yaxis_title="Mt CO2e", height=360,
+        margin={"l": 40, "r": 10, "t": 50, "b": 30},
+    )  # fmt: skip
+    return fig

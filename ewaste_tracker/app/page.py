@@ -50,6 +50,7 @@ def load_run() -> dict[str, Any]:
 def _load_run(store: tuple[str, int, int]) -> dict[str, Any]:
     """Run the estimate once per store state and gather what every page needs (read-only)."""
     from ewaste_tracker.estimate import estimate
+    from ewaste_tracker.scenario import ict_trajectory
 
     est = estimate(store=store[0])
     inputs, result = est.inputs, est.result
@@ -83,6 +84,8 @@ def _load_run(store: tuple[str, int, int]) -> dict[str, Any]:
         "outlines": outlines,
         "model_sources": model_sources,
         "element_table": est.element_flows,
+        "footprint": est.footprint,
+        "trajectory": ict_trajectory(est),
     }
 
 
@@ -225,6 +228,28 @@ def country_tab(run: dict[str, Any], year: int, region: str, elements: list[str]
         "Element values: "
         + " | ".join(f"{e}: {run['sources'].get(e, '')}" for e in elements[:3])
         + (" …" if len(elements) > 3 else "")
+    )
+    with st.expander(f"Footprint of {name}'s electronics, {year}", expanded=False):
+        footprint_section(run, year, region, name)
+
+
+def footprint_section(run: dict[str, Any], year: int, region: str, name: str) -> None:
+    """GHG, energy, water and hazardous substances of a country, and its ICT trajectory."""
+    st.dataframe(
+        views.display(views.country_footprint(run["footprint"], region=region, year=year)),
+        hide_index=True,
+    )
+    if region in set(run["trajectory"]["region"]):
+        st.plotly_chart(
+            figures.trajectory_figure(
+                run["trajectory"], region=region,
+                title=f"ICT emissions against ITU-T L.1470, {name}",
+            ),
+            key="trajectory_chart",
+        )  # fmt: skip
+    st.caption(
+        "Life-cycle factors per UNU-KEY: data/footprint_factors.csv (sources and status on "
+        "every row); grid intensity: data/grid_intensity.csv (Our World in Data / Ember)."
     )
 
 

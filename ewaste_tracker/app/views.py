@@ -493,3 +493,52 @@ def element_routes(
     for col in ("element", "route"):
         out[col] = out[col].astype(str)
     return out.reset_index(drop=True)
+
+
+FOOTPRINT_NAMES: Mapping[str, str] = {
+    "embodied_ghg_t_co2e": "embodied GHG of equipment put on market",
+    "use_phase_ghg_t_co2e": "use-phase GHG of the stock",
+    "use_phase_energy_gwh": "use-phase electricity",
+    "embodied_water_m3": "embodied water",
+    "embodied_energy_tj": "embodied primary energy",
+    "embodied_adp_t_sb_eq": "abiotic depletion (elements)",
+    "refrigerant_released_t_co2e": "refrigerants released",
+    "refrigerant_avoided_t_co2e": "refrigerants recaptured (avoided)",
+    "refrigerant_in_ewaste_t_co2e": "refrigerants in e-waste treated",
+    "mining_avoided_t_co2e": "mining avoided by recycled metals",
+    "mercury_released_t": "mercury released",
+    "bfr_plastics_released_t": "plastics with BFR released",
+    "operators_energy_gwh": "ICT operators' energy",
+    "operators_scope1_t_co2e": "ICT operators' scope 1",
+    "operators_scope2_t_co2e": "ICT operators' scope 2",
+}
+"""Display names of the footprint indicators."""
+
+
+def country_footprint(footprint: pd.DataFrame, *, region: str, year: int) -> pd.DataFrame:
+    """One region's footprint in one year, ``all`` and ``ict`` side by side.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``Indicator, All products, ICT, Unit, Status, Source`` in the order of
+        :data:`FOOTPRINT_NAMES`.
+    """
+    sel = (footprint["region"] == region) & (footprint["year"] == int(year))
+    sub = footprint[sel.to_numpy(dtype=bool)]
+    if sub.empty:
+        raise ViewError(f"region {region!r} has no footprint in {year}")
+    sub = sub.assign(indicator=sub["indicator"].astype(str), group=sub["group"].astype(str))
+    wide = sub.pivot_table(index="indicator", columns="group", values="value", observed=True)
+    first = sub.drop_duplicates("indicator").set_index("indicator")
+    order = [n for n in FOOTPRINT_NAMES if n in wide.index]
+    return pd.DataFrame(
+        {
+            "Indicator": [FOOTPRINT_NAMES[n] for n in order],
+            "All products": wide.reindex(order)["all"].to_numpy(float),
+            "ICT": wide.reindex(order)["ict"].to_numpy(float),
+            "Unit": first.loc[order, "unit"].astype(str).to_numpy(),
+            "Status": first.loc[order, "status"].astype(str).to_numpy(),
+            "Source": first.loc[order, "source"].astype(str).to_numpy(),
+        }
+    )

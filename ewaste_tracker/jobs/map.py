@@ -19,6 +19,9 @@ layer (GeoPackage name)    what, and where the number comes from
 ``facilities``             (``--facilities``) sites with the tonnes of their straight-line
 ``catchments``             catchment (nearest site), capacity use and unserved tonnes
 ``trade``                  exports and imports between modelled countries (tonnes, year)
+``footprint``              life-cycle GHG per inhabitant (embodied + use phase + refrigerants
+                           released) of the country and its neighbours
+                           (:attr:`ewaste_tracker.estimate.Estimate.footprint`)
 ``replacement_mining``     the elements the country loses (not recovered at home) allotted to
                            the producing countries by their share of world mine production
 ``mines``                  (``--mines``) mines producing those elements
@@ -50,9 +53,11 @@ from ewaste_tracker.jobs.map_inputs import (
 )
 from ewaste_tracker.jobs.map_layers import (
     EU6_BANDS,
+    FOOTPRINT_PARTS,
     ContextLayers,
     context_layers,
     facility_layers,
+    footprint_layer,
     generated_grid,
     mine_layer,
     mining_layers,
@@ -263,6 +268,16 @@ def country_map_to_folder(
     gpkg["trade"] = trade
     shown["trade (t)"] = trade
     summary["trade"] = trade_summary
+
+    foot = footprint_layer(est.footprint, est.indicators, ctx.layers["generated_kg_per_inh"], year)
+    gpkg["footprint"] = foot
+    shown["life-cycle GHG per inhabitant (t CO2e)"] = foot
+    own = foot[foot["region"] == iso3]
+    summary["footprint"] = {
+        "t_co2e_per_inh": float(own["value"].iloc[0]) if len(own) else float("nan"),
+        **{c: float(own[c].iloc[0]) if len(own) else float("nan") for c in FOOTPRINT_PARTS},
+        "source": str(foot["source"].iloc[0]) if len(foot) else "",
+    }
 
     mining = mining_layers(run, iso3, year, ctx.world)
     gpkg["replacement_mining"] = mining.detail

@@ -532,3 +532,43 @@ def mine_layer(
         },
     }
     return out, summary
+
+
+FOOTPRINT_PARTS = ("embodied_ghg_t_co2e", "use_phase_ghg_t_co2e", "refrigerant_released_t_co2e")
+"""The GHG indicators summed on the footprint map layer."""
+
+
+def footprint_layer(
+    footprint: pd.DataFrame, indicators: pd.DataFrame, near: gpd.GeoDataFrame, year: int,
+    *, group: str = "all",
+) -> gpd.GeoDataFrame:  # fmt: skip
+    """Life-cycle GHG per inhabitant of the country and its neighbours in ``year``.
+
+    ``value`` (t CO2e/inh) = (embodied GHG of equipment put on market + use-phase GHG of the
+    stock + refrigerants released) / population, with the three parts in their own columns
+    (t CO2e) and the status and sources of the footprint rows
+    (:attr:`ewaste_tracker.estimate.Estimate.footprint`).
+    """
+    fp = footprint[(footprint["year"] == year) & (footprint["group"] == group)
+                   & footprint["indicator"].isin(FOOTPRINT_PARTS)]  # fmt: skip
+    fp = fp.assign(region=fp["region"].astype(str), indicator=fp["indicator"].astype(str))
+    wide = fp.pivot_table(index="region", columns="indicator", values="value", observed=True)
+    rows = indicators[(indicators["year"] == year) & (indicators["indicator"] == "population")]
+    pop = rows.assign(region=rows["region"].astype(str)).set_index("region")["value"]
+    status = fp.groupby("region")["status"].agg(lambda s: ", ".join(sorted(set(map(str, s)))))
+    gdf = near[["region", "name", "geometry"]].copy()
+    parts = wide.reindex(gdf["region"]).reindex(columns=list(FOOTPRINT_PARTS)).fillna(0.0)
+    for col in FOOTPRINT_PARTS:
+        gdf[col] = parts[col].to_numpy(float)
+    total = parts.sum(axis=1).to_numpy(float)
+    people = pop.reindex(gdf["region"]).to_numpy(float)
+    gdf["indicator"] = "footprint_t_co2e_per_inh"
+    gdf["year"] = year
+    gdf["value"] = np.where(people > 0, total / np.where(people > 0, people, 1.0), np.nan)
+    gdf["unit"] = "t CO2e/inh"
+    gdf["status"] = status.reindex(gdf["region"]).fillna("").to_numpy(object)
+    gdf["source"] = ("footprint (data/footprint_factors.csv, data/grid_intensity.csv) / "
+                     "population (data/population_gdp_timeseries.csv)")  # fmt: skip
+    cols = ["region", "name", "indicator", "year", "value", "unit", *FOOTPRINT_PARTS,
+            "status", "source", "geometry"]  # fmt: skip
+    return gpd.GeoDataFrame(gdf[cols], geometry="geometry", crs=near.crs)

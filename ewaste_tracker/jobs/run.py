@@ -73,7 +73,7 @@ def run_to_folder(
             bar.update()
 
         est = estimate(countries, until=until, store=store, inputs=inputs_dir, progress=step)
-        files = 5 + (est.gaps is not None and len(est.gaps) > 0) + int(keep)
+        files = 7 + (est.gaps is not None and len(est.gaps) > 0) + int(keep)
         bar.total = bar.n + files
         bar.refresh()
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from ewaste_tracker.errors import InputError
 from ewaste_tracker.files import AtomicDir
 
@@ -18,7 +20,9 @@ def write_country_templates(
 ) -> list[Path]:
     """Write a country's submission templates, pre-filled with its current estimate.
 
-    Writes ``<ISO3>_submission_<by>.csv`` (long) and ``.xlsx`` (a sheet per indicator) into
+    Writes ``<ISO3>_submission_<by>.csv`` (long) and ``.xlsx`` (a sheet per indicator), and
+    beside them ``<ISO3>_environment.csv`` / ``.xlsx`` (ICT operators' energy use and scope
+    1-2 emissions, :mod:`ewaste_tracker.submissions.environment`) into
     ``out`` (replaced whole, see :class:`ewaste_tracker.files.AtomicDir`), for the years
     2015-2025, with the estimate (:func:`ewaste_tracker.estimate`, the store's accepted
     submissions in place) beside the empty cells a ministry fills.
@@ -38,6 +42,7 @@ def write_country_templates(
     from ewaste_tracker.estimate import estimate
     from ewaste_tracker.files import check_output_folder
     from ewaste_tracker.reported.targets import submission_indicators
+    from ewaste_tracker.submissions.environment import write_environment_template
     from ewaste_tracker.submissions.templates import write_templates
 
     check_output_folder(out)
@@ -52,6 +57,26 @@ def write_country_templates(
     est = estimate(store=store)
     values = submission_indicators(est.result, code)
     values = values[values["year"].isin(TEMPLATE_YEARS)]
+    env_defaults = _environment_defaults(est, code)
     with AtomicDir(out, what="template") as stage:
         written = write_templates(code, stage, values, by=by)  # type: ignore[arg-type]
+        written += write_environment_template(code, stage, env_defaults, years=TEMPLATE_YEARS)
     return [Path(out) / p.name for p in written]
+
+
+def _environment_defaults(est: object, code: str) -> pd.DataFrame:
+    """The estimate's operators' figures of one country: ``year, segment, indicator,
+    default`` (segments in the default's world proportions)."""
+    from ewaste_tracker.reported.environment import OPERATOR_INDICATORS, WORLD_OPERATORS_TWH
+
+    fp = est.footprint  # type: ignore[attr-defined]
+    names = {v: k for k, v in OPERATOR_INDICATORS.items()}
+    sel = (fp["region"] == code) & (fp["group"] == "ict") & fp["indicator"].isin(list(names))
+    rows = fp.loc[sel, ["year", "indicator", "value"]].astype({"indicator": str})
+    total = sum(WORLD_OPERATORS_TWH.values())
+    parts = [
+        rows.assign(segment=seg, indicator=rows["indicator"].map(names),
+                    default=rows["value"] * share / total)
+        for seg, share in WORLD_OPERATORS_TWH.items()
+    ]  # fmt: skip
+    return pd.concat(parts, ignore_index=True)[["year", "segment", "indicator", "default"]]

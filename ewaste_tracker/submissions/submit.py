@@ -69,10 +69,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-MAX_FILE_BYTES = 20_000_000
-"""Largest submission file read (20 MB: a complete UNU-KEY submission is well under 1 MB)."""
-
-
 def read_submission(
     path: str | Path,
     *,
@@ -114,15 +110,6 @@ def read_submission(
         Listing every problem found, each with file/sheet, row, column, value and expectation.
     """
     path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", path=path) from exc
-    if size > MAX_FILE_BYTES:
-        raise InputError(
-            f"file is {size / 1e6:,.0f} MB; at most {MAX_FILE_BYTES / 1e6:.0f} MB are read",
-            path=path, expected="one country's submission (well under 1 MB)",
-        )  # fmt: skip
     if population is None and codes is None:
         from ewaste_tracker import catalog
 
@@ -159,6 +146,17 @@ def read_submission(
     return accepted, warnings
 
 
+def check_submitter(submitter: str | None) -> None:
+    """Refuse a submitter name with control characters (terminal escape codes) or none."""
+    if submitter is not None and (
+        not submitter.strip() or any(unicodedata.category(c)[0] == "C" for c in submitter)
+    ):
+        raise InputError(
+            "control characters or an empty name", column="--submitter", value=submitter,
+            expected="a name in plain text, e.g. 'Ministry of Environment'",
+        )  # fmt: skip
+
+
 def submit(
     path: str | Path,
     *,
@@ -188,13 +186,7 @@ def submit(
     from ewaste_tracker.submissions.store import Store
 
     path = Path(path)
-    if submitter is not None and (
-        not submitter.strip() or any(unicodedata.category(c)[0] == "C" for c in submitter)
-    ):
-        raise InputError(
-            "control characters or an empty name", column="--submitter", value=submitter,
-            expected="a name in plain text, e.g. 'Ministry of Environment'",
-        )  # fmt: skip
+    check_submitter(submitter)
     accepted, warnings = read_submission(
         path, codes=codes, years=years, confirm_outliers=confirm_outliers
     )

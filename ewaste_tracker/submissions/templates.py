@@ -47,18 +47,26 @@ _YEAR = re.compile(r"\d{4}(\.0+)?")
 Records = tuple[pd.DataFrame, list[InputError], list[SubmissionWarning]]
 
 
-def _empty_records() -> pd.DataFrame:
-    cols = [*FIELDS, "_where", "_row", *(f"_col_{f}" for f in FIELDS)]
+def _empty_records(fields: Sequence[str] = FIELDS) -> pd.DataFrame:
+    cols = [*fields, "_where", "_row", *(f"_col_{f}" for f in fields)]
     return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
 
 
-def records_from_file(path: str | Path) -> Records:
+MAX_FILE_BYTES = 20_000_000
+"""Largest submission file read (20 MB: a complete UNU-KEY submission is well under 1 MB)."""
+
+
+def records_from_file(path: str | Path, *, fields: Sequence[str] = FIELDS) -> Records:
     """Read a submission file into raw records (no validation of the values).
 
     Parameters
     ----------
     path
         ``.csv``, ``.xlsx`` or ``.xlsm``.
+    fields
+        Required columns of the long layout (default the e-waste submission's
+        :data:`~ewaste_tracker.submissions.rules.FIELDS`; the environmental submission
+        passes its own).
 
     Returns
     -------
@@ -71,17 +79,24 @@ def records_from_file(path: str | Path) -> Records:
     """
     path = Path(path)
     if not path.is_file():
-        return _empty_records(), [InputError("file not found", path=path)], []
+        return _empty_records(fields), [InputError("file not found", path=path)], []
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        err = InputError(
+            f"file is {size / 1e6:,.0f} MB; at most {MAX_FILE_BYTES / 1e6:.0f} MB are read",
+            path=path, expected="one country's submission (well under 1 MB)",
+        )  # fmt: skip
+        return _empty_records(fields), [err], []
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return records_from_csv(path)
+        return records_from_csv(path, fields=fields)
     if suffix in {".xlsx", ".xlsm"}:
-        return records_from_xlsx(path)
+        return records_from_xlsx(path, fields=fields)
     err = InputError("unsupported file type", path=path, value=suffix, expected=".csv or .xlsx")
-    return _empty_records(), [err], []
+    return _empty_records(fields), [err], []
 
 
-def records_from_csv(path: Path) -> Records:
+def records_from_csv(path: Path, *, fields: Sequence[str] = FIELDS) -> Records:
     """Read a long-format CSV (UTF-8, comma, semicolon or tab separated)."""
     data = path.read_bytes()
     try:
@@ -114,7 +129,7 @@ def records_from_csv(path: Path) -> Records:
         return _empty_records(), [err], []
     if not rows:
         return _empty_records(), [InputError("file is empty", path=path, expected="a header")], []
-    return _long_records(rows[0], rows[1:], lines[0], lines[1:], str(path))
+    return _long_records(rows[0], rows[1:], lines[0], lines[1:], str(path), fields=fields)
 
 
 def _long_records(
@@ -123,6 +138,8 @@ def _long_records(
     header_line: int,
     lines: Sequence[int],
     where: str,
+    *,
+    fields: Sequence[str] = FIELDS,
 ) -> Records:
     errors: list[InputError] = []
     warnings: list[SubmissionWarning] = []
@@ -140,7 +157,7 @@ def _long_records(
                 )
             )
         seen.setdefault(n, i)
-    missing = [f for f in FIELDS if f not in seen]
+    missing = [f for f in fields if f not in seen]
     if missing:
         errors.append(
             InputError(
@@ -148,11 +165,11 @@ def _long_records(
                 path=where,
                 row=header_line,
                 value=",".join(h.strip() for h in header),
-                expected="header " + ",".join(FIELDS),
+                expected="header " + ",".join(fields),
             )
         )
     for n in names:
-        if n and n not in FIELDS and n not in IGNORED_COLUMNS:
+        if n and n not in fields and n not in IGNORED_COLUMNS:
             warnings.append(SubmissionWarning("column ignored", where, header_line, n))
     width = len(names)
     for rec, line in zip(rows, lines, strict=True):
@@ -166,22 +183,22 @@ def _long_records(
                 )
             )
     if errors:
-        return _empty_records(), errors, warnings
+        return _empty_records(fields), errors, warnings
     if not rows:
-        return _empty_records(), [InputError("no data rows", path=where, expected="rows")], []
+        return _empty_records(fields), [InputError("no data rows", path=where, expected="rows")], []
     short = any(len(r) < width for r in rows)
     out = pd.DataFrame(
         {
             f: [r[seen[f]] if seen[f] < len(r) else "" for r in rows]
             if short
             else [r[seen[f]] for r in rows]
-            for f in FIELDS
+            for f in fields
         },
         dtype=object,
     )
     out["_where"] = where
     out["_row"] = np.asarray(lines, dtype=np.int64)
-    for f in FIELDS:
+    for f in fields:
         out[f"_col_{f}"] = f
     return out, errors, warnings
 
@@ -286,7 +303,7 @@ def _sheet_rows(ws: Any, formulas: Any, where: str) -> tuple[list[list[str]], li
     return rows, errors
 
 
-def records_from_xlsx(path: Path) -> Records:
+def records_from_xlsx(path: Path, *, fields: Sequence[str] = FIELDS) -> Records:
     """Read an Excel workbook: long sheets, or the wide template layout.
 
     The workbook is read completely or refused: every row present is read whatever the size
@@ -351,8 +368,10 @@ def records_from_xlsx(path: Path) -> Records:
         header = [c.strip().lower() for c in rows[lines[0] - 1]]
         if "indicator" in header and "value" in header:
             body = [rows[i - 1] for i in lines[1:]]
-            df, e, w = _long_records(rows[lines[0] - 1], body, lines[0], lines[1:], where)
-        elif name in INDICATORS:
+            df, e, w = _long_records(
+                rows[lines[0] - 1], body, lines[0], lines[1:], where, fields=fields
+            )
+        elif name in INDICATORS and tuple(fields) == FIELDS:
             wide.append(title)
             df, e, w = _wide_records(rows, lines[0], where, name, country, f"{path}:{about}")
         else:

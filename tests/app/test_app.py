@@ -434,3 +434,35 @@ def test_region_outlines_are_light_but_keep_small_states():
     assert not out.geometry.is_empty.any()
     assert shapely.get_num_coordinates(out.geometry.iloc[0]) < shapely.get_num_coordinates(big)
     assert out.geometry.iloc[1].intersects(tiny)
+
+
+def test_country_tab_shows_the_footprint_and_the_ict_trajectory(page):
+    tab = page.tabs[2]
+    box = tab.expander[0]
+    assert "Footprint" in box.label
+    table = _tables(box)[0]
+    got = table.set_index("Indicator")
+    assert {"embodied GHG of equipment put on market", "refrigerants released",
+            "mercury released", "ICT operators' energy"} <= set(got.index)  # fmt: skip
+    assert (got["ICT"] <= got["All products"] * (1 + 1e-9) + 1e-9).all()
+    assert got["Source"].str.len().gt(0).all()
+    chart = json.loads(_unknown(box, "plotly_chart")[0].proto.spec)
+    assert any("L.1470" in str(d.get("name")) for d in chart["data"])
+
+
+def test_country_footprint_view_and_trajectory_figure():
+    fp = pd.DataFrame({
+        "region": "KEN", "year": 2022, "group": ["all", "ict"] * 2,
+        "indicator": ["embodied_ghg_t_co2e"] * 2 + ["mercury_released_t"] * 2,
+        "value": [10.0, 4.0, 2.0, 0.5], "unit": ["t CO2e"] * 2 + ["t"] * 2,
+        "status": "estimated", "source": "data/footprint_factors.csv",
+    })  # fmt: skip
+    out = views.country_footprint(fp, region="KEN", year=2022)
+    assert list(out["All products"]) == [10.0, 2.0] and list(out["ICT"]) == [4.0, 0.5]
+    with pytest.raises(views.ViewError):
+        views.country_footprint(fp, region="XXX", year=2022)
+    tr = pd.DataFrame({"region": "KEN", "year": [2020, 2021], "embodied_t_co2e": [1e6, 1e6],
+                       "use_phase_t_co2e": [2e6, 2e6], "operators_t_co2e": [0.0, 0.0],
+                       "trajectory_t_co2e": [3e6, 2.865e6]})  # fmt: skip
+    fig = figures.trajectory_figure(tr, region="KEN", title="<b>x</b>")
+    assert "<b>" not in fig.layout.title.text and len(fig.data) == 4

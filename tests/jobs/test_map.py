@@ -269,3 +269,13 @@ def test_unreadable_population_raster_exits_2(no_store: None, tmp_path: Path, ca
     assert main(["map", "--country", "RWA", "--out", str(out), "--population", str(bad)]) == 2
     assert "--population" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_footprint_layer_is_per_inhabitant_with_its_parts(ken_map: Path) -> None:
+    foot = gpd.read_file(ken_map / "layers.gpkg", layer="footprint")
+    ken = foot[foot["region"] == "KEN"].iloc[0]
+    parts = ken["embodied_ghg_t_co2e"] + ken["use_phase_ghg_t_co2e"]
+    parts += ken["refrigerant_released_t_co2e"]
+    assert ken["unit"] == "t CO2e/inh" and 0 < ken["value"] < parts
+    summary = json.loads((ken_map / "summary.json").read_text(encoding="utf-8"))
+    assert summary["footprint"]["t_co2e_per_inh"] == pytest.approx(ken["value"])
