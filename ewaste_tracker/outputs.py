@@ -338,5 +338,5 @@ def write_estimate(
             progress("run.json, datapackage.json")
         if before_publish is not None:
             before_publish(stage)
-    logger.info("wrote %s (%s)", Path(path), ", ".join(f for f, _ in files.values()))
+    logger.debug("tables written: %s", ", ".join(f for f, _ in files.values()))
     return Path(path)

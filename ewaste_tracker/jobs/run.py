@@ -93,5 +93,5 @@ def run_to_folder(
             out, format=format, detail=detail, progress=step,  # type: ignore[arg-type]
             before_publish=keep_run if keep else None,
         )  # fmt: skip
-    logger.info("wrote %s", Path(out).resolve())
+    logger.debug("run finished: %s", Path(out).resolve())
     return est
