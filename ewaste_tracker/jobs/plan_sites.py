@@ -231,4 +231,5 @@ def plan_sites_to_folder(
     logger.info("%s: objective %.6g, gap %.3g, %s site(s) chosen, %.2f s", model,
                 summary["objective"], summary["gap"], len(summary["chosen"]),
                 summary["solve_seconds"])  # fmt: skip
+    logger.info("wrote %s", Path(out).resolve())
     return Path(out)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from ewaste_tracker.errors import InputError
 from ewaste_tracker.files import AtomicDir
 
 __all__ = ["TEMPLATE_YEARS", "write_country_templates"]
+
+logger = logging.getLogger(__name__)
 
 TEMPLATE_YEARS = range(2015, 2026)
 """Years a template asks for."""
@@ -52,4 +55,6 @@ def write_country_templates(
     values = values[values["year"].isin(TEMPLATE_YEARS)]
     with AtomicDir(out, what="template") as stage:
         written = write_templates(code, stage, values, by=by)  # type: ignore[arg-type]
-    return [Path(out) / p.name for p in written]
+    final = [Path(out) / p.name for p in written]
+    logger.info("wrote %s", ", ".join(str(p) for p in final))
+    return final

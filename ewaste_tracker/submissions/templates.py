@@ -454,7 +454,7 @@ def write_templates(
     long.to_csv(csv_path, index=False)
     xlsx_path = out / f"{stem}.xlsx"
     _write_wide_xlsx(xlsx_path, country, by, grid, products, yrs, codes)
-    logger.info("wrote %s and %s", csv_path, xlsx_path)
+    logger.debug("wrote %s and %s", csv_path, xlsx_path)
     return [csv_path, xlsx_path]
 
 

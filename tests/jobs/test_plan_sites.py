@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,19 @@ def test_pmedian_from_a_cost_table_is_the_brute_force_optimum(instance, tmp_path
     assignments = pd.read_csv(out / "assignments.csv")
     assert set(assignments["candidate_id"].dropna()) <= set(summary["chosen"])
     assert (out / "sites.geojson").is_file()
+
+
+def test_log_lines_name_the_output_folder_not_the_staging_folder(
+    instance, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    demand, costs, _, _ = instance
+    out = tmp_path / "plan"
+    args = ["plan-sites", "--demand", str(demand), "--costs", str(costs), "--model", "pmedian",
+            "--p", "2", "--out", str(out)]  # fmt: skip
+    with caplog.at_level(logging.INFO, logger="ewaste_tracker"):
+        assert main(args) == 0
+    assert f"wrote {out.resolve()}" in caplog.text
+    assert ".ewt-staging" not in caplog.text
 
 
 def test_mclp_objective_is_the_covered_weight(instance, tmp_path: Path) -> None:
