@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +63,17 @@ def test_log_lines_name_the_output_folder_not_the_staging_folder(
         assert main(args) == 0
     assert f"wrote {out.resolve()}" in caplog.text
     assert ".ewt-staging" not in caplog.text
+
+
+def test_the_solver_prints_nothing(instance, tmp_path: Path) -> None:
+    # a fresh process: HiGHS prints its banner when the first solver of a process is made
+    demand, costs, _, _ = instance
+    args = ["-m", "ewaste_tracker", "-q", "plan-sites", "--demand", str(demand), "--costs",
+            str(costs), "--model", "mclp", "--p", "2", "--minutes", "10", "--out",
+            str(tmp_path / "plan")]  # fmt: skip
+    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
 
 
 def test_mclp_objective_is_the_covered_weight(instance, tmp_path: Path) -> None:
