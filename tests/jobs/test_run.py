@@ -117,6 +117,8 @@ BAD_RUN = [
      "lifetimes.csv, row 2", "scale"),
     ("population.csv", "region,year,population\nKEN,2010,many\n",
      "population.csv, row 2", "population"),
+    ("composition.csv", "product,element,g_per_t\n0306,Fe,700000\n0306,plastics,400000\n",
+     "composition.csv", "product 0306: 1,100,000 g/t"),
 ]  # fmt: skip
 
 
