@@ -20,6 +20,7 @@ Nothing in the package changes: the docstrings stay valid numpydoc for Sphinx or
 
 from __future__ import annotations
 
+import ast
 import html
 import re
 from typing import Any
@@ -37,9 +38,16 @@ NUMPY_SECTIONS = {
 }  # fmt: skip
 
 
+LAZY: dict[str, str] = {}
+"""Public names of ``ewaste_tracker`` (its ``_LAZY`` table) → where they are defined."""
+
+
 def _target(obj: griffe.Object, name: str) -> str:
     """The full path of ``name`` seen from ``obj`` (Sphinx's lookup), or ``name`` itself."""
     name = name.strip()
+    head, _, tail = name.removeprefix("ewaste_tracker.").partition(".")
+    if name.startswith("ewaste_tracker.") and head in LAZY and not tail:
+        return LAZY[head]  # ewaste_tracker.estimate -> ewaste_tracker.estimate.estimate
     if name.startswith("ewaste_tracker"):
         return name
     head, _, rest = name.partition(".")
@@ -119,6 +127,10 @@ class NumpydocMarkdown(griffe.Extension):
 
     def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
         """Walk the package's objects (not aliases) and rewrite their docstrings."""
+        lazy = pkg.members.get("_LAZY")
+        if lazy is not None and not lazy.is_alias and getattr(lazy, "value", None) is not None:
+            table = ast.literal_eval(str(lazy.value))
+            LAZY.update({k: f"{v}.{k}" for k, v in table.items() if v})
         seen: set[int] = set()
         stack: list[griffe.Object] = [pkg]
         while stack:
