@@ -28,6 +28,8 @@ Examples
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 __version__ = "0.2.0"
@@ -76,3 +78,24 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """This package's module type: the public function ``estimate`` keeps its name.
+
+    Importing the submodule ``ewaste_tracker.estimate`` (``from ewaste_tracker.estimate import
+    Estimate``, or any job that runs the estimate) makes the import system bind the submodule
+    to the package attribute ``estimate``, shadowing the function: ``et.estimate(...)`` would
+    fail with "'module' object is not callable" depending on what was imported first. The
+    submodule stays importable (``from ewaste_tracker.estimate import ...``,
+    ``importlib.import_module("ewaste_tracker.estimate")``); the attribute stays the function,
+    so ``import ewaste_tracker.estimate as m`` gives the function too.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "estimate" and isinstance(value, types.ModuleType):
+            value = value.estimate
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
