@@ -359,7 +359,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _configure_logging(verbose: int, quiet: bool) -> None:
     level = logging.WARNING if quiet else (logging.DEBUG if verbose else settings.LOG_LEVEL)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # the package's loggers at the chosen level; other libraries' (pyogrio logs every layer
+    # it writes) only warnings, unless -v asks for everything
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("ewaste_tracker").setLevel(level)
 
 
 def _terminate(signum: int, _frame: object) -> None:

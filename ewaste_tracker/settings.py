@@ -4,19 +4,21 @@ Settings here are paths and defaults that belong to the installation, not to a u
 session: Streamlit sessions share module globals, so per-user choices (scenario, country,
 years) are function arguments, never settings.
 
+The two paths are read from the environment each time they are asked for:
+
+* :func:`data_dir`: the folder of the shipped reference data (``ewaste_tracker/data``,
+  package data); the environment variable ``EWASTE_TRACKER_DATA`` overrides it;
+* :func:`store_path`: the tracker store (a GeoPackage/SQLite file), by default
+  ``tracker.gpkg`` in the user's data folder (``platformdirs.user_data_dir("ewaste-tracker")``);
+  ``EWASTE_TRACKER_STORE`` overrides it.
+
 Attributes
 ----------
-DATA_DIR
-    Folder of the shipped reference data (``ewaste_tracker/data``, package data). Override with
-    the environment variable ``EWASTE_TRACKER_DATA``.
-STORE_PATH
-    The tracker store (a GeoPackage/SQLite file). Default: ``tracker.gpkg`` in the user's
-    data folder (``platformdirs.user_data_dir("ewaste-tracker")``). Override with
-    ``EWASTE_TRACKER_STORE``.
 DEFAULT_CRS
     CRS of every geometry the tracker returns unless asked otherwise (``EPSG:4326``).
 LOG_LEVEL
-    Level of the package loggers when the CLI or the app configures logging.
+    Level of the package loggers when the CLI or the app configures logging
+    (``$EWASTE_TRACKER_LOG_LEVEL``, default ``INFO``).
 """
 
 from __future__ import annotations

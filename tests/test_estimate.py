@@ -79,6 +79,20 @@ def test_graph_of_one_year_balances(ken: et.Estimate) -> None:
         ken.graph(1900)
 
 
+def test_the_estimate_function_is_not_shadowed_by_its_module() -> None:
+    # a fresh process: importing the submodule first used to bind it to et.estimate
+    code = (
+        "from ewaste_tracker.estimate import Estimate\n"
+        "import ewaste_tracker as et\n"
+        "import importlib\n"
+        "assert callable(et.estimate) and et.estimate.__name__ == 'estimate', et.estimate\n"
+        "module = importlib.import_module('ewaste_tracker.estimate')\n"
+        "assert module.Estimate is Estimate and module.estimate is et.estimate\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_unknown_countries_are_refused_with_the_option_named() -> None:
     with pytest.raises(et.InputError, match=r"--countries.*XYZ"):
         et.estimate(countries="KEN,XYZ")

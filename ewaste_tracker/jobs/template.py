@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +11,8 @@ from ewaste_tracker.errors import InputError
 from ewaste_tracker.files import AtomicDir
 
 __all__ = ["TEMPLATE_YEARS", "write_country_templates"]
+
+logger = logging.getLogger(__name__)
 
 TEMPLATE_YEARS = range(2015, 2026)
 """Years a template asks for."""
@@ -61,7 +64,8 @@ def write_country_templates(
     with AtomicDir(out, what="template") as stage:
         written = write_templates(code, stage, values, by=by)  # type: ignore[arg-type]
         written += write_environment_template(code, stage, env_defaults, years=TEMPLATE_YEARS)
-    return [Path(out) / p.name for p in written]
+    final = [Path(out) / p.name for p in written]
+    return final
 
 
 def _environment_defaults(est: object, code: str) -> pd.DataFrame:

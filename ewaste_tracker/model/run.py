@@ -206,6 +206,8 @@ def run_model(inputs: ModelInputs) -> RunResult:
     elements = tuple(sorted(inputs.composition["element"].unique()))
     dims = Dims(regions, products, np.arange(first, last + 1), elements)
     paths = inputs.paths
+    composition = _composition_array(inputs.composition, dims)
+    _check_product_mass(composition, dims, paths.get("composition", "composition"))
 
     table = lifetime_table(inputs.lifetimes, dims, path=paths.get("lifetimes", "lifetimes"))
     second = (
@@ -233,7 +235,6 @@ def run_model(inputs: ModelInputs) -> RunResult:
         exports=exports,
     )
 
-    composition = _composition_array(inputs.composition, dims)
     routes = route_inputs_from_flows(system.flows, imported=system.imports)
     eff_frame = inputs.recovery.assign(route=inputs.recovery["route"].map(ROUTE_KEYS))
     eff_frame = eff_frame[eff_frame["route"].notna()]
@@ -315,6 +316,20 @@ def _composition_array(frame: pd.DataFrame, dims: Dims) -> np.ndarray:
     e = dims.element_index(sub["element"])
     out[p, e, 0] = sub["g_per_t"].to_numpy(dtype=float)
     return out
+
+
+def _check_product_mass(composition: np.ndarray, dims: Dims, path: str) -> None:
+    """Refuse a composition whose elements weigh more than the product (before any work)."""
+    total = composition.sum(axis=1)[:, 0]
+    over = np.flatnonzero(total > 1e6 * (1 + 1e-9))
+    if over.size:
+        worst = over[np.argmax(total[over])]
+        raise InputError(
+            f"the elements of {over.size} product(s) weigh more than the product itself, "
+            f"e.g. product {dims.products[worst]}: {total[worst]:,.0f} g/t",
+            path=path, column="g_per_t",
+            expected="element contents summing to at most 1,000,000 g/t per product",
+        )  # fmt: skip
 
 
 def inputs_fingerprint_tables(inputs: ModelInputs) -> dict[str, pd.DataFrame]:
