@@ -41,8 +41,10 @@ class Estimate(Protocol):
     result: RunResult
     reported: pd.DataFrame
     gaps: pd.DataFrame | None
+
     @property
     def kind(self) -> str: ...
+
     countries: tuple[str, ...] | None
     passes: int
 
