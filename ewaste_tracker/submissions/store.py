@@ -10,8 +10,10 @@ One interface, two backends:
 
 ``Store(target)`` returns the backend the target names (a ``postgresql://`` URL or a file
 path; default :func:`ewaste_tracker.settings.store_target`), as ``pathlib.Path`` returns a
-``PosixPath``. Both keep the same tables and run the same SQL (:mod:`ewaste_tracker.submissions
-.records` holds the submissions half, :mod:`ewaste_tracker.submissions.runs` the runs half):
+``PosixPath``. Both keep the same tables and run the same SQL: the submissions half is in
+:mod:`~ewaste_tracker.submissions.records`, the runs half in
+:mod:`~ewaste_tracker.submissions.runs`, users and tokens in
+:mod:`~ewaste_tracker.submissions.users`.
 
 ``submissions``
     one row per submission: country, version (1, 2, ... per country), state (see
@@ -26,8 +28,8 @@ path; default :func:`ewaste_tracker.settings.store_target`), as ``pathlib.Path``
     who may act (role, country) and their API tokens (only SHA-256 hashes are kept);
 ``runs``, ``run_regions``
     model runs: fingerprint, time, tool version, label, parameters and the indicators table
-    as one compressed Parquet blob (zstd; a default run's 2.5 million rows take ~15 MB instead
-    of ~180 MB as rows), with the regions, rows and years each run covers.
+    as one compressed Parquet blob (zstd; the default run's 2.5 million rows take 17 MB
+    instead of 361 MB as rows), with the regions, rows and years each run covers.
 
 Writes are transactional: a submission (its row, all its values and its first steps) is
 committed whole or not at all, so a writer killed mid-write leaves nothing behind, and readers

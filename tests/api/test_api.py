@@ -123,9 +123,15 @@ def test_concurrent_retries_of_one_file_store_it_once(api: Api) -> None:
     assert len(api.store.submissions()) == 1 and api.store.check()["ok"]
 
 
+@pytest.fixture(scope="module")
+def gpkg_api(tmp_path_factory: pytest.TempPathFactory) -> Api:
+    """One API over one GeoPackage for the tests that store nothing."""
+    return Api(tmp_path_factory.mktemp("api") / "s.gpkg")
+
+
 @pytest.mark.parametrize("name", BAD_FILES)
-def test_a_bad_file_gets_the_cli_messages(tmp_path: Path, name: str) -> None:
-    api = Api(tmp_path / "s.gpkg")
+def test_a_bad_file_gets_the_cli_messages(gpkg_api: Api, name: str) -> None:
+    api = gpkg_api
     r = api.send("ken", (BAD / name).read_bytes(), name=name)
     assert r.status_code == 422
     with pytest.raises(InputErrors) as cli:
