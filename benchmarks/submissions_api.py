@@ -37,6 +37,7 @@ import argparse
 import http.client
 import logging
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -235,9 +236,11 @@ def main() -> None:
         rows += run_backend("geopackage", folder / "bench.gpkg", args.n, folder / "gpkg", workers)
     finally:
         Store(url).drop()  # type: ignore[attr-defined]
+        shutil.rmtree(folder, ignore_errors=True)
         if pg_dir is not None:
             subprocess.run(["bash", str(REPO / "scripts" / "postgres_for_tests.sh"), "stop",
                             str(pg_dir)], check=False)  # fmt: skip
+            shutil.rmtree(pg_dir, ignore_errors=True)
     table = pd.DataFrame(rows)
     with pd.option_context("display.width", 160, "display.float_format", "{:.2f}".format):
         print(table.to_string(index=False))
