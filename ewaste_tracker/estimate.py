@@ -7,7 +7,7 @@
    the default put-on-market model, default fates, the catalogue's lifetimes, composition,
    recovery and prices), or a user's folder of tables
    (:func:`ewaste_tracker.model.folder.read_inputs_folder`);
-2. **reported data**: for the default estimate, the latest accepted submission of every
+2. **reported data**: for the default estimate, the latest published submission of every
    country in the store replaces or constrains the defaults
    (:func:`ewaste_tracker.reported.apply.apply_reported`);
 3. **the engine**: stocks, the lifecycle system, minerals and indicators
@@ -107,7 +107,7 @@ class Estimate:
     result
         The engine's dense result (:class:`ewaste_tracker.model.run.RunResult`).
     reported
-        The accepted submission values applied (``country, year, product, product_level,
+        The published submission values applied (``country, year, product, product_level,
         indicator, value_t, source``; empty when none).
     gaps
         Reported values the model could not meet (``reported_gaps``), or ``None``.
@@ -376,17 +376,15 @@ file's identity, the last year, the collection target): entry points in one proc
 session, the map and the app in one server) reuse it instead of recomputing."""
 
 
-def _store_identity(store: str | Path | None) -> tuple[str, int, int] | None:
-    """The store file's path, modification time and size; ``None`` when there is no store
-    (which gives the same estimate as ``reported=False``)."""
-    from ewaste_tracker import settings
+def store_identity(store: str | Path | None = None) -> tuple | None:
+    """A key of the store's published data (see
+    :func:`ewaste_tracker.reported.overlay.store_identity`): estimates computed for the same
+    key are the same. ``None`` when the store does not exist yet (no submissions: the same
+    estimate as ``reported=False``)."""
+    from ewaste_tracker.reported.overlay import store_identity as _identity
 
-    path = Path(store) if store is not None else settings.store_path()
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    key = _identity(store)
+    return None if key[-2:] == (-1, -1) else key
 
 
 def _countries(
@@ -431,9 +429,9 @@ def estimate(
         Last year (default 2030 for the default estimate, the last put-on-market year for
         user inputs).
     store
-        The tracker store whose accepted submissions apply (default
-        :func:`ewaste_tracker.settings.store_path`; a store that does not exist means
-        "no submissions").
+        The tracker store whose published submissions apply: a GeoPackage path or a
+        ``postgresql://`` URL (default :func:`ewaste_tracker.settings.store_target`; a store
+        that does not exist means "no submissions").
     inputs
         A folder of input tables (see README, ``run --inputs``) or validated
         :class:`~ewaste_tracker.model.run.ModelInputs`, instead of the catalogue defaults.
@@ -488,7 +486,7 @@ def estimate(
     from ewaste_tracker.defaults.inputs import LAST_YEAR, default_inputs
 
     last = LAST_YEAR if until is None else int(until)
-    key = (_store_identity(store) if reported else None, last, float(collection_target))
+    key = (store_identity(store) if reported else None, last, float(collection_target))
     if _LAST_DEFAULT and _LAST_DEFAULT[0] == key:
         values, run = _LAST_DEFAULT[1]
         tick("estimate reused (same defaults and store)")

@@ -1,6 +1,6 @@
 """Reported data: what a national submission overrides, and the status of every output value.
 
-A ministry's accepted submission (kept in the store, :mod:`ewaste_tracker.submissions.store`)
+A ministry's published submission (kept in the store, :mod:`ewaste_tracker.submissions.store`)
 replaces the default estimate for its country wherever it reports a value:
 
 * **put on market** (``pom``) replaces the default model's put on market, by UNU-KEY and year
@@ -29,12 +29,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ewaste_tracker.submissions.rules import Codes
+
+if TYPE_CHECKING:
+    from ewaste_tracker.submissions.store import Store
 
 __all__ = [
     "DIRECT",
@@ -44,6 +47,7 @@ __all__ = [
     "overlay_reported_pom",
     "reported_values",
     "status_by_region_year",
+    "store_identity",
 ]
 
 logger = logging.getLogger(__name__)
@@ -66,30 +70,45 @@ DERIVED: dict[str, tuple[str, ...]] = {
 """Submission indicator → output indicators computed from it and modelled values."""
 
 
-def reported_values(store: str | Path | None = None) -> pd.DataFrame:
-    """Latest accepted submission of every country in the store (empty when there is none).
+def reported_values(store: str | Path | Store | None = None) -> pd.DataFrame:
+    """Latest **published** submission of every country in the store (empty when none is).
 
-    Only an existing store is read: a missing store means "defaults only".
+    Drafts, submissions waiting for review, accepted but unpublished and rejected ones are not
+    used (see :mod:`ewaste_tracker.submissions.workflow`). Only an existing store is read: a
+    missing store means "defaults only".
+
+    Parameters
+    ----------
+    store
+        A GeoPackage path, a ``postgresql://`` URL or a
+        :class:`~ewaste_tracker.submissions.store.Store`; default
+        :func:`ewaste_tracker.settings.store_target`.
 
     Returns
     -------
     pandas.DataFrame
         :data:`REPORTED_COLUMNS` plus ``version``.
     """
-    from ewaste_tracker import settings
     from ewaste_tracker.submissions.store import Store
 
-    path = Path(store) if store is not None else settings.store_path()
-    empty = pd.DataFrame(columns=REPORTED_COLUMNS)
-    if not path.exists():
-        return empty
-    st = Store(path)
-    subs = st.submissions()
-    if len(subs) == 0:
-        return empty
-    return pd.concat(
-        [st.submission_values(c) for c in sorted(set(subs["country"]))], ignore_index=True
-    )
+    st = store if isinstance(store, Store) else Store(store)
+    if not st.exists():
+        return pd.DataFrame(columns=REPORTED_COLUMNS)
+    values = st.published_values()
+    if values.empty:
+        return pd.DataFrame(columns=REPORTED_COLUMNS)
+    return values.reset_index(drop=True)
+
+
+def store_identity(store: str | Path | Store | None = None) -> tuple:
+    """A key of the store's state that changes whenever its published data changes.
+
+    The estimate and the app reuse a computed estimate while this key stays the same.
+    """
+    from ewaste_tracker.submissions.store import Store
+
+    st = store if isinstance(store, Store) else Store(store)
+    return (st.kind, *st.identity())
 
 
 def overlay_reported(
