@@ -31,10 +31,11 @@ Examples
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -370,10 +371,12 @@ class Estimate:
         )  # fmt: skip
 
 
-_LAST_DEFAULT: list = []
-"""The last default estimate of this process, keyed on what it was computed from (the store
-file's identity, the last year, the collection target): entry points in one process (a test
-session, the map and the app in one server) reuse it instead of recomputing."""
+_RECENT: OrderedDict[tuple, tuple[pd.DataFrame, Any]] = OrderedDict()
+"""The last :data:`RECENT_ESTIMATES` default estimates of this process, keyed on what they
+were computed from (the store's identity, the last year, the collection target): entry
+points in one process (a test session, the map and the app in one server, a notebook
+comparing stores) reuse them instead of recomputing."""
+RECENT_ESTIMATES = 3
 
 
 def store_identity(store: str | Path | None = None) -> tuple | None:
@@ -487,15 +490,18 @@ def estimate(
 
     last = LAST_YEAR if until is None else int(until)
     key = (store_identity(store) if reported else None, last, float(collection_target))
-    if _LAST_DEFAULT and _LAST_DEFAULT[0] == key:
-        values, run = _LAST_DEFAULT[1]
+    if key in _RECENT:
+        _RECENT.move_to_end(key)
+        values, run = _RECENT[key]
         tick("estimate reused (same defaults and store)")
     else:
         base = default_inputs(until=last, collection_target=collection_target)
         values = reported_values(store) if reported else empty
         tick("defaults and submissions read")
         run = apply_reported(base, values, progress=tick)
-        _LAST_DEFAULT[:] = [key, (values, run)]
+        _RECENT[key] = (values, run)
+        while len(_RECENT) > RECENT_ESTIMATES:
+            _RECENT.popitem(last=False)
     shown = _countries(countries, run.result.dims.regions)
     gaps = run.gaps if len(values) else None
     from ewaste_tracker.submissions.environment import environment_values
