@@ -166,7 +166,7 @@ class Estimate:
         Columns :data:`INDICATOR_COLUMNS`: ``region`` (ISO3, or ``WLD`` and UN regions),
         ``year``, ``indicator`` (definitions in :mod:`ewaste_tracker.flows.indicators`),
         ``element`` (symbol of per-element indicators, else missing), ``value``, ``unit``,
-        ``status`` (``reported`` / ``mixed`` / ``estimated`` / ``input``; see
+        ``status`` (``reported`` / ``mixed`` / ``published`` / ``estimated`` / ``input``; see
         :mod:`ewaste_tracker.reported.overlay`) and ``source``.
         """
         if "indicators" not in self._cache:
@@ -184,9 +184,13 @@ class Estimate:
                 src = np.asarray([sources[n] for n in ind.categories], dtype=object)
                 source = pd.Categorical(src[ind.codes])
             else:
+                from ewaste_tracker import catalog
+                from ewaste_tracker.reported.overlay import published_cells
+
                 status, source = indicator_status(
                     table, self.reported, self.groups,
                     products=len(self.result.dims.products), sources=sources,
+                    published=published_cells(catalog.gem2024_annex()),
                 )  # fmt: skip
             self._cache["indicators"] = table.assign(status=status, source=source)
         return self._cache["indicators"]

@@ -17,6 +17,12 @@ Every indicator row then carries ``status`` and ``source`` (:func:`indicator_sta
     it combines submitted and modelled values: some products reported, a rate with a
     reported numerator or denominator, or an aggregate (``WLD``, a UN region) of countries
     some of which reported;
+``published``
+    the value is a figure of the Global E-waste Monitor 2024 country annex (Baldé et al. 2024;
+    2022 e-waste generated and documented formal collection, and the collection rate formed
+    from the two): the default model is calibrated to reproduce it (to 1e-6), and the row's
+    ``source`` cites the annex. A country's own submission overrides it (``reported`` /
+    ``mixed``);
 ``estimated``
     the model's value (with the submissions in place where they feed it).
 
@@ -40,6 +46,7 @@ __all__ = [
     "REPORTED_COLUMNS",
     "indicator_status",
     "overlay_reported",
+    "published_cells",
     "overlay_reported_pom",
     "reported_values",
     "status_by_region_year",
@@ -190,6 +197,33 @@ def _coverage(reported: pd.DataFrame, products: int, codes: Codes | None) -> pd.
     return cov.drop(columns="_w")
 
 
+STATUSES = ("reported", "mixed", "published", "estimated")
+"""Status categories of an indicator row, strongest first."""
+
+
+def published_cells(annex: pd.DataFrame, *, year: int = 2022) -> pd.DataFrame:
+    """Cells ``region, year, indicator, source`` that are the Monitor's own figures.
+
+    Parameters
+    ----------
+    annex
+        :func:`ewaste_tracker.catalog.gem2024_annex`.
+    """
+    cite = annex["source"].astype(str).str.split(";").str[0]
+    rows = []
+    kt = annex["generated_kt"].notna()
+    rows.append(pd.DataFrame({"region": annex["iso3"], "indicator": np.where(
+        kt, "generated_t", "generated_kg_per_inh"), "source": cite + " annex: e-waste generated"}))
+    col = annex["collected_formal_kt"].notna()
+    for name, what in (("collected_formal_t", "documented formal collection"),
+                       ("collection_rate", "documented formal collection / e-waste generated")):
+        rows.append(pd.DataFrame({"region": annex.loc[col, "iso3"], "indicator": name,
+                                  "source": cite[col] + f" annex: {what}"}))  # fmt: skip
+    out = pd.concat(rows, ignore_index=True)
+    out.insert(1, "year", int(year))
+    return out
+
+
 def indicator_status(
     indicators: pd.DataFrame,
     reported: pd.DataFrame,
@@ -198,6 +232,7 @@ def indicator_status(
     products: int,
     sources: Mapping[str, str],
     codes: Codes | None = None,
+    published: pd.DataFrame | None = None,
 ) -> tuple[pd.Categorical, pd.Categorical]:
     """``status`` and ``source`` of every row of an indicator table (see the module docstring).
 
@@ -216,6 +251,9 @@ def indicator_status(
         ``"model"``).
     codes
         Catalogue codes (for EU-6 coverage); read when needed.
+    published
+        :func:`published_cells`: rows that are the Monitor's figures (``published`` unless a
+        submission touches the cell).
 
     Returns
     -------
@@ -228,6 +266,22 @@ def indicator_status(
     n = len(indicators)
     status = np.full(n, "estimated", dtype=object)
     source = model_src[ind.codes]
+    if published is not None and len(published) and n:
+        key_pub = pd.MultiIndex.from_arrays(
+            [published["region"].astype(str), published["year"].astype("int64"),
+             published["indicator"].astype(str)]
+        )  # fmt: skip
+        key_rows = pd.MultiIndex.from_arrays(
+            [indicators["region"].astype(str).to_numpy(),
+             indicators["year"].to_numpy(dtype="int64"),
+             np.asarray(names, dtype=object)[ind.codes]]
+        )  # fmt: skip
+        pos = key_pub.get_indexer(key_rows)
+        plain = pd.isna(indicators["element"]).to_numpy() if "element" in indicators else True
+        hit = (pos >= 0) & plain
+        status[hit] = "published"
+        source = source.astype(object).copy()
+        source[hit] = published["source"].astype(str).to_numpy(object)[pos[hit]]
     cov = _coverage(reported, products, codes)
     if len(cov):
         region = indicators["region"].astype(str).to_numpy()
@@ -276,7 +330,7 @@ def indicator_status(
                            src + " with " + source[hit], src)  # fmt: skip
             source[hit] = src
     return (
-        pd.Categorical(status, categories=["reported", "mixed", "estimated"]),
+        pd.Categorical(status, categories=list(STATUSES)),
         pd.Categorical(source),
     )
 
