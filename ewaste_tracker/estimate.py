@@ -64,7 +64,9 @@ MODEL_SOURCES = {
     "recycled_formal_t": "default fates (data/transfer_coefficients.csv)",
     "population": "data/population_gdp_timeseries.csv",
     "element": "composition (data/composition.csv) x flows x recovery (data/recovery.csv)",
-    "usd": "element flows x prices (data/prices.csv, USGS Mineral Commodity Summaries 2025)",
+    "usd": "element flows x prices of the same year, nominal USD (data/prices.csv: USGS "
+    "Mineral Commodity Summaries 2025 for 2022-2023, World Bank annual averages 1990-2019 for "
+    "Au Ag Pd Pt Cu Al Ni Sn Pb, recalled; linear between price years, flat outside them)",
     "mci": "Material Circularity Indicator (Ellen MacArthur Foundation 2015) of the flows",
 }
 """Where the model's value of each indicator comes from (files in ``ewaste_tracker/data``)."""
