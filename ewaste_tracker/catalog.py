@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "UNINHABITED",
     "CatalogError",
     "composition",
     "countries",
@@ -60,17 +61,16 @@ __all__ = [
     "data_path",
     "default_transfer_coefficients",
     "gem2024_annex",
-    "published_figures",
     "lifetimes",
     "mine_shares",
     "outlines",
     "population_gdp",
     "prices",
     "products",
+    "published_figures",
     "recovery",
     "source_of",
     "sources",
-    "UNINHABITED",
 ]
 
 FILES: dict[str, str] = {

@@ -109,7 +109,6 @@ def main(argv: list[str] | None = None) -> int:
     coef, lam, loo = coll.fit_collection_prior(
         design_info[published], c_pub[published] / wg_pub[published], wg_pub[published]
     )
-    loo.to_csv("/dev/null")
     for g, part in loo.groupby("income_group"):
         logger.info("collection prior LOO %-20s n=%2d median |error| %5.1f %%", g, len(part),
                     100 * part["error"].abs().median())  # fmt: skip
@@ -138,8 +137,12 @@ def main(argv: list[str] | None = None) -> int:
         for g in groups:
             rich = g in coll.RICH
             q = q_rich if rich else coll.RESIDUAL_RATE_POOR
-            note = (f"calibrated by scripts/calibrate_defaults.py: residual waste 14 of 61.8 Mt "
-                    f"in 2022 ({GEM24})" if rich else "prior RESIDUAL_RATE_POOR (estimate)")  # fmt: skip
+            note = (
+                f"calibrated by scripts/calibrate_defaults.py: residual waste 14 of 61.8 Mt "
+                f"in 2022 ({GEM24})"
+                if rich
+                else "prior RESIDUAL_RATE_POOR (estimate)"
+            )
             rows.append((g, "", "", "", "generated", "residual", q,
                          f"share of the non-formal remainder; {note}"))  # fmt: skip
             if rich:
@@ -184,7 +187,6 @@ def main(argv: list[str] | None = None) -> int:
         if max(worst_wg, worst_c) < TOLERANCE and abs(exp_f / CONTROLLED_2019 - 1) < 1e-4:
             break
     annexed = (factors["basis"] == "annex").to_numpy()
-    n22 = int(np.flatnonzero(result.dims.years == 2022)[0])
     cv = np.full(len(factors), np.nan)
     cv[annexed] = cv_residuals(
         factors.loc[annexed, "residual_ln"].to_numpy(float),
@@ -194,13 +196,16 @@ def main(argv: list[str] | None = None) -> int:
     factors["cv_residual_ln"] = cv
     factors.to_csv(data / defaults.FACTORS_FILE, index=False)
     cvr = factors.loc[annexed, ["iso3", "income_group", "residual_ln", "cv_residual_ln"]]
-    cvr = cvr.assign(source="leave-one-out (PRESS) log residual of put on market, annex "
-                     "cross-section (ewaste_tracker.defaults.calibration.cv_residuals)")  # fmt: skip
+    cvr = cvr.assign(
+        source="leave-one-out (PRESS) log residual of put on market, annex cross-section "
+        "(ewaste_tracker.defaults.calibration.cv_residuals)"
+    )
     cvr.to_csv(data / "pom_cv_residuals.csv", index=False)
     for row in cv_summary(factors).itertuples(index=False):
-        logger.info("POM CV residuals %-20s n=%3d mean %+.3f sd %.3f median |%%| %.1f",
-                    row.income_group, row.n, row.mean_ln, row.sd_ln, row.median_abs_pct)  # fmt: skip
-    del n22
+        logger.info(
+            "POM CV residuals %-20s n=%3d mean %+.3f sd %.3f median |%%| %.1f",
+            *(row.income_group, row.n, row.mean_ln, row.sd_ln, row.median_abs_pct),
+        )
     return 0
 
 

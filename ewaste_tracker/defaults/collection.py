@@ -107,10 +107,10 @@ def collection_design(info: pd.DataFrame) -> np.ndarray:
 
     ``info`` has ``income_group, un_region`` and the flag columns (``Yes`` / ``No`` / blank).
     """
-    cols = [np.ones(len(info))]
-    cols += [(info["income_group"] == g).to_numpy(float) for g in INCOME]
-    cols += [(info["un_region"] == u).to_numpy(float) for u in REGIONS]
-    cols += [(info[f].astype(str) == "Yes").to_numpy(float) for f in FEATURES]
+    cols: list[np.ndarray] = [np.ones(len(info))]
+    cols += [np.asarray(info["income_group"] == g, dtype=float) for g in INCOME]
+    cols += [np.asarray(info["un_region"] == u, dtype=float) for u in REGIONS]
+    cols += [np.asarray(info[f].astype(str) == "Yes", dtype=float) for f in FEATURES]
     return np.column_stack(cols)
 
 

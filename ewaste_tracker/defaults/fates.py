@@ -223,8 +223,9 @@ def default_exports(regions: Sequence[str], *, year: int = 2019) -> pd.DataFrame
     centroids = _csv(CENTROIDS_FILE)
     cal = _calibration()
     s = {
-        st: cal[(cal["from_stage"] == st) & (cal["to_stage"] == "export")]
-        .set_index("income_group")["share"]
+        st: cal[(cal["from_stage"] == st) & (cal["to_stage"] == "export")].set_index(
+            "income_group"
+        )["share"]
         for st in ("collection_formal", "collection_informal")
     }
     res = cal[(cal["from_stage"] == "generated") & (cal["to_stage"] == "residual")]
@@ -245,8 +246,10 @@ def default_exports(regions: Sequence[str], *, year: int = 2019) -> pd.DataFrame
         w = gravity_weights(rich, poor, gdp, centroids) * (1 - mix)[:, None]
         frames.append(_edges(rich, poor, w * USED_SHARE_OF_EXPORTS, "use"))
         frames.append(_edges(rich, poor, w * (1 - USED_SHARE_OF_EXPORTS), "recycling_informal"))
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["origin", "destination", "to_stage", "share"]
+    table = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["origin", "destination", "to_stage", "share"])
     )
     table = table[table["share"] >= 1e-3]
     table["share"] = table["share"] / table.groupby("origin")["share"].transform("sum")

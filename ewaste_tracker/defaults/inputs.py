@@ -25,6 +25,7 @@ def _resident_population():
     pop = catalog.population_gdp()[["region", "year", "population"]]
     return pop[~pop["region"].isin(catalog.UNINHABITED)].reset_index(drop=True)
 
+
 FIRST_YEAR = 1970
 """First year of the default estimate (no equipment on the market before; the Monitor's
 series start in 1980-1990, so a decade of run-in precedes the first reported year)."""

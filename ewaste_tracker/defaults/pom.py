@@ -13,18 +13,20 @@ Product :math:`p` (a UNU-KEY) of EU-6 category :math:`k`, country :math:`c`, yea
 
 .. math::
 
-    \mathrm{POM}_{c,p,t} = \kappa_c\, P_{c,t}\; A_k\, \rho_{r(c)} \left(\frac{y_{c,t}}{y_0}\right)^{\beta_k}
+    \mathrm{POM}_{c,p,t} = \kappa_c\, P_{c,t}\; A_k\, \rho_{r(c)}
+        \left(\frac{y_{c,t}}{y_0}\right)^{\beta_k}
         e^{\gamma \min(t, t_1) - \gamma t_0 + \gamma_f \max(t - t_1, 0)}\; s_p\, \Phi_p(t)
 
 with the country factor :math:`\kappa_c` (data/pom_country_factors.csv: for the 193 countries of
 the Global E-waste Monitor 2024 annex it makes the engine's 2022 e-waste generated equal the
 annex figure; 1 elsewhere; 0 for the territories without a permanent population,
-:data:`ewaste_tracker.catalog.UNINHABITED`), population :math:`P` and GDP per capita :math:`y` (constant USD;
-``population_gdp_timeseries.csv``), :math:`y_0` = 10,000 USD, :math:`t_0` = 2019, the level
-:math:`A_k` (kg per inhabitant per year for a country at :math:`y_0` in :math:`t_0`), the
-income elasticity :math:`\beta_k`, a factor :math:`\rho_r` of the UN region (Africa, Americas,
-Asia, Europe, Oceania; shrunk towards 1 in the fit, it carries what income alone does not
-explain, such as Europe's heating and cooling stock), a common technology/affordability trend
+:data:`ewaste_tracker.catalog.UNINHABITED`), population :math:`P` and GDP per capita :math:`y`
+(constant USD; ``population_gdp_timeseries.csv``), :math:`y_0` = 10,000 USD, :math:`t_0` =
+2019, the level :math:`A_k` (kg per inhabitant per year for a country at :math:`y_0` in
+:math:`t_0`), the income elasticity :math:`\beta_k`, a factor :math:`\rho_r` of the UN region
+(Africa, Americas, Asia, Europe, Oceania; shrunk towards 1 in the fit, it carries what income
+alone does not explain, such as Europe's heating and cooling stock), a common
+technology/affordability trend
 :math:`\gamma` up to :math:`t_1` = 2022 (the last year of the Monitor's data) and
 :math:`\gamma_f` after it, fitted to the Monitor's 2030 projection (data/pom_model.csv,
 fitted by :mod:`ewaste_tracker.defaults.calibration`). The income term follows the
@@ -86,8 +88,8 @@ __all__ = [
     "DefaultsError",
     "PomModel",
     "ProductShares",
-    "default_pom",
     "country_factors",
+    "default_pom",
     "default_run",
     "generation",
     "pom_array",
@@ -535,9 +537,7 @@ def default_pom(
     shares = ProductShares.from_csv()
     regs, pop, gdp, info = _drivers(regions, yrs)
     kappa = country_factors(regs)
-    pom = pom_array(
-        model, shares, pop, gdp, yrs, info["un_region"].fillna("").to_numpy(str), kappa
-    )
+    pom = pom_array(model, shares, pop, gdp, yrs, info["un_region"].fillna("").to_numpy(str), kappa)
     n_r, n_p, n_y = pom.shape
     return pd.DataFrame(
         {

@@ -402,7 +402,8 @@ def recovery(
     ElementFlows
         One :class:`RouteResult` per route in :data:`ROUTES`, arrays (R, E, N) in tonnes,
         with ``recovered_t + lost_t == input_t`` (to rounding) on the domestic routes, zero
-        recovered and lost on ``exported``, and the loss split of :data:`LOSS_KINDS`. Equations are in the module docstring.
+        recovered and lost on ``exported``, and the loss split of :data:`LOSS_KINDS`.
+        Equations are in the module docstring.
 
     Raises
     ------

@@ -46,8 +46,8 @@ __all__ = [
     "REPORTED_COLUMNS",
     "indicator_status",
     "overlay_reported",
-    "published_cells",
     "overlay_reported_pom",
+    "published_cells",
     "reported_values",
     "status_by_region_year",
 ]
@@ -212,11 +212,20 @@ def published_cells(annex: pd.DataFrame, *, year: int = 2022) -> pd.DataFrame:
     cite = annex["source"].astype(str).str.split(";").str[0]
     rows = []
     kt = annex["generated_kt"].notna()
-    rows.append(pd.DataFrame({"region": annex["iso3"], "indicator": np.where(
-        kt, "generated_t", "generated_kg_per_inh"), "source": cite + " annex: e-waste generated"}))
+    rows.append(
+        pd.DataFrame(
+            {
+                "region": annex["iso3"],
+                "indicator": np.where(kt, "generated_t", "generated_kg_per_inh"),
+                "source": cite + " annex: e-waste generated",
+            }
+        )
+    )
     col = annex["collected_formal_kt"].notna()
-    for name, what in (("collected_formal_t", "documented formal collection"),
-                       ("collection_rate", "documented formal collection / e-waste generated")):
+    for name, what in (
+        ("collected_formal_t", "documented formal collection"),
+        ("collection_rate", "documented formal collection / e-waste generated"),
+    ):
         rows.append(pd.DataFrame({"region": annex.loc[col, "iso3"], "indicator": name,
                                   "source": cite[col] + f" annex: {what}"}))  # fmt: skip
     out = pd.concat(rows, ignore_index=True)

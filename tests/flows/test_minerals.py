@@ -271,8 +271,12 @@ flow = arrays(np.float64, (2, 2, 3), elements=st.floats(0.0, 1e6))
 @settings(max_examples=60, deadline=None)
 @given(cf_pre=flow, ci_pre=flow, cf_ref=flow, ci_ref=flow, rejects=flow, zero_formal=st.booleans())
 def test_no_route_carries_mass_where_its_stage_carries_none(
-    cf_pre: np.ndarray, ci_pre: np.ndarray, cf_ref: np.ndarray, ci_ref: np.ndarray,
-    rejects: np.ndarray, zero_formal: bool,
+    cf_pre: np.ndarray,
+    ci_pre: np.ndarray,
+    cf_ref: np.ndarray,
+    ci_ref: np.ndarray,
+    rejects: np.ndarray,
+    zero_formal: bool,
 ) -> None:
     # issue 9: in 1990 formal collection was 0 t, yet ~40 % of every element went "formal"
     if zero_formal:
