@@ -21,9 +21,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import ewaste_tracker as et
 from ewaste_tracker import catalog
 from ewaste_tracker.defaults.calibration import cv_summary
+from ewaste_tracker.estimate import estimate
 from ewaste_tracker.jobs.validate import collection_prior_cv, fidelity, summary
 
 
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     pd.set_option("display.width", 160)
     pd.set_option("display.max_rows", 200)
     t0 = time.perf_counter()
-    est = et.estimate(store="/nonexistent/store.gpkg")
+    est = estimate(store="/nonexistent/store.gpkg")
     table = fidelity(est)
     print(f"default estimate and comparison: {time.perf_counter() - t0:.1f} s, "
           f"{len(table)} published figures\n")  # fmt: skip

@@ -88,7 +88,8 @@ def _rates_frame(regions, info, annex, rate, basis, share, collected, prior_src)
 def main(argv: list[str] | None = None) -> int:
     """Fit, refine on the engine, write the files and log the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.parse_args(argv)
+    parser.add_argument("--passes", type=int, default=PASSES, help="fixed-point passes")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     data = catalog.data_path("countries").parent
     model, report, factors = fit_pom_model()
@@ -158,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     write(share, rate * np.nan_to_num(wg_pub), q_rich, s_c, s_u)
     income = info["income_group"].fillna("").to_numpy(str)
     rich = np.isin(income, coll.RICH)
-    for k in range(PASSES):
+    for k in range(args.passes):
         result = _engine()
         dims = result.dims
         assert list(dims.regions) == regions
@@ -184,6 +185,12 @@ def main(argv: list[str] | None = None) -> int:
                     "%.2f + %.2f Mt, q %.3f, s_c %.3f, s_u %.3f", k, worst_wg, worst_c,
                     exp_f / 1e6, exp_i / 1e6, q_rich, s_c, s_u)  # fmt: skip
         write(share, target_c, q_rich, s_c, s_u)
+        world = ind[(ind["region"] == "WLD") & (ind["indicator"] == "generated_t")
+                    & ind["element"].isna()].set_index("year")["value"]  # fmt: skip
+        hist = coll.history_rates({int(y): float(world[y]) for y in world.index})
+        pd.DataFrame(hist, columns=["year", "rate", "source"]).to_csv(
+            data / coll.HISTORY_FILE, index=False
+        )
         if max(worst_wg, worst_c) < TOLERANCE and abs(exp_f / CONTROLLED_2019 - 1) < 1e-4:
             break
     annexed = (factors["basis"] == "annex").to_numpy()

@@ -27,11 +27,14 @@ Territories outside the annex have no flags (taken as 0).
 
 Time profile
 ------------
-Every country's rate is scaled by :math:`h(t) = R(t) / R(2022)`, :math:`R` the world documented
-collection rate through the published world figures (0 in 1995, before Directive 2002/96/EC
-generalised take-back; 8/34 in 2010, GEM 2024; 8.9/44.7 in 2016, GEM 2017; 9.3/53.6 in 2019,
-GEM 2020; 13.8/62 in 2022, GEM 2024; 20 % in 2030, GEM 2024 projection), capped at 0.95. Each
-edition's world figure is checked leave-one-out (``benchmarks/fidelity.py``).
+Every country's rate is scaled by :math:`h(t) = R(t) / R(2022)`, capped at 0.95, with
+:math:`R(t) = C^{pub}(t) / \widehat{WG}(t)` the world's published documented tonnes over the
+model's world e-waste generated of the same year (so the anchors reproduce the published
+tonnes): 0 in 1995 (before Directive 2002/96/EC generalised take-back), 8 Mt in 2010 (GEM
+2024), 8.9 Mt in 2016 (GEM 2017), 9.3 Mt in 2019 (GEM 2020), 13.8 Mt in 2022 (GEM 2024) and the
+rate 20 % in 2030 (GEM 2024 projection); linear between anchors. The anchors are written by
+``scripts/calibrate_defaults.py`` to ``data/collection_history.csv``. Each edition's world
+figure is checked leave-one-out (``benchmarks/fidelity.py``: the history rebuilt without it).
 
 The rest of e-waste generated
 -----------------------------
@@ -53,12 +56,14 @@ from scipy.special import expit, logit
 
 __all__ = [
     "FEATURES",
-    "HISTORY",
+    "HISTORY_FILE",
+    "PUBLISHED_HISTORY",
     "RATES_FILE",
     "collection_design",
     "collection_split",
     "fit_collection_prior",
     "formal_rate_history",
+    "history_rates",
     "history_without",
 ]
 
@@ -70,15 +75,45 @@ FEATURES = ("legislation", "epr", "collection_target", "recycling_target")
 """Annex flags used by the prior."""
 INCOME = ("Upper middle income", "Lower middle income", "Low income")
 REGIONS = ("Africa", "Americas", "Asia", "Oceania")
-HISTORY: tuple[tuple[int, float, str], ...] = (
-    (1995, 0.0, "assumption: before Directive 2002/96/EC generalised take-back"),
-    (2010, 8.0 / 34.0, "GEM 2024: 8 of 34 Mt"),
-    (2016, 8.9 / 44.7, "GEM 2017: 8.9 of 44.7 Mt"),
-    (2019, 9.3 / 53.6, "GEM 2020: 9.3 of 53.6 Mt"),
-    (2022, 13.8 / 62.0, "GEM 2024: 13.8 of 62 Mt"),
-    (2030, 0.20, "GEM 2024 projection: 20 %"),
+HISTORY_FILE = "collection_history.csv"
+PUBLISHED_HISTORY: tuple[tuple[int, float, float, str], ...] = (
+    (1995, 0.0, 1.0, "assumption: before Directive 2002/96/EC generalised take-back"),
+    (2010, 8.0e6, 34.0e6, "GEM 2024: 8 Mt documented of 34 Mt"),
+    (2016, 8.9e6, 44.7e6, "GEM 2017: 8.9 Mt documented of 44.7 Mt"),
+    (2019, 9.3e6, 53.6e6, "GEM 2020: 9.3 Mt documented of 53.6 Mt"),
+    (2022, 13.8e6, 62.0e6, "GEM 2024: 13.8 Mt documented of 62 Mt"),
+    (2030, 0.20, 1.0, "GEM 2024 projection: documented rate 20 %"),
 )
-"""World documented collection rate :math:`R(t)` (year, rate, source)."""
+"""Published world documented collection: year, tonnes (a rate for 1995 and 2030), the same
+edition's e-waste generated, source."""
+RATE_ONLY = (1995, 2030)
+
+
+Anchors = tuple[tuple[int, float, str], ...]
+
+
+def history_rates(model_generated: dict[int, float] | None = None) -> Anchors:
+    """:math:`R(t)`: published documented tonnes over the model's (or the edition's) WG."""
+    out = []
+    for year, c, wg, src in PUBLISHED_HISTORY:
+        if year in RATE_ONLY or model_generated is None:
+            out.append((year, c / wg, src))
+        else:
+            out.append((year, c / model_generated[year], src + " (over the model's WG)"))
+    return tuple(out)
+
+
+def _history_file() -> tuple[tuple[int, float, str], ...]:
+    from ewaste_tracker import catalog
+
+    path = catalog.data_path(HISTORY_FILE)
+    if not path.is_file():
+        return history_rates()
+    df = pd.read_csv(path, keep_default_na=False)
+    return tuple(zip(df["year"].astype(int), df["rate"].astype(float), df["source"],
+                     strict=True))  # fmt: skip
+
+
 RATE_BOUNDS = (1e-4, 0.95)
 RESIDUAL_RATE_POOR = 0.02
 """Share of non-formal e-waste of low/lower-middle-income countries thrown away with residual
@@ -88,9 +123,14 @@ SPLIT_2022 = {"formal": 13.8, "informal_rich": 16.0, "informal_poor": 18.0, "res
 
 
 def formal_rate_history(
-    years: Iterable[int], history: tuple[tuple[int, float, str], ...] = HISTORY
+    years: Iterable[int], history: tuple[tuple[int, float, str], ...] | None = None
 ) -> np.ndarray:
-    """:math:`h(t) = R(t)/R(2022)`, the factor applied to the 2022 formal rates."""
+    """:math:`h(t) = R(t)/R(2022)`, the factor applied to the 2022 formal rates.
+
+    ``history`` defaults to ``data/collection_history.csv`` (the published anchors without
+    it).
+    """
+    history = _history_file() if history is None else history
     x = np.array([h[0] for h in history], dtype=float)
     y = np.array([h[1] for h in history], dtype=float)
     ref = float(np.interp(2022.0, x, y))
@@ -98,8 +138,8 @@ def formal_rate_history(
 
 
 def history_without(year: int) -> tuple[tuple[int, float, str], ...]:
-    """:data:`HISTORY` without the anchor of ``year`` (leave-one-out back-cast check)."""
-    return tuple(h for h in HISTORY if h[0] != year)
+    """The history without the anchor of ``year`` (leave-one-out back-cast check)."""
+    return tuple(h for h in _history_file() if h[0] != year)
 
 
 def collection_design(info: pd.DataFrame) -> np.ndarray:

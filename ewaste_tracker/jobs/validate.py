@@ -76,7 +76,7 @@ def fidelity(est: Estimate) -> pd.DataFrame:
         if np.isfinite(col):
             rows.append(("GEM 2024 annex", a["iso3"], 2022, "collected_formal_t", col * 1e3,
                          "fit", "table", a["source"]))  # fmt: skip
-    anchors = {h[0] for h in coll.HISTORY[1:-1]} - {2022}
+    anchors = {h[0] for h in coll.PUBLISHED_HISTORY} - {1995, 2022, 2030}
     for p in _records(catalog.published_figures()):
         value = float(p["value"]) * SCALE.get(str(p["unit"]), 1.0)
         role = p["role"]
