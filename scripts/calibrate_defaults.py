@@ -187,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         write(share, target_c, q_rich, s_c, s_u)
         world = ind[(ind["region"] == "WLD") & (ind["indicator"] == "generated_t")
                     & ind["element"].isna()].set_index("year")["value"]  # fmt: skip
-        hist = coll.history_rates({int(y): float(world[y]) for y in world.index})
+        world_c = float(target_c.sum())
+        hist = coll.history_rates({int(y): float(world[y]) for y in world.index}, world_c)
         pd.DataFrame(hist, columns=["year", "rate", "source"]).to_csv(
             data / coll.HISTORY_FILE, index=False
         )

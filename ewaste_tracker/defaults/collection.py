@@ -32,7 +32,9 @@ Every country's rate is scaled by :math:`h(t) = R(t) / R(2022)`, capped at 0.95,
 model's world e-waste generated of the same year (so the anchors reproduce the published
 tonnes): 0 in 1995 (before Directive 2002/96/EC generalised take-back), 8 Mt in 2010 (GEM
 2024), 8.9 Mt in 2016 (GEM 2017), 9.3 Mt in 2019 (GEM 2020), 13.8 Mt in 2022 (GEM 2024) and the
-rate 20 % in 2030 (GEM 2024 projection); linear between anchors. The anchors are written by
+rate 20 % in 2030 (GEM 2024 projection); linear between anchors. The 2022 anchor is the
+model's own world rate (published countries and the prior), so every anchor year's world
+tonnes are the published ones. The anchors are written by
 ``scripts/calibrate_defaults.py`` to ``data/collection_history.csv``. Each edition's world
 figure is checked leave-one-out (``benchmarks/fidelity.py``: the history rebuilt without it).
 
@@ -92,12 +94,23 @@ RATE_ONLY = (1995, 2030)
 Anchors = tuple[tuple[int, float, str], ...]
 
 
-def history_rates(model_generated: dict[int, float] | None = None) -> Anchors:
-    """:math:`R(t)`: published documented tonnes over the model's (or the edition's) WG."""
+def history_rates(
+    model_generated: dict[int, float] | None = None, model_collected_2022: float | None = None
+) -> Anchors:
+    """:math:`R(t)`: published documented tonnes over the model's (or the edition's) WG.
+
+    With ``model_collected_2022`` the 2022 anchor is the model's own world rate (published
+    countries plus the prior elsewhere), so that :math:`h(t) = R(t)/R(2022)` applied to every
+    country's 2022 rate gives the published world tonnes of each anchor year.
+    """
     out = []
     for year, c, wg, src in PUBLISHED_HISTORY:
         if year in RATE_ONLY or model_generated is None:
             out.append((year, c / wg, src))
+        elif year == 2022 and model_collected_2022 is not None:
+            out.append((year, model_collected_2022 / model_generated[year],
+                        "the model's 2022 world rate: the annex's 84 published countries and the "
+                        "prior elsewhere"))  # fmt: skip
         else:
             out.append((year, c / model_generated[year], src + " (over the model's WG)"))
     return tuple(out)
