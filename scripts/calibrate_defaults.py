@@ -177,10 +177,15 @@ def main(argv: list[str] | None = None) -> int:
         share = np.where(gross > 0, np.minimum(target_c / np.where(gross > 0, gross, 1.0), 0.95),
                          0.0)  # fmt: skip
         q_rich = coll.collection_split(income, share, gross)
-        exp_f = result.system.flows[("collection_formal", "export")][rich, :, n19].sum()
-        exp_i = result.system.flows[("collection_informal", "export")][rich, :, n19].sum()
-        s_c *= CONTROLLED_2019 / exp_f
-        s_u *= UNCONTROLLED_2019 / exp_i
+        flows = result.system.flows
+        exp_f = flows[("collection_formal", "export")][rich, :, n19].sum()
+        exp_i = flows[("collection_informal", "export")][rich, :, n19].sum()
+        # poorer countries' own (catalogue) exports count in the world totals too
+        poor_f = flows[("collection_formal", "export")][~rich, :, n19].sum()
+        poor_i = flows[("collection_informal", "export")][~rich, :, n19].sum()
+        s_c *= (CONTROLLED_2019 - poor_f) / exp_f
+        s_u *= (UNCONTROLLED_2019 - poor_i) / exp_i
+        exp_f, exp_i = exp_f + poor_f, exp_i + poor_i
         logger.info("pass %d: worst WG gap %.2e, worst collection gap %.2e, exports 2019 "
                     "%.2f + %.2f Mt, q %.3f, s_c %.3f, s_u %.3f", k, worst_wg, worst_c,
                     exp_f / 1e6, exp_i / 1e6, q_rich, s_c, s_u)  # fmt: skip
