@@ -20,7 +20,7 @@ Every indicator row then carries ``status`` and ``source`` (:func:`indicator_sta
 ``published``
     the value is a figure of the Global E-waste Monitor 2024 country annex (Baldé et al. 2024;
     2022 e-waste generated and documented formal collection, and the collection rate formed
-    from the two): the default model is calibrated to reproduce it (to 1e-6), and the row's
+    from the two): the default model is calibrated to reproduce it (within 0.02 %), and the row's
     ``source`` cites the annex. A country's own submission overrides it (``reported`` /
     ``mixed``);
 ``estimated``
