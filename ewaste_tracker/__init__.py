@@ -28,6 +28,8 @@ Examples
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 __version__ = "0.2.0"
@@ -76,3 +78,22 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """The package module: ``ewaste_tracker.estimate`` stays the function.
+
+    Importing the submodule of the same name (``from ewaste_tracker.estimate import ...``)
+    makes the import system set the package attribute ``estimate`` to the submodule; before
+    the function was first looked up, that shadowed it (``et.estimate(...)`` then failed with
+    "module object is not callable", depending on import order). The submodule stays
+    reachable in ``sys.modules`` and by ``from ewaste_tracker.estimate import ...``.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "estimate" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
