@@ -69,6 +69,10 @@ MIN_DISTANCE_KM = 100.0
 #: Share of uncontrolled e-waste shipments declared (and used) as second-hand equipment:
 #: the Global E-waste Monitor 2024 gives 33-70 %; the default takes the low end.
 USED_SHARE_OF_EXPORTS = 1 / 3
+TOP_CONTROLLED = 8
+"""Destinations kept per origin for controlled movements."""
+TOP_UNCONTROLLED = 12
+"""Destinations kept per origin for uncontrolled movements."""
 HISTORY_SOURCE = "; formal rate x h(year) (ewaste_tracker.defaults.collection.formal_rate_history)"
 
 
@@ -193,8 +197,10 @@ def gravity_weights(
 def default_exports(regions: Sequence[str], *, year: int = 2019) -> pd.DataFrame:
     """Default export destinations of every region (named assumption ``default_exports``).
 
-    See the module docstring. Shares under 0.1 % of an origin's exports are dropped and the
-    rest rescaled, to keep the table small.
+    See the module docstring. Each origin keeps its :data:`TOP_CONTROLLED` and
+    :data:`TOP_UNCONTROLLED` largest gravity destinations (most of the gravity mass: distance
+    decay concentrates it on neighbours and large economies) and the rest is rescaled, to keep
+    the trade list, and the engine's run time, small.
 
     Parameters
     ----------
@@ -240,10 +246,11 @@ def default_exports(regions: Sequence[str], *, year: int = 2019) -> pd.DataFrame
                    controlled / np.maximum(controlled + uncontrolled, 1e-300), 0.0)  # fmt: skip
     frames = []
     if rich and high:
-        w = gravity_weights(rich, high, gdp, centroids) * mix[:, None]
+        w = _top(gravity_weights(rich, high, gdp, centroids), TOP_CONTROLLED) * mix[:, None]
         frames.append(_edges(rich, high, w, "preprocessing"))
     if rich and poor:
-        w = gravity_weights(rich, poor, gdp, centroids) * (1 - mix)[:, None]
+        w = _top(gravity_weights(rich, poor, gdp, centroids), TOP_UNCONTROLLED)
+        w = w * (1 - mix)[:, None]
         frames.append(_edges(rich, poor, w * USED_SHARE_OF_EXPORTS, "use"))
         frames.append(_edges(rich, poor, w * (1 - USED_SHARE_OF_EXPORTS), "recycling_informal"))
     table = (
@@ -251,11 +258,21 @@ def default_exports(regions: Sequence[str], *, year: int = 2019) -> pd.DataFrame
         if frames
         else pd.DataFrame(columns=["origin", "destination", "to_stage", "share"])
     )
-    table = table[table["share"] >= 1e-3]
+    table = table[table["share"] > 0]
     table["share"] = table["share"] / table.groupby("origin")["share"].transform("sum")
-    others = [r for r in regions if r not in set(table["origin"])]
+    shipping = set(table["origin"].tolist())
+    others = [r for r in regions if r not in shipping]
     row = pd.DataFrame({"origin": others, "destination": "ROW", "to_stage": "", "share": 1.0})
     return pd.concat([table, row], ignore_index=True)
+
+
+def _top(w: np.ndarray, k: int) -> np.ndarray:
+    """Keep the ``k`` largest shares of each row and rescale the row to 1."""
+    if w.shape[1] > k:
+        cut = np.partition(w, -k, axis=1)[:, -k][:, None]
+        w = np.where(w >= cut, w, 0.0)
+    total = w.sum(axis=1, keepdims=True)
+    return np.where(total > 0, w / np.where(total > 0, total, 1.0), 0.0)
 
 
 def _edges(origins: Sequence[str], dest: Sequence[str], w: np.ndarray, stage: str) -> pd.DataFrame:

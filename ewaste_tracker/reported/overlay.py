@@ -275,22 +275,40 @@ def indicator_status(
     n = len(indicators)
     status = np.full(n, "estimated", dtype=object)
     source = model_src[ind.codes]
+    fast_source: tuple[np.ndarray, list] | None = (ind.codes.astype("int64"), list(model_src))
     if published is not None and len(published) and n:
-        key_pub = pd.MultiIndex.from_arrays(
-            [published["region"].astype(str), published["year"].astype("int64"),
-             published["indicator"].astype(str)]
-        )  # fmt: skip
-        key_rows = pd.MultiIndex.from_arrays(
-            [indicators["region"].astype(str).to_numpy(),
-             indicators["year"].to_numpy(dtype="int64"),
-             np.asarray(names, dtype=object)[ind.codes]]
-        )  # fmt: skip
-        pos = key_pub.get_indexer(key_rows)
+        # only plain 2022-style cells can be published: match on (region, indicator) codes
+        years = set(published["year"].astype("int64"))
+        year = indicators["year"].to_numpy(dtype="int64")
         plain = pd.isna(indicators["element"]).to_numpy() if "element" in indicators else True
-        hit = (pos >= 0) & plain
-        status[hit] = "published"
-        source = source.astype(object).copy()
-        source[hit] = published["source"].astype(str).to_numpy(object)[pos[hit]]
+        cand = np.flatnonzero(np.isin(year, list(years)) & plain)
+        if cand.size:
+            reg_cat = pd.Categorical(indicators["region"].to_numpy()[cand])
+            r_code = pd.Index(reg_cat.categories).get_indexer(published["region"].astype(str))
+            i_code = pd.Index(names).get_indexer(published["indicator"].astype(str))
+            ok = (r_code >= 0) & (i_code >= 0)
+            pub_key = pd.Index(
+                (r_code[ok].astype("int64") * len(names) + i_code[ok]) * 10_000
+                + published["year"].to_numpy("int64")[ok]
+            )
+            row_key = (
+                reg_cat.codes.astype("int64") * len(names) + ind.codes[cand]
+            ) * 10_000 + year[cand]
+            pos = pub_key.get_indexer(row_key)
+            hit = cand[pos >= 0]
+            status[hit] = "published"
+            pub_src = published["source"].astype(str).to_numpy(object)[ok]
+            source_codes = ind.codes.astype("int64").copy()
+            labels, code_of = list(model_src), {}
+            for k in np.unique(pos[pos >= 0]):  # a few distinct citations
+                text = str(pub_src[k])
+                if text not in code_of:
+                    code_of[text] = len(labels)
+                    labels.append(text)
+            src_code = np.array([code_of[str(t)] for t in pub_src], dtype="int64")
+            source_codes[hit] = src_code[pos[pos >= 0]]
+            source = np.asarray(labels, dtype=object)[source_codes]
+            fast_source = (source_codes, labels)
     cov = _coverage(reported, products, codes)
     if len(cov):
         region = indicators["region"].astype(str).to_numpy()
@@ -338,6 +356,15 @@ def indicator_status(
             src = np.where(mixed & ~np.char.startswith(src.astype(str), "sum of"),
                            src + " with " + source[hit], src)  # fmt: skip
             source[hit] = src
+            fast_source = None
+    if fast_source is not None:  # no submission touched a row: build from codes, not strings
+        codes_, labels_ = fast_source
+        uniq = list(dict.fromkeys(labels_))
+        remap = np.array([uniq.index(x) for x in labels_], dtype="int64")
+        return (
+            pd.Categorical(status, categories=list(STATUSES)),
+            pd.Categorical.from_codes(remap[codes_], categories=pd.Index(uniq, dtype=object)),
+        )
     return (
         pd.Categorical(status, categories=list(STATUSES)),
         pd.Categorical(source),
