@@ -121,12 +121,14 @@ from ewaste_tracker.reported.overlay import (  # noqa: E402
 from ewaste_tracker.reported.targets import K_BOUNDS, indicator_values, reported_gaps  # noqa: E402
 from ewaste_tracker.testing import assert_mass_balanced, assert_non_negative  # noqa: E402
 
+# Kenya's fridges (0108): 6.8 kt generated in 2020 now that Kenya follows the Monitor's annex,
+# so the route targets are scaled to stay feasible together
 ROUTES = """country,year,product,indicator,value,unit
-KEN,2020,0108,collected_formal,500,t
-KEN,2020,0108,treated_preprocessing,1300,t
-KEN,2020,0108,treated_informal,6000,t
-KEN,2020,0108,exported_ewaste,300,t
-KEN,2020,0108,exported_used,120,t
+KEN,2020,0108,collected_formal,400,t
+KEN,2020,0108,treated_preprocessing,900,t
+KEN,2020,0108,treated_informal,4500,t
+KEN,2020,0108,exported_ewaste,250,t
+KEN,2020,0108,exported_used,100,t
 KEN,2021,0302,treated_informal,1000000,t
 KEN,2020,0303,stock,7000,t
 KEN,2018,0306,stock,3300,t
@@ -138,13 +140,13 @@ NLD,2020,0302,exported_used,700,t
 NLD,2020,0302,exported_ewaste,900,t
 """
 FEASIBLE = [
-    ("KEN", "0108", 2020, "collected_formal", 500.0),
-    ("KEN", "0108", 2020, "treated_preprocessing", 1300.0),
-    ("KEN", "0108", 2020, "treated_informal", 6000.0),
-    ("KEN", "0108", 2020, "exported_ewaste", 300.0),
+    ("KEN", "0108", 2020, "collected_formal", 400.0),
+    ("KEN", "0108", 2020, "treated_preprocessing", 900.0),
+    ("KEN", "0108", 2020, "treated_informal", 4500.0),
+    ("KEN", "0108", 2020, "exported_ewaste", 250.0),
     # Kenya ships only outside the modelled regions by default: its used equipment leaves
     # through a ROW "use" link added for the report
-    ("KEN", "0108", 2020, "exported_used", 120.0),
+    ("KEN", "0108", 2020, "exported_used", 100.0),
     ("NLD", "0302", 2020, "exported_used", 700.0),
     ("NLD", "0302", 2020, "exported_ewaste", 900.0),
     ("KEN", "0303", 2020, "stock", 7000.0),
