@@ -66,7 +66,9 @@ MODEL_SOURCES = {
     "recycled_formal_t": "default fates (data/transfer_coefficients.csv)",
     "population": "data/population_gdp_timeseries.csv",
     "element": "composition (data/composition.csv) x flows x recovery (data/recovery.csv)",
-    "usd": "element flows x prices (data/prices.csv, USGS Mineral Commodity Summaries 2025)",
+    "usd": "element flows x prices of the same year, nominal USD (data/prices.csv: USGS "
+    "Mineral Commodity Summaries 2025 for 2022-2023, World Bank annual averages 1990-2019 for "
+    "Au Ag Pd Pt Cu Al Ni Sn Pb, recalled; linear between price years, flat outside them)",
     "mci": "Material Circularity Indicator (Ellen MacArthur Foundation 2015) of the flows",
 }
 """Where the model's value of each indicator comes from (files in ``ewaste_tracker/data``)."""
@@ -172,7 +174,7 @@ class Estimate:
         Columns :data:`INDICATOR_COLUMNS`: ``region`` (ISO3, or ``WLD`` and UN regions),
         ``year``, ``indicator`` (definitions in :mod:`ewaste_tracker.flows.indicators`),
         ``element`` (symbol of per-element indicators, else missing), ``value``, ``unit``,
-        ``status`` (``reported`` / ``mixed`` / ``estimated`` / ``input``; see
+        ``status`` (``reported`` / ``mixed`` / ``published`` / ``estimated`` / ``input``; see
         :mod:`ewaste_tracker.reported.overlay`) and ``source``.
         """
         if "indicators" not in self._cache:
@@ -190,9 +192,13 @@ class Estimate:
                 src = np.asarray([sources[n] for n in ind.categories], dtype=object)
                 source = pd.Categorical(src[ind.codes])
             else:
+                from ewaste_tracker import catalog
+                from ewaste_tracker.reported.overlay import published_cells
+
                 status, source = indicator_status(
                     table, self.reported, self.groups,
                     products=len(self.result.dims.products), sources=sources,
+                    published=published_cells(catalog.gem2024_annex()),
                 )  # fmt: skip
             self._cache["indicators"] = table.assign(status=status, source=source)
         return self._cache["indicators"]
