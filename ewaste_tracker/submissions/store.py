@@ -102,6 +102,12 @@ class Store(SubmissionsMixin, RunsMixin, UsersMixin, StoreBase):
             return super().__new__(GeoPackageStore)
         return super().__new__(cls)
 
+    def __init__(self, target: str | Path | StoreBase | None = None, *,
+                 user: str | None = None) -> None:  # fmt: skip
+        # Each backend opens its target in its own ``__init__``; this signature documents
+        # the common call (``Store(target, user=...)``) that ``__new__`` dispatches.
+        super().__init__()
+
     def as_user(self, name: str | None) -> Store:
         """The same store, acting as registered user ``name`` (``None``: the default)."""
         return type(self)(self, user=name)
