@@ -3,8 +3,10 @@
 The files and their columns are listed in README.md (section *run --inputs DIR*); each is
 validated against its schema in :mod:`ewaste_tracker.model.inputs`, then across files (codes used in
 one file must exist in ``pom.csv``; products need a lifetime; regions need transfer coefficients).
-Missing optional files take the catalogue's defaults. Every problem found is reported at once, with
-file, row and column.
+Missing optional files take the catalogue's defaults. Export destinations may come as
+``exports.csv`` or as ``comtrade.csv``, bilateral trade as downloaded from UN Comtrade (HS 8549
+e-waste rows; :func:`ewaste_tracker.model.comtrade.exports_from_comtrade`). Every problem found
+is reported at once, with file, row and column.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from ewaste_tracker.errors import InputError, InputErrors
+from ewaste_tracker.model.comtrade import exports_from_comtrade
 from ewaste_tracker.model.run import ModelInputs
 from ewaste_tracker.tables import read_table, row_errors, unknown_codes
 
@@ -34,6 +37,8 @@ INPUT_FILES = {
     "population": ("POPULATION_SCHEMA", False),
     "groups": ("GROUPS_SCHEMA", False),
 }
+COMTRADE_FILE = "comtrade.csv"
+"""A UN Comtrade export table (:mod:`ewaste_tracker.model.comtrade`) in place of ``exports.csv``."""
 
 
 def read_inputs_folder(
@@ -93,6 +98,19 @@ def read_inputs_folder(
 
     pom = tables["pom"]
     regions = set(pom["region"])
+    comtrade = folder / COMTRADE_FILE
+    if comtrade.exists():
+        if "exports" in tables:
+            errors.append(InputError("give exports.csv or comtrade.csv, not both", path=comtrade,
+                                     expected="one table of export destinations"))  # fmt: skip
+        else:
+            try:
+                tables["exports"] = exports_from_comtrade(comtrade, regions=sorted(regions))
+                paths["exports"] = str(comtrade)
+            except InputErrors as exc:
+                errors.extend(exc.errors)
+            except InputError as exc:
+                errors.append(exc)
     iso3 = set(catalog.countries()["iso3"])
     unu = set(catalog.products()["unu_key"])
     custom_regions = "transfer_coefficients" in tables

@@ -185,3 +185,40 @@ def test_composition_scenarios_are_possible_and_order_the_minerals() -> None:
         result = run_model(base)  # the scenario runs (no element heavier than its product)
         gold[level] = result.element_generated[:, result.dims.elements.index("Au")].sum()
     assert gold["low"] < gold["central"] < gold["high"]
+
+
+COMTRADE = (
+    "refYear,reporterISO,partnerISO,flowCode,cmdCode,netWgt\n"
+    "2022,KEN,W00,X,8549,900000\n"  # the world aggregate: skipped
+    "2022,KEN,UGA,X,8549,600000\n"
+    "2022,KEN,CHN,X,854911,300000\n"  # a partner outside the run: ROW
+    "2022,KEN,TZA,M,8549,500000\n"  # an import: skipped
+)
+
+
+def test_comtrade_table_gives_the_export_destinations(tmp_path: Path) -> None:
+    folder = tmp_path / "inputs"
+    shutil.copytree(EXAMPLE, folder)
+    (folder / "exports.csv").unlink()
+    (folder / "comtrade.csv").write_text(COMTRADE, encoding="utf-8")
+    inputs = read_inputs_folder(folder)
+    shares = inputs.exports.set_index(["origin", "destination"])["share"]
+    assert shares[("KEN", "UGA")] == pytest.approx(2 / 3)
+    assert shares[("KEN", "ROW")] == pytest.approx(1 / 3)
+    assert inputs.paths["exports"] == str(folder / "comtrade.csv")
+    out = tmp_path / "out"
+    assert main(["run", "--inputs", str(folder), "--out", str(out), "--format", "csv"]) == 0
+    flows = pd.read_csv(out / "flows.csv", keep_default_na=False)
+    shipped = flows[(flows["region_from"] == "KEN") & (flows["stage_from"] == "export")]
+    ken = shipped.groupby("region_to")["value_t"].sum()
+    assert set(ken.index) == {"UGA", "sysenv"}  # the rest of the world is outside the system
+    assert ken["UGA"] / ken.sum() == pytest.approx(2 / 3)
+
+
+def test_comtrade_and_exports_together_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _broken_copy(tmp_path, "comtrade.csv", COMTRADE)
+    out = tmp_path / "out"
+    assert main(["run", "--inputs", str(folder), "--out", str(out)]) == 2
+    assert "comtrade.csv" in capsys.readouterr().err and not out.exists()
