@@ -17,8 +17,9 @@ submission (:class:`~ewaste_tracker.errors.InputError`). Accepted files are kept
 and the latest version of each country replaces the default operators' estimate
 (:mod:`ewaste_tracker.reported.environment`).
 
-They are kept in the embedded GeoPackage store; the shared PostgreSQL store holds e-waste
-submissions only for now and refuses environmental ones with a message naming ``--store``.
+Both stores keep them: the embedded GeoPackage (layers added on first use) and the shared
+PostgreSQL store (tables, row-level security and audit of schema revision 0002); ``history``
+lists them beside the e-waste submissions (``kind`` ``environment``).
 """
 
 from __future__ import annotations
@@ -26,18 +27,17 @@ from __future__ import annotations
 import datetime as _dt
 import getpass
 import hashlib
-import json
 import logging
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ewaste_tracker.errors import InputError, InputErrors
+from ewaste_tracker.submissions.backend import StoreBase, Tx
 from ewaste_tracker.submissions.geopackage import add_attribute_table, to_sql_value, touch, utc_now
 from ewaste_tracker.submissions.rules import Codes, SubmissionWarning, _flag, default_years
 
@@ -45,6 +45,7 @@ __all__ = [
     "ENV_FIELDS",
     "ENV_INDICATORS",
     "ENV_SEGMENTS",
+    "EnvironmentMixin",
     "EnvironmentRecord",
     "environment_values",
     "is_environment_file",
@@ -254,30 +255,149 @@ def _ensure_tables(con: sqlite3.Connection) -> None:
         add_attribute_table(con, name, body, f"ewaste-tracker {name}")
 
 
-def _gpkg(store: str | Path | None) -> Any:
-    """The embedded GeoPackage store that keeps environmental submissions.
+def _has_tables(tx: Tx) -> bool:
+    """Whether the store holds the environmental tables (the GeoPackage adds them on first
+    use; the shared store has them from revision 0002)."""
+    if tx.dialect != "sqlite":
+        return True
+    row = tx.one("SELECT count(*) FROM sqlite_master WHERE name = 'env_submission_values'")
+    return bool(row and row[0])
 
-    Environmental submissions are kept in the embedded (GeoPackage) store; the shared
-    PostgreSQL store does not hold them yet, and refuses them with a clear message.
+
+def _pk(tx: Tx) -> str:
+    return "fid" if tx.dialect == "sqlite" else "id"
+
+
+VALUE_COLUMNS = ("country", "year", "segment", "indicator", "value", "unit", "value_std",
+                 "source_row")  # fmt: skip
+"""Columns of ``env_submission_values`` written per accepted row."""
+HISTORY_COLUMNS = ["kind", "id", "version", "state", "time_utc", "by", "name", "sha256",
+                   "n_values", "first_year", "last_year"]  # fmt: skip
+
+
+class EnvironmentMixin(StoreBase):
+    """Environmental submissions in either backend (part of :class:`~.store.Store`).
+
+    An accepted environmental file is stored and used at once (no review); a registered
+    submitter stores its own country only and a reviewer none (in the shared store the
+    database enforces it as well: row-level security and triggers of revision 0002).
     """
-    from ewaste_tracker.submissions.gpkg_store import GeoPackageStore
-    from ewaste_tracker.submissions.store import Store
 
-    st = Store(store)
-    if not isinstance(st, GeoPackageStore):
-        raise InputError(
-            "environmental submissions are kept in the embedded GeoPackage store only",
-            column="--store", value=str(store),
-            expected="a GeoPackage store (the shared PostgreSQL store takes e-waste "
-            "submissions)",
-        )  # fmt: skip
-    return st
+    def add_environment(
+        self,
+        accepted: pd.DataFrame,
+        *,
+        content: bytes,
+        file_name: str,
+        submitter: str | None = None,
+    ) -> EnvironmentRecord:
+        """Store accepted environmental values as the country's next version.
+
+        The same content as the country's latest version stores nothing (``new=False``).
+
+        Parameters
+        ----------
+        accepted
+            Output of :func:`read_environment_submission` (one country).
+        content
+            The file's bytes (their SHA-256 is kept).
+        file_name
+            Kept with the submission.
+        submitter
+            Who submits, when the store's admin submits on someone's behalf.
+
+        Raises
+        ------
+        PermissionDenied
+            The acting user may not submit for this country.
+        """
+        from ewaste_tracker.submissions.workflow import check_submit
+
+        sha = hashlib.sha256(content).hexdigest()
+        country = str(accepted["country"].iloc[0])
+        yrs = accepted["year"].to_numpy(np.int64)
+        rows = list(accepted[list(VALUE_COLUMNS)].astype(object).itertuples(index=False,
+                                                                            name=None))  # fmt: skip
+        with self._transaction(write=True) as tx:
+            user = self._actor(tx)
+            check_submit(user, country, file_name=file_name)
+            self._lock_country(tx, country)
+            con = getattr(tx, "con", None) if tx.dialect == "sqlite" else None
+            if con is not None:
+                _ensure_tables(con)
+            pk = _pk(tx)
+            last = tx.one(
+                f"SELECT {pk}, version, sha256 FROM env_submissions WHERE country = :c "
+                "ORDER BY version DESC LIMIT 1", c=country,
+            )  # fmt: skip
+            if last is not None and last[2] == sha:
+                return EnvironmentRecord(int(last[0]), country, int(last[1]), file_name,
+                                         len(accepted), int(yrs.min()), int(yrs.max()),
+                                         False)  # fmt: skip
+            version = 1 if last is None else int(last[1]) + 1
+            who = submitter if (user.role == "admin" and submitter) else user.name
+            new = tx.one(
+                "INSERT INTO env_submissions (country, version, submitter, submitted_utc, "
+                "file_name, sha256, n_values, first_year, last_year, warnings) VALUES (:c, :v, "
+                f":who, :now, :f, :sha, :n, :first, :last, '[]') RETURNING {pk}",
+                c=country, v=version, who=who, now=utc_now(), f=file_name, sha=sha,
+                n=len(accepted), first=int(yrs.min()), last=int(yrs.max()),
+            )  # fmt: skip
+            assert new is not None
+            sid = int(new[0])
+            tx.insert_rows("env_submission_values", ("submission_id", *VALUE_COLUMNS),
+                           [(sid, *(to_sql_value(v) for v in r)) for r in rows])  # fmt: skip
+            if con is not None:
+                touch(con, *_TABLES)
+        record = EnvironmentRecord(sid, country, version, file_name, len(accepted),
+                                   int(yrs.min()), int(yrs.max()))  # fmt: skip
+        logger.info("stored %s", record)
+        return record
+
+    def environment_values(self) -> pd.DataFrame:
+        """The latest environmental submission of every country (empty when none)."""
+        columns = ["country", "year", "segment", "indicator", "value_std", "source"]
+        if not self.exists():
+            return pd.DataFrame(columns=columns)
+        with self._transaction(write=False) as tx:
+            if not _has_tables(tx):
+                return pd.DataFrame(columns=columns)
+            pk = _pk(tx)
+            df = tx.frame(
+                "SELECT v.country, v.year, v.segment, v.indicator, v.value_std, s.version "
+                f"FROM env_submission_values v JOIN env_submissions s ON v.submission_id = s.{pk} "
+                "WHERE s.version = (SELECT max(x.version) FROM env_submissions x "
+                f"WHERE x.country = s.country) ORDER BY v.{pk}"
+            )
+        df["source"] = ("environment submission " + df["country"].astype(str) + " v"
+                        + df["version"].astype(str))  # fmt: skip
+        return df[columns]
+
+    def environment_history(self, country: str) -> pd.DataFrame:
+        """The country's environmental submissions, oldest first (columns of ``history``)."""
+        country = country.strip().upper()
+        if not self.exists():
+            return pd.DataFrame(columns=HISTORY_COLUMNS)
+        with self._transaction(write=False) as tx:
+            return environment_history_frame(tx, country)
+
+
+def environment_history_frame(tx: Tx, country: str) -> pd.DataFrame:
+    """Rows of :meth:`Store.history` for environmental submissions, in an open transaction."""
+    if not _has_tables(tx):
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+    return tx.frame(
+        f"SELECT 'environment' AS kind, {_pk(tx)} AS id, version, 'published' AS state, "
+        'submitted_utc AS time_utc, submitter AS "by", file_name AS name, sha256, n_values, '
+        "first_year, last_year FROM env_submissions WHERE country = :c ORDER BY version",
+        c=country,
+    )
 
 
 def submit_environment(
     path: str | Path,
     *,
-    store: str | Path | None = None,
+    store: str | Path | StoreBase | None = None,
     submitter: str | None = None,
     codes: Codes | None = None,
     years: tuple[int, int] | None = None,
@@ -285,73 +405,27 @@ def submit_environment(
     """Validate an environmental submission and keep it as the country's next version.
 
     Nothing is stored when the file has an error; the same content as the latest version
-    stores nothing new (``new=False``).
+    stores nothing new (``new=False``). Either backend (``store``: a GeoPackage path, a
+    ``postgresql://`` URL or a :class:`~ewaste_tracker.submissions.store.Store`).
     """
+    from ewaste_tracker.submissions.store import Store
     from ewaste_tracker.submissions.submit import check_submitter
 
     path = Path(path)
     check_submitter(submitter)
     accepted, _ = read_environment_submission(path, codes=codes, years=years)
     content = path.read_bytes()
-    sha = hashlib.sha256(content).hexdigest()
-    if submitter is None:
+    st = Store(store)
+    if submitter is None and st.kind == "geopackage":
         try:
             submitter = getpass.getuser()
         except (KeyError, OSError):
             submitter = "unknown"
-    country = str(accepted["country"].iloc[0])
-    yrs = accepted["year"].to_numpy(np.int64)
-    cols = ["country", "year", "segment", "indicator", "value", "unit", "value_std",
-            "source_row"]  # fmt: skip
-    rows = list(accepted[cols].astype(object).itertuples(index=False, name=None))
-    with _gpkg(store).connect() as con:
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            _ensure_tables(con)
-            last = con.execute(
-                "SELECT fid, version, sha256 FROM env_submissions WHERE country = ? "
-                "ORDER BY version DESC LIMIT 1", (country,),
-            ).fetchone()  # fmt: skip
-            if last is not None and last[2] == sha:
-                con.execute("COMMIT")
-                return EnvironmentRecord(
-                    int(last[0]),
-                    country,
-                    int(last[1]),
-                    path.name,
-                    len(accepted),
-                    int(yrs.min()),
-                    int(yrs.max()),
-                    False,
-                )
-            version = 1 if last is None else int(last[1]) + 1
-            cur = con.execute(
-                "INSERT INTO env_submissions (country, version, submitter, submitted_utc, "
-                "file_name, sha256, n_values, first_year, last_year, warnings) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (country, version, submitter, utc_now(), path.name, sha, len(accepted),
-                 int(yrs.min()), int(yrs.max()), json.dumps([])),
-            )  # fmt: skip
-            sid = cur.lastrowid
-            con.executemany(
-                "INSERT INTO env_submission_values (submission_id, country, year, segment, "
-                "indicator, value, unit, value_std, source_row) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(sid, *(to_sql_value(v) for v in r)) for r in rows],
-            )
-            touch(con, *_TABLES)
-            con.execute("COMMIT")
-        except BaseException:
-            if con.in_transaction:
-                con.execute("ROLLBACK")
-            raise
-    assert sid is not None
-    record = EnvironmentRecord(int(sid), country, version, path.name, len(accepted),
-                               int(yrs.min()), int(yrs.max()))  # fmt: skip
-    logger.info("stored %s", record)
-    return record
+    return st.add_environment(accepted, content=content, file_name=path.name,
+                              submitter=submitter)  # fmt: skip
 
 
-def environment_values(store: str | Path | None = None) -> pd.DataFrame:
+def environment_values(store: str | Path | StoreBase | None = None) -> pd.DataFrame:
     """Latest accepted environmental submission of every country (empty when none).
 
     Returns
@@ -360,28 +434,9 @@ def environment_values(store: str | Path | None = None) -> pd.DataFrame:
         :data:`ewaste_tracker.reported.environment.ENV_COLUMNS` (``value_std`` in GWh or
         t CO2e; ``source`` ``environment submission <ISO3> v<version>``).
     """
-    from ewaste_tracker import settings
+    from ewaste_tracker.submissions.store import Store
 
-    columns = ["country", "year", "segment", "indicator", "value_std", "source"]
-    if settings.is_database_url(settings.store_target(store)):
-        return pd.DataFrame(columns=columns)  # kept in the embedded store only (module doc)
-    path = Path(settings.store_target(store))
-    if not path.exists():
-        return pd.DataFrame(columns=columns)
-    with _gpkg(path).connect() as con:
-        have = con.execute(
-            "SELECT count(*) FROM sqlite_master WHERE name = 'env_submission_values'"
-        ).fetchone()[0]
-        if not have:
-            return pd.DataFrame(columns=columns)
-        df = pd.read_sql_query(
-            "SELECT v.country, v.year, v.segment, v.indicator, v.value_std, s.version "
-            "FROM env_submission_values v JOIN env_submissions s ON v.submission_id = s.fid "
-            "WHERE s.version = (SELECT max(version) FROM env_submissions x "
-            "WHERE x.country = s.country) ORDER BY v.fid", con,
-        )  # fmt: skip
-    df["source"] = "environment submission " + df["country"] + " v" + df["version"].astype(str)
-    return df[columns]
+    return Store(store).environment_values()
 
 
 def write_environment_template(

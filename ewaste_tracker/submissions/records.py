@@ -372,7 +372,8 @@ class SubmissionsMixin(StoreBase):
     def history(self, country: str) -> pd.DataFrame:
         """Submissions and runs kept for a country, oldest first.
 
-        Columns: ``kind`` (submission/run), ``id``, ``version`` and ``state`` (submissions),
+        Columns: ``kind`` (submission, environment or run), ``id``, ``version`` and ``state``
+        (submissions; environmental ones are ``published`` when stored),
         ``time_utc``, ``by`` (submitter, or tool version for runs), ``name`` (file name or run
         label), ``sha256`` (file content, or run fingerprint), ``n_values``, ``first_year``,
         ``last_year``.
@@ -393,7 +394,10 @@ class SubmissionsMixin(StoreBase):
                 "FROM runs r JOIN run_regions g ON g.run_id = r.id WHERE g.region = :c",
                 c=country,
             )
-        frames = [f for f in (subs, runs) if len(f)]
+            from ewaste_tracker.submissions.environment import environment_history_frame
+
+            env = environment_history_frame(tx, country)
+        frames = [f for f in (subs, env, runs) if len(f)]
         if not frames:
             return subs
         out = pd.concat(frames, ignore_index=True).sort_values(["time_utc", "kind"])

@@ -51,6 +51,7 @@ from ewaste_tracker import settings
 from ewaste_tracker.errors import InputError
 from ewaste_tracker.model.fingerprint import fingerprint
 from ewaste_tracker.submissions.backend import StoreBase, Tx
+from ewaste_tracker.submissions.environment import EnvironmentMixin
 from ewaste_tracker.submissions.records import SubmissionRecord, SubmissionsMixin
 from ewaste_tracker.submissions.runs import INDICATOR_COLUMNS, RunRecord, RunsMixin
 from ewaste_tracker.submissions.users import UsersMixin
@@ -72,7 +73,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-class Store(SubmissionsMixin, RunsMixin, UsersMixin, StoreBase):
+class Store(SubmissionsMixin, EnvironmentMixin, RunsMixin, UsersMixin, StoreBase):
     """A tracker store: ``Store(target)`` opens the backend the target names.
 
     Parameters

@@ -74,6 +74,50 @@ def test_store_keeps_versions_and_the_cli_routes_the_file(tmp_path: Path, capsys
     assert len(environment_values(store)) == 3  # nothing of the bad file stored
 
 
+def test_both_stores_keep_versions_and_history_lists_them(store, tmp_path: Path) -> None:
+    path = tmp_path / "KEN_environment.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    first = submit_environment(path, store=store, submitter="ministry")
+    assert (first.version, first.new) == (1, True)
+    assert not submit_environment(path, store=store).new  # same content: nothing new
+    path.write_text(GOOD.replace("410.5", "500"), encoding="utf-8")
+    assert submit_environment(path, store=store).version == 2
+    vals = environment_values(store)
+    assert set(vals["source"]) == {"environment submission KEN v2"} and len(vals) == 3
+    hist = Store(store).history("KEN")
+    env = hist[hist["kind"] == "environment"]
+    assert env["version"].tolist() == [1, 2]
+    assert (env["name"] == "KEN_environment.csv").all() and (env["n_values"] == 3).all()
+
+
+def test_a_submitter_stores_environmental_data_for_its_own_country_only(
+    store, tmp_path: Path
+) -> None:
+    from ewaste_tracker.submissions.workflow import PermissionDenied
+
+    st = Store(store)
+    st.add_user("ken", "submitter", country="KEN")
+    st.add_user("rev", "reviewer")
+    path = tmp_path / "KEN_environment.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    rec = submit_environment(path, store=st.as_user("ken"))
+    assert rec.version == 1
+    assert Store(store).history("KEN").query("kind == 'environment'")["by"].tolist() == ["ken"]
+    nga = tmp_path / "NGA_environment.csv"
+    nga.write_text(GOOD.replace("KEN", "NGA"), encoding="utf-8")
+    with pytest.raises(PermissionDenied, match="KEN only"):
+        submit_environment(nga, store=st.as_user("ken"))
+    with pytest.raises(PermissionDenied, match="reviewer"):
+        submit_environment(nga, store=st.as_user("rev"))
+    assert set(environment_values(store)["country"]) == {"KEN"}
+
+
+def test_reading_a_missing_store_creates_nothing(tmp_path: Path) -> None:
+    store = tmp_path / "none" / "tracker.gpkg"
+    assert environment_values(store).empty
+    assert not store.parent.exists()
+
+
 def test_reported_values_replace_the_default_and_carry_their_status() -> None:
     regions, years = ("KEN", "UGA"), np.array([2020, 2021])
     default = default_operators(np.array([[1.0, 1.0], [3.0, 3.0]]), np.full((2, 2), 500.0), years)

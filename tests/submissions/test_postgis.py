@@ -155,10 +155,11 @@ def test_alembic_knows_the_head_the_package_expects(pg_store: str) -> None:
     script = ScriptDirectory(str(folder))
     assert script.get_current_head() == postgis.HEAD_REVISION
     with connect(pg_store) as con:
-        assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
+        assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0002"
         policies = {r[0] for r in con.execute(
             "SELECT tablename FROM pg_policies WHERE schemaname = current_schema()")}  # fmt: skip
-        assert {"submissions", "submission_values", "audit", "users"} <= policies
+        assert {"submissions", "submission_values", "audit", "users", "env_submissions",
+                "env_submission_values"} <= policies  # fmt: skip
 
 
 def test_published_submissions_are_a_postgis_layer(shared: dict) -> None:
@@ -180,3 +181,27 @@ def test_urls_keep_their_password_out_of_messages(pg_url: str) -> None:
     assert "s3cret" not in str(err.value)
     with pytest.raises(InputError, match="not a valid schema"):
         Store("postgresql://u@h/db?schema=Bad-Name")
+
+
+def test_plain_sql_cannot_forge_or_change_environmental_data(shared: dict, tmp_path) -> None:
+    from ewaste_tracker.submissions.environment import submit_environment
+
+    path = tmp_path / "KEN_environment.csv"
+    path.write_text("country,year,segment,indicator,value,unit\n"
+                    "KEN,2021,networks,energy,410.5,GWh\n", encoding="utf-8")  # fmt: skip
+    submit_environment(path, store=shared["store"].as_user("ken"))
+    forge = ("INSERT INTO env_submissions (country, version, submitter, file_name, sha256, "
+             "n_values, first_year, last_year, warnings) VALUES (%s, 1, 'x', 'f.csv', "
+             "repeat('a', 64), 1, 2021, 2021, '[]')")  # fmt: skip
+    with connect(shared["url"], user=shared["ken_role"]) as con:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            con.execute(forge, ("NGA",))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            con.execute("UPDATE env_submissions SET file_name = 'other.csv'")
+    with connect(shared["url"]) as con:  # not even the store's owner changes them
+        with pytest.raises(psycopg.errors.CheckViolation, match="kept"):
+            con.execute("UPDATE env_submissions SET file_name = 'other.csv'")
+        with pytest.raises(psycopg.errors.CheckViolation, match="cannot be changed"):
+            con.execute("DELETE FROM env_submission_values")
+    audit = shared["store"].audit("KEN")
+    assert "environment submitted" in set(audit["action"])

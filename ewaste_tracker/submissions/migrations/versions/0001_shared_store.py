@@ -294,25 +294,10 @@ GRANT SELECT ON published_latest, published_map TO "{group}";
 
 
 def _run(script: str) -> None:
-    for stmt in _statements(script):
+    from ewaste_tracker.submissions.migrations.versions import split_statements
+
+    for stmt in split_statements(script):
         op.execute(stmt)
-
-
-def _statements(script: str) -> list[str]:
-    """Split on ``;`` at line ends outside ``$$`` bodies."""
-    out, cur, in_body = [], [], False
-    for line in script.splitlines():
-        cur.append(line)
-        in_body ^= line.count("$$") % 2 == 1
-        if not in_body and line.rstrip().endswith(";"):
-            stmt = "\n".join(cur).strip()
-            if stmt.strip(";"):
-                out.append(stmt)
-            cur = []
-    rest = "\n".join(cur).strip()
-    if rest:
-        out.append(rest)
-    return out
 
 
 def upgrade() -> None:
