@@ -218,20 +218,21 @@ def validate_frame(df: pd.DataFrame, schema: Schema, *, path: str | Path) -> pd.
     return out
 
 
-def _digit_table() -> dict[int, str]:
-    """Every Unicode decimal digit (category Nd: Arabic-Indic, Devanagari, full-width ...)
-    mapped to its ASCII digit."""
-    import sys
-    import unicodedata
+class _Digits(dict[int, "int | str"]):
+    """``str.translate`` table of every Unicode decimal digit (category Nd: Arabic-Indic,
+    Devanagari, full-width ...) to its ASCII digit, filled per character as it is met (the
+    whole of Unicode is not scanned); any other character maps to itself."""
 
-    return {
-        cp: str(unicodedata.decimal(chr(cp)))
-        for cp in range(sys.maxunicode + 1)
-        if unicodedata.category(chr(cp)) == "Nd" and not 48 <= cp <= 57
-    }
+    def __missing__(self, cp: int) -> int | str:
+        import unicodedata
+
+        digit = None if 48 <= cp <= 57 else unicodedata.decimal(chr(cp), None)
+        value: int | str = cp if digit is None else str(digit)
+        self[cp] = value
+        return value
 
 
-_DIGITS: dict[int, str] | None = None
+_DIGITS = _Digits()
 
 
 def normalize_text(values: pd.Series) -> pd.Series:
@@ -243,9 +244,6 @@ def normalize_text(values: pd.Series) -> pd.Series:
     """
     import unicodedata
 
-    global _DIGITS
-    if _DIGITS is None:
-        _DIGITS = _digit_table()
     text = values.astype(str)
     plain = text.str.isascii().to_numpy(dtype=bool, na_value=True)
     if plain.all():
