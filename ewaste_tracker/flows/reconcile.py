@@ -32,6 +32,12 @@ zero (value 0, variance 0) and the system solved again, until none is negative (
 active-set step of the bounded problem; each fixed flow is marked ``clipped``). The chi-square
 statistic is then the objective at the bounded solution.
 
+**Gross errors.** Values in one balance share their normalised residuals in part, so a single
+gross error can push several of them past 3. :func:`serial_elimination` flags only the largest
+beyond 3 in each system, replaces it by a fallback (the model's own value and variance), and
+solves again until none is left (the serial elimination strategy, Narasimhan & Jordache 2000,
+ch. 8).
+
 Every system is solved at once: arrays carry a leading batch axis ``B`` (region x year x
 product group) and the linear algebra runs over stacked small matrices.
 """
@@ -43,7 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["Reconciled", "reconcile", "FLAG_THRESHOLD"]
+__all__ = ["FLAG_THRESHOLD", "Reconciled", "reconcile", "serial_elimination"]
 
 FLAG_THRESHOLD = 3.0
 """Normalised residual beyond which a value is flagged (a 3-sigma measurement test)."""
@@ -162,3 +168,56 @@ def reconcile(
         dof=dof,
         p_value=p,
     )
+
+
+def serial_elimination(
+    y: np.ndarray,
+    var: np.ndarray,
+    A: np.ndarray,
+    *,
+    tested: np.ndarray,
+    fallback_y: np.ndarray,
+    fallback_var: np.ndarray,
+    nonnegative: np.ndarray | None = None,
+    threshold: float = FLAG_THRESHOLD,
+) -> tuple[Reconciled, Reconciled, np.ndarray, np.ndarray]:
+    """Reconcile, flag the largest normalised residual beyond ``threshold``, drop it, repeat.
+
+    Parameters
+    ----------
+    y, var, A, nonnegative
+        As :func:`reconcile`.
+    tested
+        ``(B, K)`` values that may be flagged (the measurements; model priors are not).
+    fallback_y, fallback_var
+        ``(B, K)`` what replaces a flagged value (its prior).
+    threshold
+        Flag beyond this normalised residual.
+
+    Returns
+    -------
+    (Reconciled, Reconciled, numpy.ndarray, numpy.ndarray)
+        The reconciliation of all values, the final one without the flagged values, the
+        ``(B, K)`` flags and the ``(B, K)`` normalised residual of each value (when it was
+        flagged, else in the final pass).
+    """
+    y = np.atleast_2d(np.asarray(y, dtype=float)).copy()
+    var = np.atleast_2d(np.asarray(var, dtype=float)).copy()
+    tested = np.broadcast_to(np.asarray(tested, dtype=bool), y.shape)
+    flagged = np.zeros(y.shape, dtype=bool)
+    z_at = np.full(y.shape, np.nan)
+    first = out = reconcile(y, var, A, nonnegative=nonnegative)
+    for _ in range(int(tested.sum(axis=1).max(initial=0))):  # passes, every system at once
+        z = np.where(tested & ~flagged, np.nan_to_num(out.normalised, nan=-1.0), -1.0)
+        worst = np.argmax(z, axis=1)
+        rows = np.flatnonzero(z[np.arange(len(z)), worst] > threshold)
+        if rows.size == 0:
+            break
+        cols = worst[rows]
+        flagged[rows, cols] = True
+        z_at[rows, cols] = z[rows, cols]
+        y[rows, cols] = fallback_y[rows, cols]
+        var[rows, cols] = fallback_var[rows, cols]
+        out = reconcile(y, var, A, nonnegative=nonnegative)
+    z_at = np.where(flagged, z_at, out.normalised)
+    return first, out, flagged, z_at
