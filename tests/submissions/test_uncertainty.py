@@ -42,7 +42,12 @@ def test_a_file_without_the_column_still_reads(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("cell", "reason"),
-    [("ten", "not a number"), ("-5", "negative"), ("2000", "above 1000 %"), ("inf", "not a number")],
+    [
+        ("ten", "not a number"),
+        ("-5", "negative"),
+        ("2000", "above 1000 %"),
+        ("inf", "not a number"),
+    ],
 )
 def test_bad_uncertainties_are_refused_with_their_cell(
     tmp_path: Path, cell: str, reason: str
