@@ -128,3 +128,19 @@ def test_cli_template_submit_and_run_reconcile(tmp_path: Path, capsys) -> None:
     assert main(["run", "--reported", "targets", "--countries", "KEN", "--until", "2025",
                  "--format", "csv", "--out", str(hard), "--store", str(store)]) == 0  # fmt: skip
     assert not (hard / "reconciliation.csv").exists()
+
+
+def test_the_entry_points_table_and_text(prior, kenya: pd.DataFrame) -> None:
+    from types import SimpleNamespace
+
+    from ewaste_tracker.reconciliation import flags_text, reconciliation_table
+
+    table, chi2, _ = reconcile_values(prior, kenya)
+    est = SimpleNamespace(reconciliation=table)
+    assert len(reconciliation_table(est, "ken")) == len(table)  # type: ignore[arg-type]
+    assert reconciliation_table(est, "GHA").empty  # type: ignore[arg-type]
+    assert reconciliation_table(SimpleNamespace(reconciliation=None)).empty  # type: ignore[arg-type]
+    text = flags_text(table, chi2)
+    flagged = [line for line in text.splitlines() if "flagged:" in line]
+    assert len(flagged) == 1 and "collected_formal of product 4a in 2022" in flagged[0]
+    assert "p < 0.01 in KEN 2022" in text.splitlines()[0]
