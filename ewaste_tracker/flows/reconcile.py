@@ -85,19 +85,34 @@ class Reconciled:
     p_value: np.ndarray
 
 
+CHUNK = 4096
+"""Systems solved together: bounds the temporary arrays to about ``CHUNK * K * M * 8`` bytes
+each (a few megabytes for the lifecycle system), whatever the number of systems."""
+
+
 def _solve(y: np.ndarray, var: np.ndarray, A: np.ndarray) -> tuple[np.ndarray, ...]:
     """One closed-form pass: ``(x, var_x, var_adjustment, dof)`` of every system."""
+    if len(y) > CHUNK:  # a loop over chunks of systems, each solved at once
+        parts = [_solve(y[i : i + CHUNK], var[i : i + CHUNK], A[i : i + CHUNK])
+                 for i in range(0, len(y), CHUNK)]  # fmt: skip
+        return tuple(np.concatenate([p[j] for p in parts]) for j in range(4))
     # S = A Σ Aᵀ, (B, M, M); Σ Aᵀ = var[:, :, None] * Aᵀ
     SA = var[:, :, None] * np.swapaxes(A, -1, -2)  # (B, K, M)
     S = A @ SA
     scale = np.maximum(np.abs(S).max(axis=(-1, -2), keepdims=True), 1e-300)
-    S_pinv = np.linalg.pinv(S / scale, hermitian=True) / scale
-    r = np.einsum("...mk,...k->...m", A, y)
-    x = y - np.einsum("bkm,bmn,bn->bk", SA, S_pinv, r)
-    adj_var = np.einsum("bkm,bmn,bkn->bk", SA, S_pinv, SA)
-    adj_var = np.clip(adj_var, 0.0, var)
-    dof = np.linalg.matrix_rank(S / scale, hermitian=True)
-    return x, var - adj_var, adj_var, np.atleast_1d(dof)
+    # one symmetric eigendecomposition gives the pseudo-inverse and the rank (tolerance of
+    # numpy's matrix_rank: largest eigenvalue x M x machine epsilon)
+    w, V = np.linalg.eigh(S / scale)
+    tol = w.max(axis=-1, keepdims=True) * S.shape[-1] * np.finfo(float).eps
+    keep = w > tol
+    inv_w = np.where(keep, 1.0 / np.where(keep, w, 1.0), 0.0)
+    S_pinv = (V * inv_w[:, None, :]) @ np.swapaxes(V, -1, -2) / scale
+    r = A @ y[:, :, None]  # (B, M, 1)
+    G = SA @ S_pinv  # (B, K, M)
+    x = y - (G @ r)[:, :, 0]
+    x -= (G @ (A @ x[:, :, None]))[:, :, 0]  # one refinement step: the rounding of the first
+    adj_var = np.clip(np.sum(G * SA, axis=-1), 0.0, var)
+    return x, var - adj_var, adj_var, keep.sum(axis=-1)
 
 
 def reconcile(
@@ -140,15 +155,20 @@ def reconcile(
     )
     tol = atol * np.maximum(np.abs(y).max(axis=1, keepdims=True), 1.0)
     clipped = np.zeros(y.shape, dtype=bool)
-    yy, vv = y.copy(), var0.copy()
-    for _ in range(y.shape[1] + 1):  # active-set passes (at most K), every system at once
-        x, var_x, adj_var, dof = _solve(yy, vv, A)
-        neg = bound & ~clipped & (x < -tol)
-        if not neg.any():
+    x, var_x, adj_var, dof = _solve(y, var0, A)
+    dof = np.broadcast_to(dof, (y.shape[0],)).copy()
+    neg = bound & (x < -tol)
+    for _ in range(y.shape[1]):  # active-set passes (at most K), only the systems with news
+        rows = np.flatnonzero(neg.any(axis=1))
+        if rows.size == 0:
             break
-        clipped |= neg
-        yy = np.where(clipped, 0.0, y)
-        vv = np.where(clipped, 0.0, var0)
+        clipped[rows] |= neg[rows]
+        c = clipped[rows]
+        x[rows], var_x[rows], adj_var[rows], dof[rows] = _solve(
+            np.where(c, 0.0, y[rows]), np.where(c, 0.0, var0[rows]), A[rows]
+        )
+        neg = np.zeros_like(neg)
+        neg[rows] = bound[rows] & ~c & (x[rows] < -tol[rows])
     x = np.where(clipped, 0.0, x)
     diff = x - y
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -156,7 +176,7 @@ def reconcile(
         sd_adj = np.sqrt(adj_var)
         testable = sd_adj > 1e-12 * np.maximum(np.sqrt(var0), 1e-300)
         z = np.where(testable, np.abs(diff) / np.where(testable, sd_adj, 1.0), np.nan)
-    dof = np.broadcast_to(dof, (y.shape[0],)).astype(int)
+    dof = dof.astype(int)
     p = np.where(dof > 0, stats.chi2.sf(chi2, np.maximum(dof, 1)), np.nan)
     return Reconciled(
         x=x,
@@ -206,9 +226,14 @@ def serial_elimination(
     tested = np.broadcast_to(np.asarray(tested, dtype=bool), y.shape)
     flagged = np.zeros(y.shape, dtype=bool)
     z_at = np.full(y.shape, np.nan)
-    first = out = reconcile(y, var, A, nonnegative=nonnegative)
-    for _ in range(int(tested.sum(axis=1).max(initial=0))):  # passes, every system at once
-        z = np.where(tested & ~flagged, np.nan_to_num(out.normalised, nan=-1.0), -1.0)
+    A = np.broadcast_to(np.asarray(A, dtype=float), (y.shape[0], *np.shape(A)[-2:]))
+    bound = np.broadcast_to(
+        np.zeros(y.shape, bool) if nonnegative is None else np.asarray(nonnegative, bool), y.shape
+    )
+    first = reconcile(y, var, A, nonnegative=bound)
+    cur = {f: np.array(getattr(first, f)) for f in first.__dataclass_fields__}
+    for _ in range(int(tested.sum(axis=1).max(initial=0))):  # passes; re-solve flagged systems
+        z = np.where(tested & ~flagged, np.nan_to_num(cur["normalised"], nan=-1.0), -1.0)
         worst = np.argmax(z, axis=1)
         rows = np.flatnonzero(z[np.arange(len(z)), worst] > threshold)
         if rows.size == 0:
@@ -218,6 +243,9 @@ def serial_elimination(
         z_at[rows, cols] = z[rows, cols]
         y[rows, cols] = fallback_y[rows, cols]
         var[rows, cols] = fallback_var[rows, cols]
-        out = reconcile(y, var, A, nonnegative=nonnegative)
+        sub = reconcile(y[rows], var[rows], A[rows], nonnegative=bound[rows])
+        for f, arr in cur.items():
+            arr[rows] = getattr(sub, f)
+    out = Reconciled(**cur)
     z_at = np.where(flagged, z_at, out.normalised)
     return first, out, flagged, z_at

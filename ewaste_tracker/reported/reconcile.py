@@ -61,6 +61,7 @@ __all__ = [
     "RECONCILIATION_COLUMNS",
     "REPORTED_RSD",
     "apply_reconciled",
+    "balance_matrix",
     "reconcile_values",
     "reconciled_countries",
 ]
@@ -160,7 +161,8 @@ _INDEX = {n: i for i, n in enumerate(_NAMES)}
 _TOTALS = ("treated_preprocessing", "treated_informal", "treated_residual")
 
 
-def _matrix() -> np.ndarray:
+def balance_matrix() -> np.ndarray:
+    """``(M, K)`` matrix of :data:`BALANCES` over the flows of :data:`FLOWS` (in that order)."""
     A = np.zeros((len(BALANCES), len(_NAMES)))
     for m, row in enumerate(BALANCES.values()):
         for name, c in row.items():
@@ -239,7 +241,7 @@ def reconcile_values(result: RunResult, reported: pd.DataFrame) -> tuple[pd.Data
     model = np.zeros((G, K))
     for name, arr in arrays.items():  # a loop over the 24 flows, each over all groups at once
         model[:, _INDEX[name]] = (arr[r, :, n] * member).sum(axis=1)
-    A = np.broadcast_to(_matrix(), (G, *_matrix().shape)).copy()
+    A = np.broadcast_to(balance_matrix(), (G, *balance_matrix().shape)).copy()
     for name in _TOTALS:
         comps = [c for c, v in BALANCES[name].items() if v < 0]
         model[:, _INDEX[name]] = model[:, [_INDEX[c] for c in comps]].sum(axis=1)

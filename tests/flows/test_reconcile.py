@@ -56,7 +56,10 @@ def test_a_gross_error_is_flagged() -> None:
     y = np.array([[100.0, 60.0, 40.0, 30.0, 100.0]])
     out = reconcile(y, (0.05 * y) ** 2, A)
     assert out.flagged[0].any()
-    assert int(np.nanargmax(out.normalised[0])) == 4
+    # flows 4 and 5 meet only in one balance: an equivalent set, equal normalised residuals
+    # (Narasimhan & Jordache 2000, ch. 8); the test points at the set, not at one of them
+    assert int(np.nanargmax(out.normalised[0])) in (3, 4)
+    assert out.normalised[0, 3] == pytest.approx(out.normalised[0, 4])
     assert out.p_value[0] < 1e-6
 
 
@@ -133,3 +136,18 @@ def test_serial_elimination_flags_only_the_gross_error() -> None:
     assert z[0, 1] > 3
     assert np.abs(A @ out.x[0]).max() < 1e-9
     assert not out.flagged[0][~flagged[0]].any()
+
+
+def test_chunks_give_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ewaste_tracker.flows import reconcile as module
+
+    rng = np.random.default_rng(3)
+    A = np.array([[1.0, -1.0, -1.0, 0, 0], [0, 0, 1.0, -1.0, -1.0]])
+    y = rng.uniform(0, 100, size=(9, 5))
+    var = (0.1 * y + 1) ** 2
+    whole = reconcile(y, var, A, nonnegative=np.ones(5, bool))
+    monkeypatch.setattr(module, "CHUNK", 2)
+    parts = reconcile(y, var, A, nonnegative=np.ones(5, bool))
+    np.testing.assert_allclose(parts.x, whole.x, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(parts.chi2, whole.chi2, rtol=1e-12)
+    np.testing.assert_array_equal(parts.clipped, whole.clipped)
