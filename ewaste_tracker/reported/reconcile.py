@@ -223,14 +223,21 @@ def reconcile_values(result: RunResult, reported: pd.DataFrame) -> tuple[pd.Data
     if rep.empty:
         return (pd.DataFrame(columns=RECONCILIATION_COLUMNS),
                 pd.DataFrame(columns=CHI_SQUARE_COLUMNS), reported)  # fmt: skip
+    eu6 = Codes.from_catalog().unu_to_eu6
+    prods = np.asarray(dims.products, dtype=object)
+    cat = np.asarray([eu6.get(p, "") for p in prods], dtype=object)
+    level = rep["product_level"].astype(str)
+    modelled = np.where(level == "eu6", rep["product"].astype(str).isin(set(cat)),
+                        rep["product"].astype(str).isin(set(prods)))  # fmt: skip
+    rep = rep[modelled]
+    if rep.empty:
+        return (pd.DataFrame(columns=RECONCILIATION_COLUMNS),
+                pd.DataFrame(columns=CHI_SQUARE_COLUMNS), reported)  # fmt: skip
     key = ["country", "year", "product"]
     rep = rep.assign(year=rep["year"].astype(int))
     groups = rep[[*key, "product_level"]].drop_duplicates(key).reset_index(drop=True)
     g_of = pd.MultiIndex.from_frame(groups[key]).get_indexer(pd.MultiIndex.from_frame(rep[key]))
     # (G, P) membership of each group's UNU-KEYs
-    eu6 = Codes.from_catalog().unu_to_eu6
-    prods = np.asarray(dims.products, dtype=object)
-    cat = np.asarray([eu6.get(p, "") for p in prods], dtype=object)
     gp = groups["product"].astype(str).to_numpy(object)[:, None]
     member = np.where((groups["product_level"] == "eu6").to_numpy()[:, None], cat[None, :] == gp,
                       prods[None, :] == gp)  # fmt: skip

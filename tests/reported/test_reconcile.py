@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ewaste_tracker.cli import main
 from ewaste_tracker.errors import InputError
@@ -144,3 +146,21 @@ def test_the_entry_points_table_and_text(prior, kenya: pd.DataFrame) -> None:
     flagged = [line for line in text.splitlines() if "flagged:" in line]
     assert len(flagged) == 1 and "collected_formal of product 4a in 2022" in flagged[0]
     assert "p < 0.01 in KEN 2022" in text.splitlines()[0]
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    factors=st.lists(st.floats(0.0, 20.0), min_size=56, max_size=56),
+    pct=st.lists(st.one_of(st.none(), st.floats(0.0, 1000.0)), min_size=56, max_size=56),
+)
+def test_any_reported_figures_give_sane_reconciled_values(prior, kenya, factors, pct) -> None:
+    values = kenya.assign(value_t=kenya["value_t"].to_numpy() * np.asarray(factors),
+                          uncertainty_pct=[np.nan if p is None else p for p in pct])  # fmt: skip
+    table, chi2, _ = reconcile_values(prior, values)
+    assert len(table) == len(values)
+    assert (table["reconciled"] >= 0).all() and (table["sd_reconciled"] >= 0).all()
+    assert np.isfinite(table["reconciled"]).all()
+    assert (chi2["statistic"] >= 0).all() and (chi2["statistic_kept"] >= -1e-12).all()
+    assert (chi2["p_value"].between(0, 1) | chi2["p_value"].isna()).all()
