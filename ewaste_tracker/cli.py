@@ -96,7 +96,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     run_to_folder(
         args.inputs, args.out, countries=args.countries, until=args.until, store=args.store,
-        keep=args.keep, format=args.format, detail=args.detail,
+        keep=args.keep, format=args.format, detail=args.detail, reported_mode=args.reported,
     )  # fmt: skip
     return 0
 
@@ -118,7 +118,8 @@ def _cmd_submit(args: argparse.Namespace) -> int:
         return 0
     print(submit_file(args.file, store=args.store, user=args.user, submitter=args.submitter,
                       draft=args.draft, review=args.review, again=args.again,
-                      confirm_outliers=args.confirm_outliers))  # fmt: skip
+                      confirm_outliers=args.confirm_outliers,
+                      reconcile=args.reconcile))  # fmt: skip
     return 0
 
 
@@ -328,6 +329,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"{_STORE_HELP} (default {settings.store_target()})",
     )  # fmt: skip
     p.add_argument("--keep", action="store_true", help="record the run in the store")
+    p.add_argument(
+        "--reported", choices=["auto", "reconcile", "targets"], default="auto",
+        help="how published submissions enter: reconciled with the model's flows (weighted "
+        "least squares, flags implausible values) or met exactly as targets; auto reconciles "
+        "the countries whose submission states uncertainties (default auto)",
+    )  # fmt: skip
 
     p = add(
         "template",
@@ -360,6 +367,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--confirm-outliers", action="store_true",
         help="accept values beyond the plausibility bounds (kept as warnings with the "
         "submission)",
+    )  # fmt: skip
+    p.add_argument(
+        "--reconcile", choices=["auto", "always", "never"], default="auto",
+        help="reconcile the values with the model's balances and report implausible ones "
+        "(auto: when the submission states uncertainty_pct)",
     )  # fmt: skip
     p.add_argument("--draft", action="store_true", help="keep it as a draft (send it later)")
     p.add_argument("--review", action="store_true", help="leave it submitted for review")

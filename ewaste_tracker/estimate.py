@@ -123,6 +123,9 @@ class Estimate:
     environment
         Accepted environmental submissions (ICT operators' energy and scope 1-2 emissions,
         :data:`ewaste_tracker.reported.environment.ENV_COLUMNS`), or ``None``.
+    reconciliation, reconciliation_chi2
+        Reported values reconciled with the model and the chi-square test per region and year
+        (:mod:`ewaste_tracker.reported.reconcile`), or ``None`` (hard targets only).
     """
 
     inputs: ModelInputs
@@ -133,6 +136,8 @@ class Estimate:
     countries: tuple[str, ...] | None = None
     passes: int = 0
     environment: pd.DataFrame | None = None
+    reconciliation: pd.DataFrame | None = None
+    reconciliation_chi2: pd.DataFrame | None = None
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     # ----------------------------------------------------------------------------- labels
@@ -426,6 +431,7 @@ def estimate(
     reported: bool = True,
     collection_target: float = 0.65,
     progress: Progress | None = None,
+    reported_mode: Literal["auto", "reconcile", "targets"] = "auto",
 ) -> Estimate:
     """Estimate put on market, stocks, e-waste, flows, minerals and indicators.
 
@@ -451,6 +457,10 @@ def estimate(
         Target collection rate of the gap indicators (EU WEEE Directive: 0.65).
     progress
         Called with a short text after each step (reading, each model run).
+    reported_mode
+        How submissions enter: ``"targets"`` (met exactly), ``"reconcile"`` (reconciled with
+        the model's flows first, :mod:`ewaste_tracker.reported.reconcile`) or ``"auto"``
+        (reconciled for countries whose submission states uncertainties; the default).
 
     Returns
     -------
@@ -462,8 +472,8 @@ def estimate(
         Bad inputs, an unknown country or a year outside the range; nothing was computed.
     """
     from ewaste_tracker.model.run import ModelInputs, run_model
-    from ewaste_tracker.reported.apply import apply_reported
     from ewaste_tracker.reported.overlay import REPORTED_COLUMNS, reported_values
+    from ewaste_tracker.reported.reconcile import MODES, apply_reconciled
 
     def tick(text: str) -> None:
         if progress is not None:
@@ -474,6 +484,9 @@ def estimate(
             "must be a rate", column="collection_target", value=collection_target,
             expected="a number from 0 to 1",
         )  # fmt: skip
+    if reported_mode not in MODES:
+        raise InputError("unknown reported mode", column="reported_mode", value=reported_mode,
+                         expected=" or ".join(MODES))  # fmt: skip
     empty = pd.DataFrame(columns=REPORTED_COLUMNS)
     if inputs is not None:
         if isinstance(inputs, ModelInputs):
@@ -495,7 +508,8 @@ def estimate(
     from ewaste_tracker.defaults.inputs import LAST_YEAR, default_inputs
 
     last = LAST_YEAR if until is None else int(until)
-    key = (store_identity(store) if reported else None, last, float(collection_target))
+    key = (store_identity(store) if reported else None, last, float(collection_target),
+           reported_mode)  # fmt: skip
     if key in _RECENT:
         _RECENT.move_to_end(key)
         values, run = _RECENT[key]
@@ -504,7 +518,7 @@ def estimate(
         base = default_inputs(until=last, collection_target=collection_target)
         values = reported_values(store) if reported else empty
         tick("defaults and submissions read")
-        run = apply_reported(base, values, progress=tick)
+        run = apply_reconciled(base, values, mode=reported_mode, progress=tick)
         _RECENT[key] = (values, run)
         while len(_RECENT) > RECENT_ESTIMATES:
             _RECENT.popitem(last=False)
@@ -517,4 +531,6 @@ def estimate(
         "estimate: %d regions x %d products x %d years, %d reported values from %d countries",
         *run.result.dims.shape, len(values), values["country"].nunique() if len(values) else 0,
     )  # fmt: skip
-    return Estimate(run.inputs, run.result, values, gaps, "default", shown, run.passes, env)
+    return Estimate(run.inputs, run.result, values, gaps, "default", shown, run.passes, env,
+                    reconciliation=run.reconciliation,
+                    reconciliation_chi2=run.reconciliation_chi2)  # fmt: skip

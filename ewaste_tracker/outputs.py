@@ -10,6 +10,9 @@ everything succeeded (:class:`ewaste_tracker.files.AtomicDir`):
 ``footprint``              life-cycle GHG, energy, water and hazardous substances (all / ict)
 ``footprint_factors``      the life-cycle factors per UNU-KEY with their sources
 ``reported_gaps``          reported values the model could not meet (when there are any)
+``reconciliation``         reported values reconciled with the model's flows, their
+                           normalised residuals and flags (when values were reconciled)
+``reconciliation_chi2``    the chi-square test of each reconciled region and year
 ``run.json``               input fingerprint, years, regions, input files, named assumptions
 ``datapackage.json``       Frictionless Tabular Data Package: every file, every column with its
                            type, description and unit, and every source with its licence
@@ -43,6 +46,8 @@ class Estimate(Protocol):
     result: RunResult
     reported: pd.DataFrame
     gaps: pd.DataFrame | None
+    reconciliation: pd.DataFrame | None
+    reconciliation_chi2: pd.DataFrame | None
 
     @property
     def kind(self) -> str: ...
@@ -185,6 +190,36 @@ TABLES: dict[str, list[tuple[str, str, str, str | None]]] = {
         ("reported_t", "number", "reported value", "t"),
         ("modelled_t", "number", "value the model reaches", "t"),
         ("note", "string", "why the value cannot be met", None),
+    ],
+    "reconciliation": [
+        ("region", "string", "ISO3 code", None),
+        ("year", "integer", "calendar year", None),
+        ("product", "string", "UNU-KEY or EU-6 category as reported", None),
+        ("flow", "string", "submission indicator", None),
+        ("reported", "number", "reported value", "t"),
+        ("sd_reported", "number", "its standard deviation (stated, else the default)", "t"),
+        ("model", "number", "the model's value without the reported data", "t"),
+        ("reconciled", "number", "reconciled value (the system balances exactly)", "t"),
+        ("sd_reconciled", "number", "standard deviation of the reconciled value", "t"),
+        (
+            "normalised_residual",
+            "number",
+            "|reconciled - reported| / sd of the adjustment (measurement test)",
+            None,
+        ),
+        ("flagged", "boolean", "normalised residual beyond 3: an implausible value", None),
+        ("clipped", "boolean", "fixed at zero by the non-negativity bound", None),
+        ("source", "string", "the submission", None),
+    ],
+    "reconciliation_chi2": [
+        ("region", "string", "ISO3 code", None),
+        ("year", "integer", "calendar year", None),
+        ("statistic", "number", "chi-square statistic of all reported values", None),
+        ("dof", "integer", "degrees of freedom (rank of the balances)", None),
+        ("p_value", "number", "P(chi-square >= statistic)", None),
+        ("statistic_kept", "number", "statistic without the flagged values", None),
+        ("p_value_kept", "number", "p-value without the flagged values", None),
+        ("flagged", "integer", "reported values flagged", None),
     ],
 }
 """Columns of every output table: name, Frictionless type, description, unit."""
@@ -334,6 +369,10 @@ def write_estimate(
     }
     if est.gaps is not None and len(est.gaps):
         tables["reported_gaps"] = est.gaps
+    for name in ("reconciliation", "reconciliation_chi2"):
+        frame = getattr(est, name, None)
+        if frame is not None and len(frame):
+            tables[name] = frame
     files: dict[str, tuple[str, pd.DataFrame]] = {}
     with AtomicDir(path, what="estimate") as stage:
         for name, frame in tables.items():

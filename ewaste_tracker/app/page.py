@@ -230,6 +230,27 @@ def country_tab(run: dict[str, Any], year: int, region: str, elements: list[str]
     )
     with st.expander(f"Footprint of {name}'s electronics, {year}", expanded=False):
         footprint_section(run, year, region, name)
+    reconciliation_section(run, region, name)
+
+
+def reconciliation_section(run: dict[str, Any], region: str, name: str) -> None:
+    """Reported values of the country reconciled with the model, flagged ones first."""
+    from ewaste_tracker.reconciliation import reconciliation_table
+
+    table = reconciliation_table(run["estimate"], region)
+    if table.empty:
+        return
+    flagged = int(table["flagged"].sum())
+    with st.expander(
+        f"Reconciliation of {name}'s reported data: {flagged} value(s) flagged",
+        expanded=flagged > 0,
+    ):
+        shown = table.sort_values(["flagged", "normalised_residual"], ascending=False)
+        st.dataframe(views.display(shown.drop(columns=["source"])), hide_index=True)
+        st.caption(
+            "Weighted least squares under the lifecycle balances (STAN-style); flagged: "
+            "normalised residual beyond 3. See the documentation page on reconciliation."
+        )
 
 
 def footprint_section(run: dict[str, Any], year: int, region: str, name: str) -> None:

@@ -36,8 +36,15 @@ def submit_file(
     review: bool = False,
     again: bool = False,
     confirm_outliers: bool = False,
+    reconcile: str = "auto",
 ) -> str:
-    """Validate and store a submission; return what happened, with the next step if any."""
+    """Validate and store a submission; return what happened, with the next step if any.
+
+    With ``reconcile="auto"`` (default) a submission that states uncertainties
+    (``uncertainty_pct``) is also reconciled with the default model and the report lists the
+    values flagged as implausible (:func:`ewaste_tracker.reconciliation.flags_text`);
+    ``"always"`` reconciles any submission, ``"never"`` none.
+    """
     from ewaste_tracker.submissions.submit import submit
 
     st = open_store(store, user)
@@ -48,6 +55,13 @@ def submit_file(
         text += f"\nnext: ewaste-tracker send {rec.id} (sends it for review)"
     elif rec.state in ("submitted", "accepted"):
         text += f"\nwaiting for review: a reviewer runs 'ewaste-tracker accept {rec.id}'"
+    if reconcile != "never":
+        values = st.submission_values(rec.country, rec.version)
+        stated = "uncertainty_pct" in values and values["uncertainty_pct"].notna().any()
+        if reconcile == "always" or stated:
+            from ewaste_tracker.reconciliation import flags_text, reconcile_submission
+
+            text += "\n" + flags_text(*reconcile_submission(values))
     return text
 
 

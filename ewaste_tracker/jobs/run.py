@@ -28,6 +28,7 @@ def run_to_folder(
     keep: bool = False,
     format: str = "parquet",
     detail: str | None = None,
+    reported_mode: str = "auto",
 ) -> Estimate:
     """Run an estimate and write it into ``out`` (see :mod:`ewaste_tracker.outputs`).
 
@@ -50,6 +51,8 @@ def run_to_folder(
         ``parquet`` or ``csv``.
     detail
         ``product`` or ``total``; default ``total`` for the whole world, else ``product``.
+    reported_mode
+        ``auto``, ``reconcile`` or ``targets`` (see :func:`ewaste_tracker.estimate.estimate`).
     """
     from tqdm import tqdm
 
@@ -72,8 +75,10 @@ def run_to_folder(
             bar.set_postfix_str(text)
             bar.update()
 
-        est = estimate(countries, until=until, store=store, inputs=inputs_dir, progress=step)
+        est = estimate(countries, until=until, store=store, inputs=inputs_dir, progress=step,
+                       reported_mode=reported_mode)  # type: ignore[arg-type]  # fmt: skip
         files = 7 + (est.gaps is not None and len(est.gaps) > 0) + int(keep)
+        files += 2 * (est.reconciliation is not None and len(est.reconciliation) > 0)
         bar.total = bar.n + files
         bar.refresh()
 

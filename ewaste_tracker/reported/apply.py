@@ -58,6 +58,10 @@ class ReportedRun:
     result: RunResult
     gaps: pd.DataFrame
     passes: int
+    reconciliation: pd.DataFrame | None = None
+    """:mod:`ewaste_tracker.reported.reconcile`'s table (``None`` in the hard-target mode)."""
+    reconciliation_chi2: pd.DataFrame | None = None
+    """Its chi-square test per region and year."""
 
 
 def apply_reported(

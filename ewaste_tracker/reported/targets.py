@@ -90,6 +90,11 @@ def _used_share(result: RunResult) -> np.ndarray:
     return out
 
 
+def used_share(result: RunResult) -> np.ndarray:
+    """``(R, P)`` share of each origin's exports going to a destination's use/refurbishment."""
+    return _used_share(result)
+
+
 def indicator_values(
     result: RunResult, r: np.ndarray, p: np.ndarray, n: np.ndarray
 ) -> dict[str, np.ndarray]:

@@ -22,7 +22,7 @@ __all__ = ["SCHEMA_VERSION", "migrate"]
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _STATES = ", ".join(f"'{s}'" for s in STATES)
 MOVES = ("draft>submitted", "submitted>accepted", "submitted>rejected", "accepted>rejected",
@@ -44,6 +44,7 @@ TABLES = {
   country TEXT NOT NULL, year INTEGER NOT NULL, product TEXT NOT NULL,
   product_level TEXT NOT NULL, indicator TEXT NOT NULL, value REAL NOT NULL,
   unit TEXT NOT NULL, value_t REAL NOT NULL, source_sheet TEXT, source_row INTEGER,
+  uncertainty_pct REAL,
   FOREIGN KEY (submission_id, country) REFERENCES submissions (id, country))""",
     "audit": """(
   id INTEGER PRIMARY KEY AUTOINCREMENT, time_utc TEXT NOT NULL, actor TEXT NOT NULL,
@@ -195,9 +196,12 @@ def migrate(con: sqlite3.Connection, path: Path) -> None:
             version = _version(con)  # re-read under the write lock: another process may be first
             if version == 0:
                 _create(con)
-            elif version == 1:
+            elif version == 1:  # version 2 tables are created at the current version
                 vacuum = _from_1_to_2(con)
                 logger.info("%s: store migrated from schema version 1 to 2", path)
+            elif version == 2:
+                _from_2_to_3(con)
+                logger.info("%s: store migrated from schema version 2 to 3", path)
             _set_version(con, SCHEMA_VERSION)
             bad = con.execute("PRAGMA foreign_key_check").fetchall()
             if bad:  # pragma: no cover - the migration keeps every reference
@@ -211,6 +215,11 @@ def migrate(con: sqlite3.Connection, path: Path) -> None:
         con.execute("PRAGMA foreign_keys = ON")
     if vacuum:
         con.execute("VACUUM")  # give back the space of the dropped indicator rows
+
+
+def _from_2_to_3(con: sqlite3.Connection) -> None:
+    """Version 2 → 3: the optional stated uncertainty of each value (blank in older rows)."""
+    con.execute("ALTER TABLE submission_values ADD COLUMN uncertainty_pct REAL")
 
 
 def _from_1_to_2(con: sqlite3.Connection) -> bool:

@@ -47,7 +47,7 @@ __all__ = ["DEFAULT_SCHEMA", "HEAD_REVISION", "PostgresStore"]
 logger = logging.getLogger(__name__)
 
 DEFAULT_SCHEMA = "ewaste_tracker"
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 """The Alembic revision this version of the package expects."""
 
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
@@ -58,7 +58,7 @@ _ARRAY_TYPES = {
         "submission_id": "bigint", "country": "text", "year": "integer", "product": "text",
         "product_level": "text", "indicator": "text", "value": "double precision",
         "unit": "text", "value_t": "double precision", "source_sheet": "text",
-        "source_row": "integer",
+        "source_row": "integer", "uncertainty_pct": "double precision",
     },
     "env_submission_values": {
         "submission_id": "bigint", "country": "text", "year": "integer", "segment": "text",

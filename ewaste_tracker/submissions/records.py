@@ -46,7 +46,7 @@ _LIST_SQL = (
 )
 _VALUES_SQL = (
     "SELECT v.country, v.year, v.product, v.product_level, v.indicator, v.value, v.unit, "
-    "v.value_t, s.version FROM submission_values v JOIN submissions s "
+    "v.value_t, v.uncertainty_pct, s.version FROM submission_values v JOIN submissions s "
     "ON v.submission_id = s.id"
 )
 _AUDIT_SQL = (
@@ -162,7 +162,7 @@ class SubmissionsMixin(StoreBase):
         country = str(countries[0])
         sha = hashlib.sha256(content).hexdigest()
         years = accepted["year"].to_numpy(dtype=np.int64)
-        vals = accepted[list(STORED_COLUMNS)].astype(object)
+        vals = accepted.reindex(columns=list(STORED_COLUMNS)).astype(object)
         with self._transaction(write=True) as tx:
             user = self._actor(tx)
             check_submit(user, country, file_name=file_name)

@@ -40,6 +40,13 @@ INDICATORS: tuple[str, ...] = (
 FIELDS: tuple[str, ...] = ("country", "year", "product", "indicator", "value", "unit")
 """Required columns of the long format, in order."""
 
+OPTIONAL_FIELDS: tuple[str, ...] = ("uncertainty_pct",)
+"""Optional columns of the long format: ``uncertainty_pct`` is the relative standard
+uncertainty of the value in percent (one standard deviation; blank: not stated), used when
+reported values are reconciled with the model (:mod:`ewaste_tracker.reported.reconcile`)."""
+MAX_UNCERTAINTY_PCT = 1000.0
+"""Largest accepted ``uncertainty_pct``."""
+
 IGNORED_COLUMNS: frozenset[str] = frozenset(
     {"description", "name", "default_t", "default", "note", "notes", "comment", "comments"}
 )
@@ -70,6 +77,7 @@ ACCEPTED_COLUMNS: tuple[str, ...] = (
     "value",
     "unit",
     "value_t",
+    "uncertainty_pct",
     "status",
     "source",
     "source_sheet",
@@ -372,6 +380,21 @@ def validate_records(
     neg = value < 0
     _flag(errors, raw, neg, "value", "value is negative", "a number >= 0")
 
+    # uncertainty (optional) --------------------------------------------------------------
+    if "uncertainty_pct" in raw:
+        utxt = normalize_text(raw["uncertainty_pct"].fillna("")).str.strip().str.removesuffix("%")
+        utxt = utxt.str.strip()
+        unc = pd.to_numeric(utxt.where(utxt != ""), errors="coerce").astype(float)
+        exp_u = f"a relative standard uncertainty in percent from 0 to {MAX_UNCERTAINTY_PCT:g}"
+        bad_u = (utxt != "") & (unc.isna() | ~np.isfinite(unc.fillna(0.0)))
+        _flag(errors, raw, bad_u, "uncertainty_pct", "uncertainty is not a number", exp_u)
+        unc = unc.where(~bad_u)
+        _flag(errors, raw, unc < 0, "uncertainty_pct", "uncertainty is negative", exp_u)
+        _flag(errors, raw, unc > MAX_UNCERTAINTY_PCT, "uncertainty_pct",
+              f"uncertainty above {MAX_UNCERTAINTY_PCT:g} %", exp_u)  # fmt: skip
+    else:
+        unc = pd.Series(np.nan, index=raw.index)
+
     # unit --------------------------------------------------------------------------------
     unit = raw["unit"].str.lower().map(UNIT_ALIASES)
     _flag(
@@ -461,6 +484,7 @@ def validate_records(
             "value": value,
             "unit": unit,
             "value_t": value * factor,
+            "uncertainty_pct": unc.where(np.isfinite(unc)),
             "status": "reported",
             "source": source,
             "source_sheet": where.str.partition(":")[2],

@@ -74,19 +74,16 @@ logger = logging.getLogger(__name__)
 
 
 class Store(SubmissionsMixin, EnvironmentMixin, RunsMixin, UsersMixin, StoreBase):
-    """A tracker store: ``Store(target)`` opens the backend the target names.
+    """A tracker store: ``Store(target, *, user=None)`` opens the backend the target names.
 
-    Parameters
-    ----------
-    target
-        A ``postgresql://`` URL (:class:`~ewaste_tracker.submissions.postgis.PostgresStore`),
-        a GeoPackage path (:class:`~ewaste_tracker.submissions.gpkg_store.GeoPackageStore`),
-        another :class:`Store` (same backend and user), or ``None`` for
-        :func:`ewaste_tracker.settings.store_target`. A GeoPackage is created on first use; a
-        database gets its schema on first use (by its owner).
-    user
-        Act as this registered user (roles and country rules apply); default the store's
-        local user (GeoPackage) or the connecting database role (PostgreSQL).
+    ``target`` is a ``postgresql://`` URL
+    (:class:`~ewaste_tracker.submissions.postgis.PostgresStore`), a GeoPackage path
+    (:class:`~ewaste_tracker.submissions.gpkg_store.GeoPackageStore`), another :class:`Store`
+    (same backend and user), or ``None`` for :func:`ewaste_tracker.settings.store_target`. A
+    GeoPackage is created on first use; a database gets its schema on first use (by its
+    owner). ``user`` acts as this registered user (roles and country rules apply); default the
+    store's local user (GeoPackage) or the connecting database role (PostgreSQL). (The
+    arguments are those of ``__new__``, which picks the backend class.)
     """
 
     def __new__(cls, target: str | Path | StoreBase | None = None, *, user: str | None = None):

@@ -36,6 +36,7 @@ from ewaste_tracker.submissions.rules import (
     FIELDS,
     IGNORED_COLUMNS,
     INDICATORS,
+    OPTIONAL_FIELDS,
     Codes,
     SubmissionWarning,
 )
@@ -145,6 +146,7 @@ def _long_records(
     errors: list[InputError] = []
     warnings: list[SubmissionWarning] = []
     names = [h.strip().lower() for h in header]
+    optional = [] if tuple(fields) != FIELDS else list(OPTIONAL_FIELDS)
     seen: dict[str, int] = {}
     for i, n in enumerate(names):
         if n and n in seen:
@@ -170,7 +172,7 @@ def _long_records(
             )
         )
     for n in names:
-        if n and n not in fields and n not in IGNORED_COLUMNS:
+        if n and n not in fields and n not in IGNORED_COLUMNS and n not in optional:
             warnings.append(SubmissionWarning("column ignored", where, header_line, n))
     width = len(names)
     for rec, line in zip(rows, lines, strict=True):
@@ -197,6 +199,9 @@ def _long_records(
         },
         dtype=object,
     )
+    for f in (o for o in optional if o in seen):
+        out[f] = [r[seen[f]] if seen[f] < len(r) else "" for r in rows]
+        out[f"_col_{f}"] = f
     out["_where"] = where
     out["_row"] = np.asarray(lines, dtype=np.int64)
     for f in fields:
@@ -577,6 +582,7 @@ def write_templates(
             "indicator": grid["indicator"],
             "value": "",
             "unit": "t",
+            "uncertainty_pct": "",
             "default_t": grid["value_t"].round(6),
             "description": grid["product"].map(codes.descriptions).fillna(""),
         }
