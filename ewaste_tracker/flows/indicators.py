@@ -407,7 +407,8 @@ def indicators_arrays(
         if (pop[known] < 0).any():
             raise IndicatorError("population has negative values")
         pop_sum = agg(np.where(known, pop, 0.0))
-        pop_sum[: len(regions)][~known] = np.nan
+        by_copy = pop_sum.reshape(b_count, -1, pop_sum.shape[1])  # a view
+        by_copy[:, : len(regions)][~known.reshape(b_count, len(regions), -1)] = np.nan
         names.append("population")
         blocks.append(pop_sum)
         for name in ("pom", "generated", "stock"):
