@@ -28,6 +28,11 @@ def run_to_folder(
     keep: bool = False,
     format: str = "parquet",
     detail: str | None = None,
+    draws: int | None = None,
+    seed: int = 0,
+    scheduler: str | None = None,
+    batch: int | None = None,
+    workers: int | None = None,
 ) -> Estimate:
     """Run an estimate and write it into ``out`` (see :mod:`ewaste_tracker.outputs`).
 
@@ -50,6 +55,8 @@ def run_to_folder(
         ``parquet`` or ``csv``.
     detail
         ``product`` or ``total``; default ``total`` for the whole world, else ``product``.
+    draws, seed, scheduler, batch, workers
+        Monte Carlo bands (see :func:`ewaste_tracker.estimate.estimate`).
     """
     from tqdm import tqdm
 
@@ -72,7 +79,10 @@ def run_to_folder(
             bar.set_postfix_str(text)
             bar.update()
 
-        est = estimate(countries, until=until, store=store, inputs=inputs_dir, progress=step)
+        est = estimate(
+            countries, until=until, store=store, inputs=inputs_dir, progress=step,
+            draws=draws, seed=seed, scheduler=scheduler, batch=batch, workers=workers,
+        )  # fmt: skip
         files = 7 + (est.gaps is not None and len(est.gaps) > 0) + int(keep)
         bar.total = bar.n + files
         bar.refresh()

@@ -35,7 +35,14 @@ from ewaste_tracker.errors import InputError
 from ewaste_tracker.flows.balance import check_mass_balance
 from ewaste_tracker.flows.system import system_to_graph
 from ewaste_tracker.model.run import ModelInputs, compute_run, prepare_run
-from ewaste_tracker.uncertainty.draws import DrawSpace, Spreads, draw, draw_space, tile_batch
+from ewaste_tracker.uncertainty.draws import (
+    DrawSpace,
+    Spreads,
+    draw,
+    draw_space,
+    provenance,
+    tile_batch,
+)
 
 __all__ = ["QUANTILES", "Bands", "batch_values", "run_bands"]
 
@@ -78,6 +85,11 @@ class Bands:
     values: np.ndarray
     workers: int = 1
     scheduler: str | None = None
+
+    @property
+    def provenance(self) -> pd.DataFrame:
+        """The distributions of the draws and their sources (the ``uncertainty`` table)."""
+        return provenance(self.spreads)
 
     def frame(self, n_rows: int) -> pd.DataFrame:
         """``p5, p50, p95`` columns for a table of ``n_rows`` rows (NaN where not kept)."""
