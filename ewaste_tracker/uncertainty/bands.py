@@ -54,6 +54,8 @@ DEFAULT_BATCH = 8
 LOCAL_CLUSTER_DRAWS = 1000
 """Above this many draws (and with no scheduler), a LocalCluster runs the batches."""
 EXACT_LIMIT_BYTES = 6 * 2**30
+CONNECT_TIMEOUT = "10s"
+"""How long to wait for a scheduler before telling the user it cannot be reached."""
 
 
 @dataclass
@@ -218,7 +220,7 @@ def _client(scheduler: str | None, workers: int | None):  # type: ignore[no-unty
 
     if scheduler is not None:
         try:
-            return Client(scheduler, timeout="10s"), None
+            return Client(scheduler, timeout=CONNECT_TIMEOUT), None
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(
                 f"cannot reach the Dask scheduler ({exc.__class__.__name__})",
