@@ -213,3 +213,29 @@ def test_unreachable_scheduler_is_an_input_error(
     port = _free_port()
     with pytest.raises(InputError, match="scheduler"):
         run_bands(inputs, draws=2, scheduler=f"tcp://127.0.0.1:{port}")
+
+
+def test_scenario_difference_has_a_range_from_common_draws(inputs: ModelInputs) -> None:
+    import ewaste_tracker as et
+    from ewaste_tracker.scenario import Levers, scenario_bands
+
+    est = et.estimate(inputs=inputs)
+    levers = Levers(collection_share=0.8, products=tuple(est.result.dims.products))
+    table = scenario_bands(est, levers, draws=12, seed=3, batch=4,
+                           indicators=["collected_formal_t", "generated_t"])  # fmt: skip
+    assert len(table) and set(table["indicator"]) == {"collected_formal_t", "generated_t"}
+    q = table[["difference_p5", "difference_p50", "difference_p95"]].to_numpy()
+    ok = np.isfinite(q).all(axis=1)
+    tol = 1e-3 + 1e-6 * np.abs(q[ok]).max(axis=1)
+    assert (q[ok, 0] <= q[ok, 1] + tol).all() and (q[ok, 1] <= q[ok, 2] + tol).all()
+    wld = table[(table["region"] == "WLD") & (table["year"] == 2022)].set_index("indicator")
+    assert wld.loc["collected_formal_t", "difference"] > 0
+    assert wld.loc["collected_formal_t", "difference_p5"] > 0  # more collection in every band
+    # same draws: the range of the difference is narrower than the bands side by side
+    before = run_bands(inputs, draws=12, seed=3)
+    row = est.result.indicators
+    cell = np.flatnonzero(((row["region"] == "WLD") & (row["year"] == 2022)
+                           & (row["indicator"] == "generated_t")).to_numpy())[0]  # fmt: skip
+    width_before = before.quantiles[cell, 2] - before.quantiles[cell, 0]
+    g = wld.loc["generated_t"]
+    assert g["difference_p95"] - g["difference_p5"] < width_before
