@@ -189,7 +189,7 @@ def scenario_bands(
         keeps.append(keep)
     bands = [
         run_bands(e.inputs, draws=draws, seed=seed, batch=batch, scheduler=scheduler,
-                  workers=workers, keep=k)
+                  workers=workers, keep=k, method="exact")
         for e, k in zip((est, after), keeps, strict=True)
     ]  # fmt: skip
     sides = []

@@ -3,15 +3,17 @@ r"""Monte Carlo bands of an estimate: batches of draws, on one process or a Dask
 :func:`run_bands` prepares the central run once, splits draws ``0 .. N-1`` into batches of
 ``batch`` draws, runs every batch as one tiled engine run (:func:`batch_values`) and keeps,
 per draw, only the indicator cells of the central table (float32). The 5th, 50th and 95th
-percentiles are exact over all draws (``numpy.quantile``, linear interpolation).
+percentiles are exact over all draws (``numpy.quantile``, linear interpolation) while the
+kept draws fit in :data:`EXACT_LIMIT_BYTES`; beyond, each cell folds its draws into a fixed
+histogram (:mod:`ewaste_tracker.uncertainty.sketch`, 1.3 % bins, memory independent of the
+number of draws).
 
 Memory: a batch holds the engine's arrays for ``batch`` copies of the world (about
 0.3-0.5 GB per draw of the 239-region model, measured by ``benchmarks/uncertainty.py``),
 and the reduction holds :math:`N \times C` float32 indicator cells (:math:`C` = 2.8 million
 for the world: 11 MB per draw). Peak memory is therefore
-:math:`\approx B \cdot m_{draw} + 4 N C` bytes; runs beyond :data:`EXACT_LIMIT_BYTES` of
-kept cells are refused with a message (use fewer draws, or ``countries=`` to keep fewer
-cells: only the shown regions' cells are kept).
+:math:`\approx B \cdot m_{draw} + \min(4 N C, 1024\,C)` bytes (exact, or the sketch's
+512 ``uint16`` bins per cell); ``countries=`` keeps only the shown regions' cells.
 
 Distribution: with ``scheduler`` (an address such as ``tcp://10.0.0.5:8786``) the batches
 are tasks of that ``dask.distributed`` cluster; with ``workers`` (or more than
@@ -43,6 +45,7 @@ from ewaste_tracker.uncertainty.draws import (
     provenance,
     tile_batch,
 )
+from ewaste_tracker.uncertainty.sketch import PILOT, HistogramSketch
 
 __all__ = ["QUANTILES", "Bands", "batch_values", "run_bands"]
 
@@ -53,7 +56,7 @@ QUANTILES = (0.05, 0.5, 0.95)
 DEFAULT_BATCH = 8
 LOCAL_CLUSTER_DRAWS = 1000
 """Above this many draws (and with no scheduler), a LocalCluster runs the batches."""
-EXACT_LIMIT_BYTES = 6 * 2**30
+EXACT_LIMIT_BYTES = 3 * 2**30
 CONNECT_TIMEOUT = "10s"
 """How long to wait for a scheduler before telling the user it cannot be reached."""
 
@@ -75,7 +78,10 @@ class Bands:
         The spreads of the input distributions.
     values
         ``(N, C)`` float32 draws of the kept cells (for differences between runs with the
-        same draws: :func:`ewaste_tracker.scenario.scenario_bands`).
+        same draws: :func:`ewaste_tracker.scenario.scenario_bands`); ``None`` when the
+        percentiles come from the bounded-memory sketch.
+    method
+        ``exact`` or ``sketch`` (:mod:`ewaste_tracker.uncertainty.sketch`).
     """
 
     quantiles: np.ndarray
@@ -84,9 +90,10 @@ class Bands:
     seed: int
     batch: int
     spreads: Spreads
-    values: np.ndarray
+    values: np.ndarray | None
     workers: int = 1
     scheduler: str | None = None
+    method: str = "exact"
 
     @property
     def provenance(self) -> pd.DataFrame:
@@ -153,6 +160,7 @@ def run_bands(
     keep: np.ndarray | None = None,
     check: bool = False,
     progress: Callable[[str], None] | None = None,
+    method: str = "auto",
 ) -> Bands:
     """Monte Carlo bands of a run's indicators.
 
@@ -175,6 +183,10 @@ def run_bands(
         Boolean mask over the central indicator table's rows to keep (default all).
     check
         Check the mass balance of every draw (slower).
+    method
+        ``exact`` (every draw of every kept cell in memory), ``sketch``
+        (:class:`~ewaste_tracker.uncertainty.sketch.HistogramSketch`, bounded memory) or
+        ``auto``: exact up to :data:`EXACT_LIMIT_BYTES` of kept draws, else the sketch.
 
     Returns
     -------
@@ -190,29 +202,53 @@ def run_bands(
     rows = np.arange(finite.size) if keep is None else np.flatnonzero(np.asarray(keep))
     cells = finite[rows]
     need = 4 * draws * cells.size
-    if need > EXACT_LIMIT_BYTES:
+    if method not in ("auto", "exact", "sketch"):
+        raise InputError("unknown method", column="method", value=method,
+                         expected="auto, exact or sketch")  # fmt: skip
+    sketch_mode = method == "sketch" or (method == "auto" and need > EXACT_LIMIT_BYTES)
+    if method == "exact" and need > EXACT_LIMIT_BYTES:
         raise InputError(
             f"{draws} draws of {cells.size:,} indicator cells need {need / 2**30:.1f} GB for "
             "exact percentiles", column="draws",
             expected=f"at most {EXACT_LIMIT_BYTES // (4 * max(cells.size, 1)):,} draws, or "
-            "fewer countries shown",
+            "method='auto' (a histogram sketch)",
         )  # fmt: skip
     space = draw_space(inputs, base, spreads)
-    starts = list(range(0, draws, batch))
-    values = np.empty((draws, cells.size), dtype=np.float32)
+    values = None if sketch_mode else np.empty((draws, cells.size), dtype=np.float32)
+    sketch = None
+    first = 0
+    if sketch_mode:  # the pilot draws, always the same ones, fix the grid of zero cells
+        first = min(PILOT, draws)
+        pilot = batch_values(space, seed, 0, first, cells, check)
+        sketch = HistogramSketch(flat[cells], pilot)
+        sketch.add(pilot)
+    starts = list(range(first, draws, batch))
+
+    def accept(a: int, result: np.ndarray) -> None:
+        if values is not None:
+            values[a : a + len(result)] = result
+        if sketch is not None:
+            sketch.add(result)
+
     use_dask = scheduler is not None or workers is not None or draws > LOCAL_CLUSTER_DRAWS
     n_workers = 1
     if not use_dask:
         for a in starts:
             b = min(a + batch, draws)
-            values[a:b] = batch_values(space, seed, a, b, cells, check)
+            accept(a, batch_values(space, seed, a, b, cells, check))
             if progress is not None:
                 progress(f"draws {b}/{draws}")
     else:
-        n_workers = _run_dask(space, seed, starts, batch, draws, cells, check, values,
+        n_workers = _run_dask(space, seed, starts, batch, draws, cells, check, accept,
                               scheduler, workers, progress)  # fmt: skip
-    return Bands(_quantiles(values), rows, draws, seed, batch, spreads, values,
-                 n_workers, scheduler)  # fmt: skip
+    if sketch is not None:
+        quantiles = sketch.quantiles(QUANTILES)
+        logger.info("bands: histogram sketch of %d cells (%d bins)", cells.size, sketch.bins)
+    else:
+        assert values is not None
+        quantiles = _quantiles(values)
+    return Bands(quantiles, rows, draws, seed, batch, spreads, values, n_workers, scheduler,
+                 "sketch" if sketch is not None else "exact")  # fmt: skip
 
 
 def _client(scheduler: str | None, workers: int | None):  # type: ignore[no-untyped-def]
@@ -235,7 +271,7 @@ def _client(scheduler: str | None, workers: int | None):  # type: ignore[no-unty
 
 
 def _run_dask(  # type: ignore[no-untyped-def]
-    space, seed, starts, batch, draws, cells, check, values, scheduler, workers, progress
+    space, seed, starts, batch, draws, cells, check, accept, scheduler, workers, progress
 ) -> int:
     from distributed import as_completed
 
@@ -251,8 +287,7 @@ def _run_dask(  # type: ignore[no-untyped-def]
         }  # fmt: skip
         done = 0
         for fut, result in as_completed(futures, with_results=True):
-            a = futures[fut]
-            values[a : a + len(result)] = result
+            accept(futures[fut], result)
             done += len(result)
             if progress is not None:
                 progress(f"draws {done}/{draws}")
