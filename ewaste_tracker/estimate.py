@@ -189,7 +189,7 @@ class Estimate:
             table = self.result.indicators
             if self.bands is not None:
                 band = self.bands.frame(len(table))
-                at = table.columns.get_loc("value") + 1
+                at = list(table.columns).index("value") + 1
                 table = pd.concat([table.iloc[:, :at], band, table.iloc[:, at:]], axis=1)
             shown = self._shown()
             if shown is not None:

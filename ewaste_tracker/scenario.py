@@ -197,9 +197,11 @@ def scenario_bands(
         side = table.iloc[b.rows][[*KEYS, "unit", "value"]].rename(columns={"value": name})
         sides.append(side.assign(**{f"col_{name}": np.arange(len(b.rows))}))
     pair = sides[0].merge(sides[1].drop(columns="unit"), on=KEYS, how="inner")
+    before_draws, after_draws = bands[0].values, bands[1].values
+    assert before_draws is not None and after_draws is not None  # method="exact"
     diff = (
-        bands[1].values[:, pair["col_after"].to_numpy()]
-        - bands[0].values[:, pair["col_before"].to_numpy()]
+        after_draws[:, pair["col_after"].to_numpy()]
+        - before_draws[:, pair["col_before"].to_numpy()]
     ).astype(np.float64)
     q = np.nanquantile(diff, [0.05, 0.5, 0.95], axis=0)
     out = pair.assign(

@@ -219,7 +219,10 @@ def run_bands(
     first = 0
     if sketch_mode:  # the pilot draws, always the same ones, fix the grid of zero cells
         first = min(PILOT, draws)
-        pilot = batch_values(space, seed, 0, first, cells, check)
+        pilot = np.concatenate([
+            batch_values(space, seed, a, min(a + batch, first), cells, check)
+            for a in range(0, first, batch)
+        ])  # fmt: skip
         sketch = HistogramSketch(flat[cells], pilot)
         sketch.add(pilot)
     starts = list(range(first, draws, batch))

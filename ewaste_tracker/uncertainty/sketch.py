@@ -32,6 +32,8 @@ PILOT = 8
 ALPHA = 0.05
 RANGE = 20.0
 MAX_DRAWS = np.iinfo(np.uint16).max
+CHUNK = 65_536
+"""Cells per chunk when reading the percentiles."""
 
 
 class HistogramSketch:
@@ -80,30 +82,42 @@ class HistogramSketch:
             self.low = np.fmin(self.low, np.where(ok, v, np.inf).min(axis=0))
             self.high = np.fmax(self.high, np.where(ok, v, -np.inf).max(axis=0))
 
-    def _order_statistic(self, cum: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    def _order_statistic(
+        self, counts: np.ndarray, cum: np.ndarray, scale: np.ndarray, rank: np.ndarray
+    ) -> np.ndarray:
         """Value of the ``rank``-th smallest draw (1-based) of every cell: its bin, and the
         draws of a bin spread evenly inside it."""
-        rows = np.arange(self.counts.shape[0])
+        rows = np.arange(counts.shape[0])
         k = np.minimum((cum < rank[:, None]).sum(axis=1), self.bins - 1)
         before = np.where(k > 0, cum[rows, np.maximum(k - 1, 0)], 0)
-        inside = np.maximum(self.counts[rows, k].astype(np.float64), 1.0)
+        inside = np.maximum(counts[rows, k].astype(np.float64), 1.0)
         frac = np.clip((rank - before - 0.5) / inside, 0.0, 1.0)
         u = -self.top + (k + frac) * self.width
-        return np.sinh(u) * self.scale
+        return np.sinh(u) * scale
 
     def quantiles(self, qs: tuple[float, ...]) -> np.ndarray:
         """``(C, len(qs))`` percentiles as ``numpy.quantile``'s linear method on the order
         statistics read from the bins, clipped to the range of the values seen (NaN for
-        cells without a finite draw)."""
-        cum = np.cumsum(self.counts, axis=1, dtype=np.int32)
-        n = self.n.astype(np.float64)
+        cells without a finite draw). Cells are read in chunks of :data:`CHUNK` (the
+        cumulative counts of a chunk only)."""
         out = np.empty((self.counts.shape[0], len(qs)))
+        for start in range(0, self.counts.shape[0], CHUNK):  # bounded memory
+            sl = slice(start, start + CHUNK)
+            out[sl] = self._chunk_quantiles(sl, qs)
+        out[self.n == 0] = np.nan
+        return out
+
+    def _chunk_quantiles(self, sl: slice, qs: tuple[float, ...]) -> np.ndarray:
+        counts = self.counts[sl]
+        cum = np.cumsum(counts, axis=1, dtype=np.int32)
+        n = self.n[sl].astype(np.float64)
+        scale = self.scale[sl]
+        out = np.empty((counts.shape[0], len(qs)))
         for j, q in enumerate(qs):  # three quantiles: a loop over a tiny axis
             rank = q * np.maximum(n - 1, 0) + 1  # 1-based, between two order statistics
             lo = np.floor(rank)
-            lower = self._order_statistic(cum, lo)
-            upper = self._order_statistic(cum, np.minimum(lo + 1, np.maximum(n, 1)))
+            lower = self._order_statistic(counts, cum, scale, lo)
+            upper = self._order_statistic(counts, cum, scale, np.minimum(lo + 1, np.maximum(n, 1)))
             v = lower + (rank - lo) * (upper - lower)
-            out[:, j] = np.clip(v, self.low, self.high)
-        out[self.n == 0] = np.nan
+            out[:, j] = np.clip(v, self.low[sl], self.high[sl])
         return out
