@@ -75,6 +75,20 @@ METRES = _number(float, 0.0, 1e6, "metres, a number from 0 to 1000000")
 PORT = _number(int, 1, 65535, "a port from 1 to 65535")
 MEGABYTES = _number(float, 0.001, 1024.0, "megabytes, above 0 and at most 1024")
 WORKERS = _number(int, 1, 64, "a number of worker processes from 1 to 64")
+DRAWS = _number(int, 0, 1_000_000, "a number of Monte Carlo draws from 0 to 1000000")
+SEED = _number(int, 0, 2**63 - 1, "a seed, a whole number from 0")
+BATCH = _number(int, 1, 10_000, "draws per batch, a whole number from 1 to 10000")
+
+
+def scheduler_address(text: str) -> str:
+    """An argparse type: a Dask scheduler address ``tcp://HOST:PORT`` (or ``tls://``)."""
+    import re
+
+    if not re.fullmatch(r"(tcp|tls)://[A-Za-z0-9_.\-\[\]:]+:\d{1,5}", text.strip()):
+        raise argparse.ArgumentTypeError(
+            f"expected a Dask scheduler address such as tcp://127.0.0.1:8786, got {text!r}"
+        )
+    return text.strip()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -97,6 +111,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     run_to_folder(
         args.inputs, args.out, countries=args.countries, until=args.until, store=args.store,
         keep=args.keep, format=args.format, detail=args.detail, reported_mode=args.reported,
+        draws=args.draws, seed=args.seed, scheduler=args.scheduler, batch=args.batch,
+        workers=args.workers,
     )  # fmt: skip
     return 0
 
@@ -335,6 +351,20 @@ def build_parser() -> argparse.ArgumentParser:
         "least squares, flags implausible values) or met exactly as targets; auto reconciles "
         "the countries whose submission states uncertainties (default auto)",
     )  # fmt: skip
+    p.add_argument(
+        "--draws", type=DRAWS, default=None,
+        help="Monte Carlo draws: every indicator gets p5, p50, p95 (default none)",
+    )  # fmt: skip
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the draws (default 0)")
+    p.add_argument(
+        "--scheduler", type=scheduler_address, default=None,
+        help="run the draws on this dask.distributed scheduler (tcp://HOST:PORT)",
+    )  # fmt: skip
+    p.add_argument(
+        "--workers", type=WORKERS, default=None,
+        help="run the draws on a local Dask cluster of this many worker processes",
+    )  # fmt: skip
+    p.add_argument("--batch", type=BATCH, default=None, help="draws per engine run (default 8)")
 
     p = add(
         "template",

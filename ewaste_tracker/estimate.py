@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
     from ewaste_tracker.model.run import ModelInputs, RunResult
+    from ewaste_tracker.uncertainty.bands import Bands
 
 __all__ = ["INDICATOR_COLUMNS", "Estimate", "estimate"]
 
@@ -126,6 +127,9 @@ class Estimate:
     reconciliation, reconciliation_chi2
         Reported values reconciled with the model and the chi-square test per region and year
         (:mod:`ewaste_tracker.reported.reconcile`), or ``None`` (hard targets only).
+    bands
+        Monte Carlo percentiles of the indicators (``estimate(draws=...)``,
+        :class:`ewaste_tracker.uncertainty.bands.Bands`), or ``None``.
     """
 
     inputs: ModelInputs
@@ -138,6 +142,7 @@ class Estimate:
     environment: pd.DataFrame | None = None
     reconciliation: pd.DataFrame | None = None
     reconciliation_chi2: pd.DataFrame | None = None
+    bands: Bands | None = None
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     # ----------------------------------------------------------------------------- labels
@@ -180,12 +185,17 @@ class Estimate:
         ``year``, ``indicator`` (definitions in :mod:`ewaste_tracker.flows.indicators`),
         ``element`` (symbol of per-element indicators, else missing), ``value``, ``unit``,
         ``status`` (``reported`` / ``mixed`` / ``published`` / ``estimated`` / ``input``; see
-        :mod:`ewaste_tracker.reported.overlay`) and ``source``.
+        :mod:`ewaste_tracker.reported.overlay`) and ``source``; with Monte Carlo draws also
+        ``p5``, ``p50``, ``p95`` after ``value`` (``value`` stays the central run).
         """
         if "indicators" not in self._cache:
             from ewaste_tracker.reported.overlay import indicator_status
 
             table = self.result.indicators
+            if self.bands is not None:
+                band = self.bands.frame(len(table))
+                at = list(table.columns).index("value") + 1
+                table = pd.concat([table.iloc[:, :at], band, table.iloc[:, at:]], axis=1)
             shown = self._shown()
             if shown is not None:
                 table = table[table["region"].isin(shown)].reset_index(drop=True)
@@ -432,6 +442,11 @@ def estimate(
     collection_target: float = 0.65,
     progress: Progress | None = None,
     reported_mode: Literal["auto", "reconcile", "targets"] = "auto",
+    draws: int | None = None,
+    seed: int = 0,
+    scheduler: str | None = None,
+    batch: int | None = None,
+    workers: int | None = None,
 ) -> Estimate:
     """Estimate put on market, stocks, e-waste, flows, minerals and indicators.
 
@@ -461,6 +476,16 @@ def estimate(
         How submissions enter: ``"targets"`` (met exactly), ``"reconcile"`` (reconciled with
         the model's flows first, :mod:`ewaste_tracker.reported.reconcile`) or ``"auto"``
         (reconciled for countries whose submission states uncertainties; the default).
+    draws, seed
+        Monte Carlo draws of the inputs (default none: one central run, no cost); each
+        indicator row then gets ``p5``, ``p50``, ``p95`` (:mod:`ewaste_tracker.uncertainty`).
+        The same seed gives the same bands whatever ``batch``, ``workers`` or ``scheduler``.
+    scheduler
+        Address of a running ``dask.distributed`` scheduler to run the draws on.
+    batch
+        Draws per engine run (memory grows with it).
+    workers
+        Worker processes of a local Dask cluster.
 
     Returns
     -------
@@ -503,7 +528,8 @@ def estimate(
         shown = _countries(countries, model_inputs.pom["region"].unique())
         result = run_model(model_inputs)
         tick("model run")
-        return Estimate(model_inputs, result, empty, None, "inputs", shown)
+        est = Estimate(model_inputs, result, empty, None, "inputs", shown)
+        return _with_bands(est, draws, seed, scheduler, batch, workers, tick)
 
     from ewaste_tracker.defaults.inputs import LAST_YEAR, default_inputs
 
@@ -531,6 +557,35 @@ def estimate(
         "estimate: %d regions x %d products x %d years, %d reported values from %d countries",
         *run.result.dims.shape, len(values), values["country"].nunique() if len(values) else 0,
     )  # fmt: skip
-    return Estimate(run.inputs, run.result, values, gaps, "default", shown, run.passes, env,
-                    reconciliation=run.reconciliation,
-                    reconciliation_chi2=run.reconciliation_chi2)  # fmt: skip
+    est = Estimate(run.inputs, run.result, values, gaps, "default", shown, run.passes, env,
+                   reconciliation=run.reconciliation,
+                   reconciliation_chi2=run.reconciliation_chi2)  # fmt: skip
+    return _with_bands(est, draws, seed, scheduler, batch, workers, tick)
+
+
+def _with_bands(
+    est: Estimate,
+    draws: int | None,
+    seed: int,
+    scheduler: str | None,
+    batch: int | None,
+    workers: int | None,
+    tick: Progress,
+) -> Estimate:
+    """The estimate with Monte Carlo bands of its shown indicator rows (none for 0 draws)."""
+    if draws is None or (draws == 0 and not isinstance(draws, bool)):
+        return est
+    from ewaste_tracker.uncertainty.bands import run_bands
+
+    table = est.result.indicators
+    keep = None
+    if est.countries is not None:
+        keep = table["region"].isin(est.countries).to_numpy()
+    bands = run_bands(
+        est.inputs, draws=draws, seed=seed, batch=batch, scheduler=scheduler,
+        workers=workers, keep=keep, progress=tick,
+    )  # fmt: skip
+    tick(f"{draws} draws")
+    est.bands = bands
+    est._cache.clear()
+    return est

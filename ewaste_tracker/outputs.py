@@ -54,6 +54,7 @@ class Estimate(Protocol):
 
     countries: tuple[str, ...] | None
     passes: int
+    bands: Any
 
     @property
     def years(self) -> np.ndarray: ...
@@ -89,7 +90,10 @@ TABLES: dict[str, list[tuple[str, str, str, str | None]]] = {
         ("year", "integer", "calendar year", None),
         ("indicator", "string", "indicator name (definitions in README and the API docs)", None),
         ("element", "string", "element symbol of per-element indicators, else empty", None),
-        ("value", "number", "the value, in the row's unit", "see unit"),
+        ("value", "number", "the value, in the row's unit (the central run)", "see unit"),
+        ("p5", "number", "5th percentile over the Monte Carlo draws (run --draws)", "see unit"),
+        ("p50", "number", "median over the Monte Carlo draws (run --draws)", "see unit"),
+        ("p95", "number", "95th percentile over the Monte Carlo draws (run --draws)", "see unit"),
         ("unit", "string", "unit of value: t, kg/inh, inh, fraction, USD, index", None),
         _STATUS,
         ("source", "string", "where the value comes from (a submission, a model, a file)", None),
@@ -181,6 +185,12 @@ TABLES: dict[str, list[tuple[str, str, str, str | None]]] = {
         ("status", "string", "published (read in the source) or estimate", None),
         ("source", "string", "source of the embodied GHG", None),
         ("other_sources", "string", "sources of the other factors of the row", None),
+    ],
+    "uncertainty": [
+        ("input", "string", "the input drawn", None),
+        ("distribution", "string", "its distribution in every draw", None),
+        ("parameters", "string", "parameters of the distribution", None),
+        ("source", "string", "data file or named assumption behind the spread", None),
     ],
     "reported_gaps": [
         ("country", "string", "ISO3 code", None),
@@ -316,7 +326,19 @@ def _run_meta(est: Estimate, detail: str) -> dict[str, Any]:
             "generated_net_of_reuse": True,
         },
         "detail": detail,
+        "uncertainty": _bands_meta(est.bands),
     }
+
+
+def _bands_meta(bands: Any) -> dict[str, Any] | None:
+    if bands is None:
+        return None
+    return {
+        "draws": int(bands.draws), "seed": int(bands.seed), "batch": int(bands.batch),
+        "workers": int(bands.workers), "scheduler": bands.scheduler,
+        "quantiles": [0.05, 0.5, 0.95], "method": "exact percentiles over all draws "
+        "(numpy.quantile, linear); draw d uses numpy.random.default_rng([seed, d])",
+    }  # fmt: skip
 
 
 def write_estimate(
@@ -373,6 +395,8 @@ def write_estimate(
         frame = getattr(est, name, None)
         if frame is not None and len(frame):
             tables[name] = frame
+    if est.bands is not None:
+        tables["uncertainty"] = est.bands.provenance
     files: dict[str, tuple[str, pd.DataFrame]] = {}
     with AtomicDir(path, what="estimate") as stage:
         for name, frame in tables.items():

@@ -119,7 +119,9 @@ __all__ = [
     "WORLD",
     "IndicatorError",
     "collection_basis",
+    "indicators_arrays",
     "indicators_frame",
+    "indicators_table",
 ]
 
 WORLD = "WLD"
@@ -199,7 +201,11 @@ class _Aggregator:
     (each region belongs to at most one group), not with a dense membership matmul.
     """
 
-    def __init__(self, regions: Sequence[str], groups: Mapping[str, str] | None, world: str):
+    def __init__(
+        self, regions: Sequence[str], groups: Mapping[str, str] | None, world: str, batch: int = 1
+    ):
+        self.batch = int(batch)
+        self.n_regions = len(regions)
         index = {r: i for i, r in enumerate(regions)}
         self.labels = [*regions, world]
         members = [(g, index[r]) for r, g in (groups or {}).items() if r in index]
@@ -218,7 +224,17 @@ class _Aggregator:
         self.labels += names
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        """(R, ...) → (R + 1 + G, ...): regions, world, groups (sums)."""
+        """(R, ...) → (R + 1 + G, ...): regions, world, groups (sums).
+
+        With ``batch`` B > 1, ``x`` is (B·R, ...) (B copies of the regions, draw-major) and
+        each copy is aggregated on its own: (B·(R + 1 + G), ...)."""
+        if self.batch > 1:
+            xb = x.reshape(self.batch, self.n_regions, *x.shape[1:])
+            parts = [xb, xb.sum(axis=1, keepdims=True)]
+            if len(self.starts):
+                parts.append(np.add.reduceat(xb[:, self.order], self.starts, axis=1))
+            out = np.concatenate(parts, axis=1)
+            return out.reshape(-1, *x.shape[1:])
         parts = [x, x.sum(axis=0, keepdims=True)]
         if len(self.starts):
             parts.append(np.add.reduceat(x[self.order], self.starts, axis=0))
@@ -247,6 +263,8 @@ def indicators_frame(
     world: str = WORLD,
 ) -> pd.DataFrame:
     """Indicators per region and year, plus the world and group aggregates.
+
+    The tidy form of :func:`indicators_arrays` (one batch).
 
     Parameters
     ----------
@@ -295,9 +313,65 @@ def indicators_frame(
         On mis-shaped or negative inputs, years not consecutive for ``"pom3"``, or a group
         name that clashes with a region code.
     """
+    labels, years_arr, names, values = indicators_arrays(
+        regions=regions, years=years, pom=pom, generated=generated, stock=stock,
+        collected_formal=collected_formal, recycled_formal=recycled_formal,
+        population=population, element_recovery=element_recovery,
+        element_generated=element_generated, element_imported=element_imported, prices=prices,
+        collection_target=collection_target, target_basis=target_basis,
+        circularity=circularity, utility=utility, groups=groups, world=world,
+    )  # fmt: skip
+    return indicators_table(labels, years_arr, names, values[0])
+
+
+def indicators_table(
+    labels: list[str], years: np.ndarray, names: list[str], values: np.ndarray
+) -> pd.DataFrame:
+    """The tidy indicator table of one ``(K, N, I)`` block of :func:`indicators_arrays`."""
+    return _to_frame(labels, np.asarray(years, dtype=np.int64), names,
+                     list(np.moveaxis(values, 2, 0)))  # fmt: skip
+
+
+def indicators_arrays(
+    *,
+    regions: Sequence[str],
+    years: Sequence[int] | np.ndarray,
+    pom: np.ndarray,
+    generated: np.ndarray,
+    stock: np.ndarray,
+    collected_formal: np.ndarray,
+    recycled_formal: np.ndarray | None = None,
+    population: np.ndarray | None = None,
+    element_recovery: ElementFlows | None = None,
+    element_generated: np.ndarray | None = None,
+    element_imported: np.ndarray | None = None,
+    prices: np.ndarray | None = None,
+    collection_target: np.ndarray | float | None = None,
+    target_basis: Literal["pom3", "generated"] = "pom3",
+    circularity: CircularityFlows | None = None,
+    utility: float = 1.0,
+    groups: Mapping[str, str] | None = None,
+    world: str = WORLD,
+    batch: int = 1,
+) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
+    """The indicators of :func:`indicators_frame` as one dense array, for ``batch`` copies of
+    the regions at once (Monte Carlo draws run as pseudo-regions).
+
+    Parameters are those of :func:`indicators_frame`, with every (R, ...) array given as
+    (B·R, ...) for ``batch`` = B (copy b of region r at row b·R + r; ``population`` and
+    ``collection_target`` may stay (R, N) or scalar) and ``prices`` either (E,), (E, N) or
+    (B·R, E, 1|N) (one price set per copy, equal over its regions).
+
+    Returns
+    -------
+    labels, years, names, values
+        Row labels (regions, ``world``, groups), years, indicator names (``base`` or
+        ``base:El``) and values ``(B, K, N, I)`` with NaN where undefined.
+    """
+    b_count = int(batch)
     years_arr = np.asarray(years, dtype=np.int64)
-    shape = (len(regions), len(years_arr))
-    agg = _Aggregator(regions, groups, world)
+    shape = (b_count * len(regions), len(years_arr))
+    agg = _Aggregator(regions, groups, world, batch=b_count)
 
     def ratio(num: np.ndarray, den: np.ndarray, scale: float = 1.0) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -325,13 +399,16 @@ def indicators_frame(
         blocks += [rec, ratio(rec, q["generated"])]
     if population is not None:
         pop = np.asarray(population, dtype=float)
+        if b_count > 1 and pop.shape == (len(regions), len(years_arr)):
+            pop = np.tile(pop, (b_count, 1))
         if pop.shape != shape:
             raise IndicatorError(f"population must be (R, N) = {shape}, got {pop.shape}")
         known = np.isfinite(pop)
         if (pop[known] < 0).any():
             raise IndicatorError("population has negative values")
         pop_sum = agg(np.where(known, pop, 0.0))
-        pop_sum[: len(regions)][~known] = np.nan
+        by_copy = pop_sum.reshape(b_count, -1, pop_sum.shape[1])  # a view
+        by_copy[:, : len(regions)][~known.reshape(b_count, len(regions), -1)] = np.nan
         names.append("population")
         blocks.append(pop_sum)
         for name in ("pom", "generated", "stock"):
@@ -340,7 +417,10 @@ def indicators_frame(
     if collection_target is not None:
         if target_basis == "pom3" and len(years_arr) > 1 and (np.diff(years_arr) != 1).any():
             raise IndicatorError("years must be consecutive for the 'pom3' collection basis")
-        tau = np.broadcast_to(np.asarray(collection_target, dtype=float), shape)
+        tau_in = np.asarray(collection_target, dtype=float)
+        if b_count > 1 and tau_in.shape == (len(regions), len(years_arr)):
+            tau_in = np.tile(tau_in, (b_count, 1))
+        tau = np.broadcast_to(tau_in, shape)
         if not ((tau >= 0) & (tau <= 1)).all():
             raise IndicatorError("collection_target must be a rate in [0, 1]")
         basis = collection_basis(base["pom"], base["generated"], basis=target_basis)
@@ -355,7 +435,13 @@ def indicators_frame(
         blocks += [b, target, ratio(q["collected_formal"], b), target - q["collected_formal"]]
     if element_recovery is not None or element_generated is not None:
         el_names, el_blocks = _element_blocks(
-            element_recovery, element_generated, prices, agg, ratio, element_imported
+            element_recovery,
+            element_generated,
+            prices,
+            agg,
+            ratio,
+            element_imported,
+            batch=b_count,
         )
         names += el_names
         blocks += el_blocks
@@ -363,7 +449,9 @@ def indicators_frame(
         res = mci_from_circularity(circularity.aggregate(agg), utility=utility)
         names += ["lfi", "mci"]
         blocks += [res.lfi, res.mci]
-    return _to_frame(agg.labels, years_arr, names, blocks)
+    labels = agg.labels
+    values = np.stack(blocks, axis=2)  # (B·K, N, I)
+    return labels, years_arr, names, values.reshape(b_count, len(labels), *values.shape[1:])
 
 
 def _element_blocks(
@@ -373,6 +461,8 @@ def _element_blocks(
     agg: Callable[[np.ndarray], np.ndarray],
     ratio: Callable[[np.ndarray, np.ndarray], np.ndarray],
     element_imported: np.ndarray | None = None,
+    *,
+    batch: int = 1,
 ) -> tuple[list[str], list[np.ndarray]]:
     """Per-element indicators as (R + K, N) blocks, named ``base:El``."""
     names: list[str] = []
@@ -417,7 +507,16 @@ def _element_blocks(
                        rec_usd.sum(axis=1) - formal_usd]  # fmt: skip
             if gen is not None:
                 per_t = np.asarray(prices, dtype=float)
-                per_t = (per_t[:, None] if per_t.ndim == 1 else per_t)[None] * 1e3
+                if per_t.ndim == 3:  # (B·R, E, ·): one price set per copy → (B·K, E, ·)
+                    first = per_t.reshape(batch, -1, *per_t.shape[1:])[:, :1]
+                    per_t = (
+                        np.repeat(first, gen.shape[0] // batch, axis=1).reshape(
+                            gen.shape[0], *per_t.shape[1:]
+                        )
+                        * 1e3
+                    )
+                else:
+                    per_t = (per_t[:, None] if per_t.ndim == 1 else per_t)[None] * 1e3
                 names.append("element_generated_usd")
                 blocks.append((gen * per_t).sum(axis=1))
     return names, blocks

@@ -154,6 +154,10 @@ def _check_composition(
 ) -> np.ndarray:
     comp = np.asarray(composition, dtype=float)
     label = (lambda p: f"product {products[p]!r}") if products else (lambda p: f"product index {p}")
+    if comp.ndim == 4 and comp.shape[1] == n_products and comp.shape[3] == 1:
+        # (X, P, E, 1): one composition per block of regions (Monte Carlo draws)
+        _check_composition(comp.transpose(1, 2, 0, 3)[..., 0], n_products, comp.shape[0], products)
+        return comp
     if comp.ndim != 3 or comp.shape[0] != n_products or comp.shape[2] not in (1, n_years):
         raise CompositionError(
             f"composition must have shape (P={n_products}, E, N={n_years}) or (P, E, 1) in g/t, "
@@ -217,8 +221,22 @@ def _contract(
     masses: Sequence[np.ndarray], composition: np.ndarray, products: Sequence[str] | None
 ) -> list[np.ndarray]:
     """Element flows of several (R, P, N) arrays of one shape, one BLAS contraction each."""
-    _, n_products, n_years = masses[0].shape
+    n_regions, n_products, n_years = masses[0].shape
     comp = _check_composition(composition, n_products, n_years, products) / G_PER_T
+    if comp.ndim == 4:
+        # block x of regions has its own composition: (X, 1, E, P) @ (X, R/X, P, N)
+        blocks = comp.shape[0]
+        if n_regions % blocks:
+            raise CompositionError(
+                f"{blocks} composition blocks do not divide {n_regions} regions evenly"
+            )
+        w = np.ascontiguousarray(comp[..., 0].transpose(0, 2, 1))[:, None]
+        return [
+            np.matmul(w, m.reshape(blocks, n_regions // blocks, n_products, n_years)).reshape(
+                n_regions, -1, n_years
+            )
+            for m in masses
+        ]
     if comp.shape[2] == 1:
         weights = comp[:, :, 0].T  # (E, P)
         return [np.matmul(weights, m) for m in masses]
@@ -240,8 +258,20 @@ def _as_param(
     *,
     upper: float = 1.0,
 ) -> np.ndarray:
-    """Check a per-element parameter (E,), (E, 1) or (E, N) in [0, upper]; return (1, E, 1|N)."""
+    """Check a per-element parameter (E,), (E, 1) or (E, N) in [0, upper]; return (1, E, 1|N).
+
+    An (X, E, 1|N) array (one parameter set per block of regions, e.g. Monte Carlo draws) is
+    checked and returned as it is."""
     arr = np.asarray(values, dtype=float)
+    if arr.ndim == 3 and arr.shape[1] == len(elements) and arr.shape[2] in (1, n_years):
+        bad3 = ~np.isfinite(arr) | (arr < 0) | (arr > upper)
+        if bad3.any():
+            x, e, n = np.argwhere(bad3)[0]
+            raise EfficiencyError(
+                f"{name} for element {elements[e]!r} (block {x}, year index {n}) is "
+                f"{arr[x, e, n]!r}; it must be in [0, {upper}]"
+            )
+        return arr
     arr = np.full((len(elements), 1), float(arr)) if arr.ndim == 0 else arr
     arr = arr[:, None] if arr.ndim == 1 else arr
     if arr.ndim != 2 or arr.shape[0] != len(elements) or arr.shape[1] not in (1, n_years):
@@ -442,7 +472,7 @@ def recovery(
         else:
             eff[key] = _as_param(eff_in[key], elements, n_years, f"efficiency {key!r}")  # type: ignore[arg-type]
     comp = np.asarray(composition, dtype=float)
-    if comp.ndim != 3 or comp.shape[1] != n_el:
+    if comp.ndim not in (3, 4) or comp.shape[-2 if comp.ndim == 4 else 1] != n_el:
         raise CompositionError(
             f"composition must be (P, E={n_el}, N or 1) to match elements {tuple(elements)}, "
             f"got {comp.shape}"

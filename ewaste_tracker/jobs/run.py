@@ -29,6 +29,11 @@ def run_to_folder(
     format: str = "parquet",
     detail: str | None = None,
     reported_mode: str = "auto",
+    draws: int | None = None,
+    seed: int = 0,
+    scheduler: str | None = None,
+    batch: int | None = None,
+    workers: int | None = None,
 ) -> Estimate:
     """Run an estimate and write it into ``out`` (see :mod:`ewaste_tracker.outputs`).
 
@@ -53,6 +58,8 @@ def run_to_folder(
         ``product`` or ``total``; default ``total`` for the whole world, else ``product``.
     reported_mode
         ``auto``, ``reconcile`` or ``targets`` (see :func:`ewaste_tracker.estimate.estimate`).
+    draws, seed, scheduler, batch, workers
+        Monte Carlo bands (see :func:`ewaste_tracker.estimate.estimate`).
     """
     from tqdm import tqdm
 
@@ -75,8 +82,11 @@ def run_to_folder(
             bar.set_postfix_str(text)
             bar.update()
 
-        est = estimate(countries, until=until, store=store, inputs=inputs_dir, progress=step,
-                       reported_mode=reported_mode)  # type: ignore[arg-type]  # fmt: skip
+        est = estimate(
+            countries, until=until, store=store, inputs=inputs_dir, progress=step,
+            reported_mode=reported_mode,  # type: ignore[arg-type]
+            draws=draws, seed=seed, scheduler=scheduler, batch=batch, workers=workers,
+        )  # fmt: skip
         files = 7 + (est.gaps is not None and len(est.gaps) > 0) + int(keep)
         files += 2 * (est.reconciliation is not None and len(est.reconciliation) > 0)
         bar.total = bar.n + files

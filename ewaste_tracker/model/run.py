@@ -35,7 +35,8 @@ from ewaste_tracker.errors import InputError, InputErrors
 from ewaste_tracker.flows.circularity import circularity_from_flows
 from ewaste_tracker.flows.dims import Dims
 from ewaste_tracker.flows.errors import TransferCoefficientError
-from ewaste_tracker.flows.indicators import indicators_frame
+from ewaste_tracker.flows.indicators import indicators_arrays, indicators_table
+from ewaste_tracker.flows.lifetime_table import LifetimeTable
 from ewaste_tracker.flows.lifetimes import discard_matrix
 from ewaste_tracker.flows.minerals import (
     ElementFlows,
@@ -187,18 +188,67 @@ def _dense_by_region_year(frame: pd.DataFrame, dims: Dims, column: str) -> np.nd
     return out
 
 
-def run_model(inputs: ModelInputs) -> RunResult:
-    """Run stocks, flows, minerals and indicators for every region at once.
+@dataclass
+class PreparedRun:
+    """A run's inputs as the engine's arrays, before anything is computed.
 
-    Parameters
+    :func:`prepare_run` builds it from the tables; :func:`compute_run` runs it. The Monte Carlo
+    (:mod:`ewaste_tracker.uncertainty`) tiles it into ``batch`` copies of the regions
+    (pseudo-regions, draw-major: copy b of region r is row b·R + r) with perturbed arrays.
+
+    Attributes
     ----------
-    inputs
-        Validated tables.
-
-    Returns
-    -------
-    RunResult
+    dims
+        Axes of the dense arrays (``regions`` has B·R pseudo-regions when ``batch`` > 1).
+    regions
+        The R real regions (labels of the indicator rows).
+    pom
+        ``(B·R, P, N)`` put on market, tonnes.
+    composition
+        ``(P, E, 1)`` g/t, or ``(B, P, E, 1)`` one per copy.
+    first_life, second_life
+        Lifetime tables on ``dims``.
+    tcs, exports
+        Transfer coefficients and export destinations on ``dims``.
+    efficiencies
+        Efficiency key → ``(E, 1)``, or ``(B·R, E, 1)``.
+    prices
+        ``(E, N)`` USD/kg, ``(B·R, E, N)``, or ``None``.
+    population
+        ``(R, N)`` or ``None``.
     """
+
+    dims: Dims
+    regions: tuple[str, ...]
+    pom: np.ndarray
+    composition: np.ndarray
+    first_life: LifetimeTable
+    second_life: LifetimeTable
+    tcs: TransferCoefficients
+    exports: ExportDestinations | None
+    efficiencies: dict[str, np.ndarray]
+    prices: np.ndarray | None
+    population: np.ndarray | None
+    collection_target: float
+    groups: Mapping[str, str] | None
+    batch: int = 1
+
+
+@dataclass
+class RunArrays:
+    """What :func:`compute_run` returns: the dense system, elements and indicator array."""
+
+    system: SystemResult
+    elements: ElementFlows
+    element_generated: np.ndarray
+    labels: list[str]
+    names: list[str]
+    values: np.ndarray
+    """``(B, K, N, I)`` indicators (:func:`ewaste_tracker.flows.indicators.indicators_arrays`)."""
+
+
+def prepare_run(inputs: ModelInputs) -> PreparedRun:
+    """Validate and densify a run's tables (no model computation)."""
     pom = inputs.pom
     first, last = inputs.years or (int(pom["year"].min()), int(pom["year"].max()))
     regions = tuple(sorted(pom["region"].unique()))
@@ -214,8 +264,6 @@ def run_model(inputs: ModelInputs) -> RunResult:
         inputs.second_life if inputs.second_life is not None else _second_life(inputs.lifetimes)
     )
     table2 = lifetime_table(second, dims, path=paths.get("second_life", "second_life"))
-    m1 = discard_matrix(table, dims.years)
-    m2 = discard_matrix(table2, dims.years)
     try:
         tcs = TransferCoefficients.from_frame(inputs.transfer_coefficients, dims)
     except TransferCoefficientError as exc:
@@ -226,58 +274,91 @@ def run_model(inputs: ModelInputs) -> RunResult:
             exports = ExportDestinations.from_frame(inputs.exports, dims)
         except TransferCoefficientError as exc:
             raise _engine_error(exc, paths.get("exports")) from exc
-    system = build_system(
-        dense_pom(pom, dims),
-        dims,
-        tcs,
-        (table.group, m1),
-        second_life=(table2.group, m2),
-        exports=exports,
-    )
-
-    waste_out, waste_in = waste_trade(system)
-    routes = route_inputs_from_flows(system.flows, imported=system.imports, exported=waste_out)
     eff_frame = inputs.recovery.assign(route=inputs.recovery["route"].map(ROUTE_KEYS))
     eff_frame = eff_frame[eff_frame["route"].notna()]
     efficiencies = efficiencies_from_frame(eff_frame, elements=elements)
-    elements_result = recovery(routes, composition, efficiencies, elements=elements)
-    generated = generated_net_of_reuse(system)
-    generated_el = element_flows(generated, composition)
-    imported_el = element_flows(waste_in, composition)
     prices = None
     if inputs.prices is not None:
         prices = prices_from_frame(inputs.prices, elements=elements, years=dims.years)
     population = None
     if inputs.population is not None:
         population = _dense_by_region_year(inputs.population, dims, "population")
+    return PreparedRun(
+        dims, regions, dense_pom(pom, dims), composition, table, table2, tcs, exports,
+        efficiencies, prices, population, float(inputs.collection_target), inputs.groups,
+    )  # fmt: skip
+
+
+def compute_run(prep: PreparedRun) -> RunArrays:
+    """Run stocks, flows, minerals and indicators of a prepared run (every region at once)."""
+    dims = prep.dims
+    elements = dims.elements
+    m1 = discard_matrix(prep.first_life, dims.years)
+    m2 = discard_matrix(prep.second_life, dims.years)
+    system = build_system(
+        prep.pom,
+        dims,
+        prep.tcs,
+        (prep.first_life.group, m1),
+        second_life=(prep.second_life.group, m2),
+        exports=prep.exports,
+    )
+    waste_out, waste_in = waste_trade(system)
+    routes = route_inputs_from_flows(system.flows, imported=system.imports, exported=waste_out)
+    composition = prep.composition
+    elements_result = recovery(routes, composition, prep.efficiencies, elements=elements)
+    generated = generated_net_of_reuse(system)
+    generated_el = element_flows(generated, composition)
+    imported_el = element_flows(waste_in, composition)
     recycled = recycled_formal(system)
     imported_recycling = sum(
         (system.imports[s] for s in ("preprocessing", "recycling_informal") if s in system.imports),
         start=np.zeros(dims.shape),
     )
     collected = system.flows[("generated", "collection_formal")]
-    indicators = indicators_frame(
-        regions=regions,
+    labels, _, names, values = indicators_arrays(
+        regions=prep.regions,
         years=dims.years,
         pom=system.flows[("market", "use")],
         generated=generated,
         stock=system.use_stock,
         collected_formal=collected,
         recycled_formal=recycled,
-        population=population,
+        population=prep.population,
         element_recovery=elements_result,
         element_generated=generated_el,
         element_imported=imported_el,
-        prices=prices,
-        collection_target=inputs.collection_target,
+        prices=prep.prices,
+        collection_target=prep.collection_target,
         circularity=circularity_from_flows(
             system.flows,
             imported_reuse=system.imports.get("use"),
             imported_recycling=imported_recycling,
         ),
-        groups=inputs.groups,
+        groups=prep.groups,
+        batch=prep.batch,
     )
-    return RunResult(dims, system, elements_result, generated_el, indicators, prices)
+    return RunArrays(system, elements_result, generated_el, labels, names, values)
+
+
+def run_model(inputs: ModelInputs) -> RunResult:
+    """Run stocks, flows, minerals and indicators for every region at once.
+
+    Parameters
+    ----------
+    inputs
+        Validated tables.
+
+    Returns
+    -------
+    RunResult
+    """
+    prep = prepare_run(inputs)
+    out = compute_run(prep)
+    indicators = indicators_table(out.labels, prep.dims.years, out.names, out.values[0])
+    return RunResult(
+        prep.dims, out.system, out.elements, out.element_generated, indicators, prep.prices
+    )
 
 
 USED_STAGES = ("use", "refurbishment")

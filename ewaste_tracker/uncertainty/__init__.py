@@ -1,0 +1,1 @@
+"""Monte Carlo uncertainty of an estimate: input draws (draws), bands over batches (bands)."""

@@ -1,0 +1,302 @@
+r"""Monte Carlo bands of an estimate: batches of draws, on one process or a Dask cluster.
+
+:func:`run_bands` prepares the central run once, splits draws ``0 .. N-1`` into batches of
+``batch`` draws, runs every batch as one tiled engine run (:func:`batch_values`) and keeps,
+per draw, only the indicator cells of the central table (float32). The 5th, 50th and 95th
+percentiles are exact over all draws (``numpy.quantile``, linear interpolation) while the
+kept draws fit in :data:`EXACT_LIMIT_BYTES`; beyond, each cell folds its draws into a fixed
+histogram (:mod:`ewaste_tracker.uncertainty.sketch`, 1.3 % bins, memory independent of the
+number of draws).
+
+Memory: a batch holds the engine's arrays for ``batch`` copies of the world (about
+0.3-0.5 GB per draw of the 239-region model, measured by ``benchmarks/uncertainty.py``),
+and the reduction holds :math:`N \times C` float32 indicator cells (:math:`C` = 2.8 million
+for the world: 11 MB per draw). Peak memory is therefore
+:math:`\approx B \cdot m_{draw} + \min(4 N C, 1024\,C)` bytes (exact, or the sketch's
+512 ``uint16`` bins per cell); ``countries=`` keeps only the shown regions' cells.
+
+Distribution: with ``scheduler`` (an address such as ``tcp://10.0.0.5:8786``) the batches
+are tasks of that ``dask.distributed`` cluster; with ``workers`` (or more than
+:data:`LOCAL_CLUSTER_DRAWS` draws) a ``LocalCluster`` of that many single-threaded worker
+processes is started and closed. The draw space is scattered once to every worker; each
+task returns its batch's kept cells. Draw :math:`d` has its own generator, so the bands are
+identical whatever the batch size or the number of workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ewaste_tracker.errors import InputError
+from ewaste_tracker.flows.balance import check_mass_balance
+from ewaste_tracker.flows.system import system_to_graph
+from ewaste_tracker.model.run import ModelInputs, compute_run, prepare_run
+from ewaste_tracker.uncertainty.draws import (
+    DrawSpace,
+    Spreads,
+    draw,
+    draw_space,
+    provenance,
+    tile_batch,
+)
+from ewaste_tracker.uncertainty.sketch import PILOT, HistogramSketch
+
+__all__ = ["QUANTILES", "Bands", "batch_values", "run_bands"]
+
+logger = logging.getLogger(__name__)
+
+QUANTILES = (0.05, 0.5, 0.95)
+"""The band: p5, p50, p95."""
+DEFAULT_BATCH = 8
+LOCAL_CLUSTER_DRAWS = 1000
+"""Above this many draws (and with no scheduler), a LocalCluster runs the batches."""
+EXACT_LIMIT_BYTES = 3 * 2**30
+CONNECT_TIMEOUT = "10s"
+"""How long to wait for a scheduler before telling the user it cannot be reached."""
+
+
+@dataclass
+class Bands:
+    """Percentiles of every kept indicator cell over the draws.
+
+    Attributes
+    ----------
+    quantiles
+        ``(C, 3)`` p5, p50, p95 of the cells ``cells`` of the central indicator array, in
+        the order of the central indicator table (its rows ``rows``).
+    rows
+        Positions in the central indicator table (``RunResult.indicators``) of the cells.
+    draws, seed, batch
+        What was run.
+    spreads
+        The spreads of the input distributions.
+    values
+        ``(N, C)`` float32 draws of the kept cells (for differences between runs with the
+        same draws: :func:`ewaste_tracker.scenario.scenario_bands`); ``None`` when the
+        percentiles come from the bounded-memory sketch.
+    method
+        ``exact`` or ``sketch`` (:mod:`ewaste_tracker.uncertainty.sketch`).
+    """
+
+    quantiles: np.ndarray
+    rows: np.ndarray
+    draws: int
+    seed: int
+    batch: int
+    spreads: Spreads
+    values: np.ndarray | None
+    workers: int = 1
+    scheduler: str | None = None
+    method: str = "exact"
+
+    @property
+    def provenance(self) -> pd.DataFrame:
+        """The distributions of the draws and their sources (the ``uncertainty`` table)."""
+        return provenance(self.spreads)
+
+    def frame(self, n_rows: int) -> pd.DataFrame:
+        """``p5, p50, p95`` columns for a table of ``n_rows`` rows (NaN where not kept)."""
+        out = np.full((n_rows, 3), np.nan)
+        out[self.rows] = self.quantiles
+        return pd.DataFrame(out, columns=["p5", "p50", "p95"])
+
+
+def check_draw_balance(system: object) -> None:
+    """Mass balance of every node of every draw of a batch (raises on a violation)."""
+    check_mass_balance(system_to_graph(system), rtol=1e-6)  # type: ignore[arg-type]
+
+
+def batch_values(
+    space: DrawSpace, seed: int, start: int, stop: int, cells: np.ndarray, check: bool = False
+) -> np.ndarray:
+    """Kept indicator cells of draws ``start .. stop - 1``: ``(stop - start, C)`` float32.
+
+    The draws run as one engine run over ``stop - start`` copies of the regions.
+    """
+    draws = [draw(space, seed, i) for i in range(start, stop)]
+    out = compute_run(tile_batch(space, draws))
+    if check:
+        check_draw_balance(out.system)
+    flat = out.values.reshape(len(draws), -1)
+    return np.ascontiguousarray(flat[:, cells], dtype=np.float32)
+
+
+def _quantiles(values: np.ndarray) -> np.ndarray:
+    q = np.asarray(QUANTILES)
+    if np.isnan(values).any():
+        res = np.nanquantile(values, q, axis=0)
+    else:
+        res = np.quantile(values, q, axis=0)
+    return np.ascontiguousarray(res.T)
+
+
+def _check(draws: int, seed: int, batch: int | None, workers: int | None) -> None:
+    for name, value, low in (("draws", draws, 1), ("seed", seed, 0),
+                             ("batch", batch, 1), ("workers", workers, 1)):  # fmt: skip
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise InputError(
+                "not a whole number in range", column=name, value=value,
+                expected=f"a whole number >= {low}",
+            )  # fmt: skip
+
+
+def run_bands(
+    inputs: ModelInputs,
+    *,
+    draws: int,
+    seed: int = 0,
+    batch: int | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    spreads: Spreads | None = None,
+    keep: np.ndarray | None = None,
+    check: bool = False,
+    progress: Callable[[str], None] | None = None,
+    method: str = "auto",
+) -> Bands:
+    """Monte Carlo bands of a run's indicators.
+
+    Parameters
+    ----------
+    inputs
+        The run's inputs (with reported values in place).
+    draws, seed
+        Number of draws and the seed (draw ``d`` uses ``default_rng([seed, d])``).
+    batch
+        Draws per engine run (default :data:`DEFAULT_BATCH`; memory grows with it).
+    scheduler
+        Address of a running ``dask.distributed`` scheduler.
+    workers
+        Worker processes of a LocalCluster (default: none below
+        :data:`LOCAL_CLUSTER_DRAWS` draws, else ``os.cpu_count()``).
+    spreads
+        Spreads of the input distributions (default :class:`Spreads`).
+    keep
+        Boolean mask over the central indicator table's rows to keep (default all).
+    check
+        Check the mass balance of every draw (slower).
+    method
+        ``exact`` (every draw of every kept cell in memory), ``sketch``
+        (:class:`~ewaste_tracker.uncertainty.sketch.HistogramSketch`, bounded memory) or
+        ``auto``: exact up to :data:`EXACT_LIMIT_BYTES` of kept draws, else the sketch.
+
+    Returns
+    -------
+    Bands
+    """
+    _check(draws, seed, batch, workers)
+    spreads = spreads or Spreads()
+    batch = int(batch or DEFAULT_BATCH)
+    base = prepare_run(inputs)
+    central = compute_run(base)
+    flat = central.values.reshape(-1)
+    finite = np.flatnonzero(np.isfinite(flat))
+    rows = np.arange(finite.size) if keep is None else np.flatnonzero(np.asarray(keep))
+    cells = finite[rows]
+    need = 4 * draws * cells.size
+    if method not in ("auto", "exact", "sketch"):
+        raise InputError("unknown method", column="method", value=method,
+                         expected="auto, exact or sketch")  # fmt: skip
+    sketch_mode = method == "sketch" or (method == "auto" and need > EXACT_LIMIT_BYTES)
+    if method == "exact" and need > EXACT_LIMIT_BYTES:
+        raise InputError(
+            f"{draws} draws of {cells.size:,} indicator cells need {need / 2**30:.1f} GB for "
+            "exact percentiles", column="draws",
+            expected=f"at most {EXACT_LIMIT_BYTES // (4 * max(cells.size, 1)):,} draws, or "
+            "method='auto' (a histogram sketch)",
+        )  # fmt: skip
+    space = draw_space(inputs, base, spreads)
+    values = None if sketch_mode else np.empty((draws, cells.size), dtype=np.float32)
+    sketch = None
+    first = 0
+    if sketch_mode:  # the pilot draws, always the same ones, fix the grid of zero cells
+        first = min(PILOT, draws)
+        pilot = np.concatenate([
+            batch_values(space, seed, a, min(a + batch, first), cells, check)
+            for a in range(0, first, batch)
+        ])  # fmt: skip
+        sketch = HistogramSketch(flat[cells], pilot)
+        sketch.add(pilot)
+    starts = list(range(first, draws, batch))
+
+    def accept(a: int, result: np.ndarray) -> None:
+        if values is not None:
+            values[a : a + len(result)] = result
+        if sketch is not None:
+            sketch.add(result)
+
+    use_dask = scheduler is not None or workers is not None or draws > LOCAL_CLUSTER_DRAWS
+    n_workers = 1
+    if not use_dask:
+        for a in starts:
+            b = min(a + batch, draws)
+            accept(a, batch_values(space, seed, a, b, cells, check))
+            if progress is not None:
+                progress(f"draws {b}/{draws}")
+    else:
+        n_workers = _run_dask(space, seed, starts, batch, draws, cells, check, accept,
+                              scheduler, workers, progress)  # fmt: skip
+    if sketch is not None:
+        quantiles = sketch.quantiles(QUANTILES)
+        logger.info("bands: histogram sketch of %d cells (%d bins)", cells.size, sketch.bins)
+    else:
+        assert values is not None
+        quantiles = _quantiles(values)
+    return Bands(quantiles, rows, draws, seed, batch, spreads, values, n_workers, scheduler,
+                 "sketch" if sketch is not None else "exact")  # fmt: skip
+
+
+def _client(scheduler: str | None, workers: int | None):  # type: ignore[no-untyped-def]
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            return Client(scheduler, timeout=CONNECT_TIMEOUT), None
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(
+                f"cannot reach the Dask scheduler ({exc.__class__.__name__})",
+                column="--scheduler", value=scheduler,
+                expected="the address of a running scheduler, e.g. tcp://127.0.0.1:8786",
+            ) from exc  # fmt: skip
+    n = int(workers or os.cpu_count() or 1)
+    cluster = LocalCluster(
+        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    return Client(cluster), cluster
+
+
+def _run_dask(  # type: ignore[no-untyped-def]
+    space, seed, starts, batch, draws, cells, check, accept, scheduler, workers, progress
+) -> int:
+    from distributed import as_completed
+
+    client, cluster = _client(scheduler, workers)
+    try:
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        space_f = client.scatter(space, broadcast=True)
+        cells_f = client.scatter(cells, broadcast=True)
+        futures = {
+            client.submit(batch_values, space_f, seed, a, min(a + batch, draws), cells_f,
+                          check, pure=False): a
+            for a in starts
+        }  # fmt: skip
+        done = 0
+        for fut, result in as_completed(futures, with_results=True):
+            accept(futures[fut], result)
+            done += len(result)
+            if progress is not None:
+                progress(f"draws {done}/{draws}")
+        logger.info("bands: %d draws in %d batches on %d workers", draws, len(starts), n_workers)
+        return n_workers
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
