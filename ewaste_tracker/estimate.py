@@ -191,9 +191,10 @@ class Estimate:
             sources = _model_sources(names, self.kind, self.inputs.paths)
             if self.kind == "inputs":
                 ind = pd.Categorical(table["indicator"])
-                status = pd.Categorical(np.full(len(table), "input"))
-                src = np.asarray([sources[n] for n in ind.categories], dtype=object)
-                source = pd.Categorical(src[ind.codes])
+                status = pd.Categorical.from_codes(np.zeros(len(table), np.int8), ["input"])
+                labels = list(dict.fromkeys(sources[n] for n in ind.categories))
+                code = np.array([labels.index(sources[n]) for n in ind.categories], np.int32)
+                source = pd.Categorical.from_codes(code[ind.codes], labels, validate=False)
             else:
                 status, source = indicator_status(
                     table, self.reported, self.groups,

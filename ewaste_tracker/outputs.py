@@ -214,31 +214,45 @@ def write_blocks(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     writer = None
-    try:
-        for block in blocks:
-            if writer is None:
-                head = block.iloc[:0]
-                schema = pa.Schema.from_pandas(block, preserve_index=False)
-                floats = [f.name for f in schema if pa.types.is_floating(f.type)]
-                ints = [f.name for f in schema if pa.types.is_integer(f.type)]
-                labels = [f.name for f in schema if pa.types.is_dictionary(f.type)]
-                encoding = {**dict.fromkeys(floats, "BYTE_STREAM_SPLIT"),
-                            **dict.fromkeys(ints, "DELTA_BINARY_PACKED")}  # fmt: skip
-                writer = pq.ParquetWriter(
-                    path, schema, compression="zstd", use_dictionary=labels,
-                    column_encoding=encoding,
-                    write_statistics=[n for n in schema.names if n not in floats],
-                )  # fmt: skip
-            table = pa.Table.from_pandas(block, schema=schema, preserve_index=False)
-            writer.write_table(table, row_group_size=PARQUET_ROW_GROUP)
-            rows += len(block)
-        if writer is None:  # no block at all: an empty table
-            pd.DataFrame().to_parquet(path, index=False)
-            return 0, pd.DataFrame()
-    finally:
-        if writer is not None:
-            writer.close()
+    pending: Future[None] | None = None
+    # one writer thread: pyarrow encodes and compresses a block (without the GIL) while
+    # the next block is built; at most two blocks are alive at a time
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet") as pool:
+        try:
+            for block in blocks:
+                if writer is None:
+                    head = block.iloc[:0]
+                    schema = pa.Schema.from_pandas(block, preserve_index=False)
+                    floats = [f.name for f in schema if pa.types.is_floating(f.type)]
+                    ints = [f.name for f in schema if pa.types.is_integer(f.type)]
+                    labels = [f.name for f in schema if pa.types.is_dictionary(f.type)]
+                    encoding = {**dict.fromkeys(floats, "BYTE_STREAM_SPLIT"),
+                                **dict.fromkeys(ints, "DELTA_BINARY_PACKED")}  # fmt: skip
+                    writer = pq.ParquetWriter(
+                        path, schema, compression="zstd", use_dictionary=labels,
+                        column_encoding=encoding,
+                        write_statistics=[n for n in schema.names if n not in floats],
+                    )  # fmt: skip
+                table = pa.Table.from_pandas(block, schema=schema, preserve_index=False)
+                rows += len(block)
+                del block
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(writer.write_table, table, row_group_size=PARQUET_ROW_GROUP)
+                del table
+            if pending is not None:
+                pending.result()
+        finally:
+            if pending is not None:
+                pending.exception()  # wait for the last write before closing the file
+            if writer is not None:
+                writer.close()
+    if writer is None:  # no block at all: an empty table
+        pd.DataFrame().to_parquet(path, index=False)
+        return 0, pd.DataFrame()
     return rows, head
 
 
