@@ -167,13 +167,13 @@ def footprint_table(est: Estimate, *, level: str = "central") -> pd.DataFrame:
         "year": np.concatenate([frame["year"].to_numpy(np.int64), ops["year"].to_numpy(np.int64)]),
         "group": np.concatenate(
             [codes(frame["group"], list(GROUPS)), codes(ops["group"], list(GROUPS))]
-        ),  # fmt: skip
+        ),
         "indicator": np.concatenate([ind_frame, codes(ops["indicator"], indicators)]),
         "value": np.concatenate([frame["value"].to_numpy(float), ops["value"].to_numpy(float)]),
         "unit": np.concatenate([codes(frame["unit"], units), codes(ops["unit"], units)]),
         "status": np.concatenate(
             [np.full(len(frame), own_status), codes(ops["status"], list(STATUS))]
-        ),  # fmt: skip
+        ),
         "source": np.concatenate([source_of[ind_frame], codes(ops["source"], sources)]),
     }
     keep = np.ones(len(cols["region"]), dtype=bool)
