@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -270,15 +271,16 @@ def _recurrence(
     of the block use the block's discard shares gathered per cell); at the end of a block its
     cohorts' discards in all later years are added with one matrix product per lifetime group
     (a loop over unique parameter sets; with very many groups a gathered update per year is
-    used instead).
+    used instead). Parameters that do not vary along an axis (transfer coefficients constant
+    over years, say) stay that small in the year-major layout; the same-year trade fixed point
+    iterates over the receiving cells only (:func:`_same_year_trade`).
     """
     nr, npr, ny = wg_primary.shape
     shape = wg_primary.shape
     ncell = nr * npr
-    a = _full(reuse_local, shape)
     stage = np.asarray(exports.to_stage, dtype=object)
     coupled = (exports.destination >= 0) & np.isin(stage, [S.USE.value, S.REFURBISHMENT.value])
-    if not a.any() and not coupled.any():
+    if not np.asarray(reuse_local).any() and not coupled.any():
         return wg_primary, 0
     gflat = group2.ravel()
     perm = np.argsort(gflat, kind="stable")
@@ -288,13 +290,24 @@ def _recurrence(
     uniq, starts = np.unique(gs, return_index=True)
     bounds = [*starts.tolist(), ncell]
     by_group = len(uniq) <= _MAX_GROUP_LOOP
+    cell_r, cell_p = np.divmod(perm, npr)
 
     def year_major(arr: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(arr.reshape(ncell, ny)[perm].T)
+        """A broadcastable ``(R|1, P|1, N|1)`` array as ``(N|1, C)`` in sorted cell order."""
+        arr = np.asarray(arr, dtype=float)
+        arr = arr.reshape((1,) * (3 - arr.ndim) + arr.shape)
+        if arr.shape[:2] == (1, 1):
+            return np.broadcast_to(arr[0, 0][:, None], (arr.shape[2], ncell))
+        r = cell_r if arr.shape[0] > 1 else np.zeros(ncell, np.intp)
+        p = cell_p if arr.shape[1] > 1 else np.zeros(ncell, np.intp)
+        return np.ascontiguousarray(arr[r, p, :].T)
 
     wgt = year_major(wg_primary)
-    at = year_major(a)
-    diag = year_major(M2[:, np.arange(ny), np.arange(ny)][group2])  # same-year discard share
+    if not wgt.flags.writeable:  # one region and one product: a broadcast view
+        wgt = wgt.copy()
+    at = year_major(reuse_local)
+    m2_diag = np.ascontiguousarray(M2[:, np.arange(ny), np.arange(ny)].T)  # (N, G)
+    diag = np.take(m2_diag, gs, axis=1)  # same-year discard share, (N, C)
     denom = 1.0 - diag * at
     if (denom <= 0).any():
         n, c = np.argwhere(denom <= 0)[0]
@@ -304,18 +317,14 @@ def _recurrence(
             "refurbished and discarded again within the same year (infinite loop); lower the "
             "reuse shares or the second-life first-year discard share"
         )
+
+    def at_year(n: int) -> np.ndarray:
+        return at[n if at.shape[0] > 1 else 0]
+
     m2t = np.ascontiguousarray(M2.transpose(0, 2, 1))  # (G, cohort, year)
-    coupling = None
-    if coupled.any():
-        lk = np.flatnonzero(coupled)
-        o, d = exports.origin[lk], exports.destination[lk]
-        via = np.where(stage[lk] == S.USE.value, 1.0, 0.0)[:, None, None]
-        tru = _full(ref_to_use, shape)[d]
-        factor = _full(export_share, shape)[o] * exports.shares[lk][:, :, None]
-        factor = np.ascontiguousarray((factor * (via + (1.0 - via) * tru)).transpose(2, 0, 1))
-        agg = sp.csr_array((np.ones(lk.size), (d, np.arange(lk.size))), shape=(nr, lk.size))
-        coupling = (o, factor, agg)  # factor (N, Lc, P)
+    coupling = _coupling(exports, coupled, export_share, ref_to_use, shape, inv)
     ut = np.zeros_like(wgt)  # second-life inflow into use, year-major
+    tmp = np.empty((_BLOCK, ncell))
     max_iter = 0
     for start in range(0, ny, _BLOCK):
         stop = min(start + _BLOCK, ny)
@@ -324,17 +333,18 @@ def _recurrence(
         for j, n in enumerate(range(start, stop)):
             x = wgt[n] / denom[n]
             if coupling is None:
-                u = at[n] * x
+                u = at_year(n) * x
             else:
-                imp, it = _same_year_trade(
-                    wgt[n], x, diag[n], denom[n], coupling, n, perm, inv, shape
-                )
+                imp, it = _same_year_trade(wgt[n], x, diag[n], denom[n], coupling, n)
                 max_iter = max(max_iter, it)
                 x = (wgt[n] + diag[n] * imp) / denom[n]
-                u = at[n] * x + imp
+                u = at_year(n) * x + imp
             wgt[n] = x
             ut[n] = u
-            wgt[n + 1 : stop] += mb[j, j + 1 :] * u  # cohort n discarded later in the block
+            k = stop - n - 1
+            if k:  # cohort n discarded later in the block
+                np.multiply(mb[j, j + 1 :], u, out=tmp[:k])
+                wgt[n + 1 : stop] += tmp[:k]
         if stop == ny:
             break
         # discards of this block's cohorts in all later years: one matrix product per group
@@ -349,33 +359,71 @@ def _recurrence(
     return wgt.T[inv].reshape(shape), max_iter
 
 
+class _Coupling(NamedTuple):
+    """Used-EEE trade arriving the same year, in sorted cell order.
+
+    ``imports[rows] = bincount(rows, factor[n] * x[cols])``: entry ``e`` ships the share
+    ``factor[n, e]`` of WG of cell ``cols[e]`` (origin region, product) into use (directly or
+    through refurbishment) of receiving cell ``cells[rows[e]]``.
+    """
+
+    cells: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    factor: np.ndarray  # (N, entries)
+
+
+def _coupling(
+    exports: ExportDestinations,
+    coupled: np.ndarray,
+    export_share: np.ndarray,
+    ref_to_use: np.ndarray,
+    shape: tuple[int, int, int],
+    inv: np.ndarray,
+) -> _Coupling | None:
+    if not coupled.any():
+        return None
+    _, npr, ny = shape
+    lk = np.flatnonzero(coupled)
+    o, d = exports.origin[lk], exports.destination[lk]
+    stage = np.asarray(exports.to_stage, dtype=object)
+    via = np.where(stage[lk] == S.USE.value, 1.0, 0.0)[:, None, None]
+    tru = _full(ref_to_use, shape)[d]
+    factor = _full(export_share, shape)[o] * exports.shares[lk][:, :, None]
+    factor = factor * (via + (1.0 - via) * tru)  # (Lc, P, N)
+    p = np.arange(npr)
+    dest = inv[(d[:, None] * npr + p[None, :]).ravel()]
+    cols = inv[(o[:, None] * npr + p[None, :]).ravel()]
+    cells, rows = np.unique(dest, return_inverse=True)
+    return _Coupling(cells, rows.astype(np.intp), cols,
+                     np.ascontiguousarray(factor.reshape(-1, ny).T))  # fmt: skip
+
+
 def _same_year_trade(
     base: np.ndarray,
     x: np.ndarray,
     diag: np.ndarray,
     denom: np.ndarray,
-    coupling: tuple[np.ndarray, np.ndarray, sp.csr_array],
+    coupling: _Coupling,
     n: int,
-    perm: np.ndarray,
-    inv: np.ndarray,
-    shape: tuple[int, int, int],
 ) -> tuple[np.ndarray, int]:
     """Fixed point of WG in year ``n`` with used EEE shipped between regions.
 
     Iterates ``x <- (base + diag * C x) / denom`` (cells in group-sorted order) until the
     change of every cell is <= 1e-14 of its value; returns the second-life imports
-    ``C x`` (sorted order) and the number of iterations.
+    ``C x`` (sorted order) and the number of iterations. Only the receiving cells change
+    (elsewhere ``C x`` is zero), so the iteration runs on them alone.
     """
-    o, factor, agg = coupling
-    nr, npr, _ = shape
+    cells, rows, cols, factor = coupling
     fn = factor[n]
+    x = x.copy()
+    b, dg, dn = base[cells], diag[cells], denom[cells]
     it = 0
     for it in range(1, FIXED_POINT_MAXITER + 1):  # noqa: B007 (returned below)
-        xr = x[inv].reshape(nr, npr)
-        imp = (agg @ (fn * xr[o])).ravel()[perm]
-        new = (base + diag * imp) / denom
-        change = np.abs(new - x)
-        x = new
+        imp = np.bincount(rows, weights=fn * x[cols], minlength=len(cells))
+        new = (b + dg * imp) / dn
+        change = np.abs(new - x[cells])
+        x[cells] = new
         if (change <= FIXED_POINT_RTOL * np.abs(new)).all():
             break
     else:
@@ -383,8 +431,9 @@ def _same_year_trade(
             f"year index {n}: same-year used-EEE trade did not converge in "
             f"{FIXED_POINT_MAXITER} iterations (last change {change.max():.3g} t)"
         )
-    imp = (agg @ (fn * x[inv].reshape(nr, npr)[o])).ravel()[perm]
-    return imp, it
+    out = np.zeros_like(x)
+    out[cells] = np.bincount(rows, weights=fn * x[cols], minlength=len(cells))
+    return out, it
 
 
 #: Regions per block of :func:`_flows`: every flow of a block stays in the CPU cache while it is
