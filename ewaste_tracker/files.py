@@ -223,7 +223,7 @@ class AtomicDir:
                 os.chmod(self.path, 0o777 & ~_umask())
                 names = sorted(p.name for p in self.path.iterdir() if p.name != MARKER)
                 self._swap()
-                logger.info("wrote %s: %s", self.target.resolve(), ", ".join(names))
+                logger.info("wrote %s: %s", self.target, ", ".join(names))
         finally:
             shutil.rmtree(self.path, ignore_errors=True)
 

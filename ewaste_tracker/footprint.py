@@ -178,7 +178,7 @@ def footprint_table(est: Estimate, *, level: str = "central") -> pd.DataFrame:
     }
     keep = np.ones(len(cols["region"]), dtype=bool)
     if est.countries is not None:
-        keep = np.isin(cols["region"], regions.get_indexer(list(est.countries)))
+        keep = np.isin(cols["region"], regions.get_indexer(pd.Index(list(est.countries))))
     order = np.flatnonzero(keep)
     order = order[np.lexsort((cols["indicator"][order], cols["group"][order],
                               cols["year"][order], cols["region"][order]))]  # fmt: skip
@@ -191,7 +191,9 @@ def footprint_table(est: Estimate, *, level: str = "central") -> pd.DataFrame:
             "indicator": _sorted_categorical(out["indicator"], indicators),
             "value": out["value"],
             "unit": _sorted_categorical(out["unit"], units),
-            "status": pd.Categorical.from_codes(out["status"], list(STATUS), validate=False),
+            "status": pd.Categorical.from_codes(
+                out["status"], pd.Index(list(STATUS)), validate=False
+            ),
             "source": _sorted_categorical(out["source"], sources),
         },
         copy=False,

@@ -99,6 +99,20 @@ TABLES: dict[str, list[tuple[str, str, str, str | None]]] = {
         ("product", "string", "UNU-KEY (product detail only)", None),
         ("year", "integer", "calendar year", None),
         ("value_t", "number", "mass flow in the year", "t"),
+        (
+            "hs_code",
+            "string",
+            "trade edges: HS 2022 8549 for e-waste, the product's heading for "
+            "used equipment; blank inside a region",
+            None,
+        ),
+        (
+            "basel_code",
+            "string",
+            "trade edges of e-waste: Basel A1181 (hazardous) / Y49 "
+            "(other e-waste), in force from 2025; blank otherwise",
+            None,
+        ),
         _STATUS,
     ],
     "stocks": [
@@ -118,8 +132,13 @@ TABLES: dict[str, list[tuple[str, str, str, str | None]]] = {
         ("input_t", "number", "element entering the route", "t"),
         ("recovered_t", "number", "element recovered on the route", "t"),
         ("lost_t", "number", "element lost on the route", "t"),
-        ("recovered_usd", "number", "value of the element recovered", "USD"),
-        ("lost_usd", "number", "value of the element lost", "USD"),
+        (
+            "recovered_usd",
+            "number",
+            "value of the element recovered, at the prices of the row's year",
+            "USD",
+        ),
+        ("lost_usd", "number", "value of the element lost, at the prices of the row's year", "USD"),
         _STATUS,
     ],
     "footprint": [
@@ -252,7 +271,7 @@ def write_blocks(
     if writer is None:  # no block at all: an empty table
         pd.DataFrame().to_parquet(path, index=False)
         return 0, pd.DataFrame()
-    return rows, head
+    return rows, head if head is not None else pd.DataFrame()
 
 
 def _schema(name: str, frame: pd.DataFrame) -> dict[str, Any]:

@@ -20,11 +20,12 @@ from ewaste_tracker.submissions.submit import submit
 
 REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "app.py"
-# Kenya's documented collection of three products in 2022 (tonnes)
+# Kenya's documented collection of three products in 2022 (tonnes; laptops 594 t, below the
+# 1.1 kt generated now that Kenya's e-waste follows the Monitor's 88 kt)
 SUBMISSION = """country,year,product,indicator,value,unit
 KEN,2022,0108,collected_formal,900,t
 KEN,2022,0302,collected_formal,1500,t
-KEN,2022,0303,collected_formal,1194,t
+KEN,2022,0303,collected_formal,594,t
 """
 
 
@@ -59,7 +60,7 @@ def test_the_api_gives_tidy_tables_with_status_and_source(ken: et.Estimate) -> N
 def test_reported_collection_is_met_and_marked(ken: et.Estimate, store: Path) -> None:
     r, n = ken.regions.index("KEN"), ken._year_index(2022, option="year")
     flows = ken.result.system.flows[("generated", "collection_formal")]
-    for product, tonnes in (("0108", 900.0), ("0302", 1500.0), ("0303", 1194.0)):
+    for product, tonnes in (("0108", 900.0), ("0302", 1500.0), ("0303", 594.0)):
         p = ken.result.dims.products.index(product)
         assert flows[r, p, n] == pytest.approx(tonnes, rel=1e-6)
     defaults = et.estimate(countries=["KEN"], reported=False)

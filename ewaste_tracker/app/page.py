@@ -1,7 +1,7 @@
 """The Streamlit page: lost critical minerals, circularity gaps and a country's detail.
 
 Layout and widgets only: the numbers come from :func:`ewaste_tracker.estimate` (the same
-estimate as ``run``, ``map`` and ``template``: defaults with the store's accepted submissions
+estimate as ``run``, ``map`` and ``template``: defaults with the store's published submissions
 in place), the tables from :mod:`ewaste_tracker.app.views`, the figures from
 :mod:`ewaste_tracker.app.figures`. The estimate is built once per server process and store
 state (``st.cache_resource`` keyed on the store file's identity, so a new submission shows
@@ -31,14 +31,13 @@ DEFAULT_YEAR = 2022
 TITLE = "E-waste tracker: lost critical minerals and circularity gaps"
 
 
-def store_key() -> tuple[str, int, int]:
-    """Identity of the store file (path, modification time, size): a new submission changes it."""
-    path = settings.store_path()
-    try:
-        st_ = path.stat()
-    except OSError:
-        return (str(path), 0, 0)
-    return (str(path), st_.st_mtime_ns, st_.st_size)
+def store_key() -> tuple:
+    """The store and its state (file identity, or the database's published submissions): a
+    newly published submission changes it."""
+    from ewaste_tracker.estimate import store_identity
+
+    target = settings.store_target()
+    return (str(target), *(store_identity(target) or ()))
 
 
 def load_run() -> dict[str, Any]:
@@ -47,7 +46,7 @@ def load_run() -> dict[str, Any]:
 
 
 @st.cache_resource(show_spinner="Running the estimate for every country…", max_entries=2)
-def _load_run(store: tuple[str, int, int]) -> dict[str, Any]:
+def _load_run(store: tuple) -> dict[str, Any]:
     """Run the estimate once per store state and gather what every page needs (read-only)."""
     from ewaste_tracker.estimate import estimate
     from ewaste_tracker.scenario import ict_trajectory
@@ -102,7 +101,7 @@ def lifecycle_graph() -> Any:
 
 
 @st.cache_resource(show_spinner="Building the lifecycle graph…", max_entries=2)
-def _lifecycle_graph(store: tuple[str, int, int]) -> Any:
+def _lifecycle_graph(store: tuple) -> Any:
     return _load_run(store)["estimate"].graph()
 
 
@@ -112,7 +111,7 @@ def year_table(year: int) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _year_table(store: tuple[str, int, int], year: int) -> pd.DataFrame:
+def _year_table(store: tuple, year: int) -> pd.DataFrame:
     return views.year_table(_load_run(store)["indicators"], year)
 
 

@@ -384,7 +384,7 @@ def footprint_frame_from_sums(
     """
     agg = _Aggregator(regions, groups, world)
     names = [n for n in INDICATORS if n in sums]
-    blocks = []  # (K, N) per (indicator, group), indicator-major
+    blocks: list[np.ndarray] = []  # (K, N) per (indicator, group), indicator-major
     for name in names:
         blocks.extend(agg(np.asarray(a, dtype=float)) for a in sums[name])
     values = np.stack(blocks, axis=2)  # (K, N, I*G)

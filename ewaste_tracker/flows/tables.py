@@ -12,7 +12,8 @@ writer can stream a product-level table of thousands of regions to disk without 
 it whole: each block costs one gather of its regions from each array (``value_t`` is a copy
 of contiguous slices, the label columns are small integer codes repeated along the axes).
 
-Columns: flows ``region_from, stage_from, region_to, stage_to[, product], year, value_t``;
+Columns: flows ``region_from, stage_from, region_to, stage_to[, product], year, value_t,
+hs_code, basel_code`` (the customs and Basel codes of the edge, :data:`TRADE_CODES`);
 stocks ``region, stage[, product], year, stock_t, stock_change_t``. Label columns are
 categorical, with every region (and ``sysenv``) as categories in every block. The boundary is
 the region and stage ``sysenv``: it feeds every ``manufacture`` node and receives exports to
@@ -31,11 +32,20 @@ import pandas as pd
 from ewaste_tracker.flows.system import SystemResult
 from ewaste_tracker.flows.transfer import BOUNDARY, Stage
 
-__all__ = ["BLOCK_ROWS", "FLOW_COLUMNS", "STOCK_COLUMNS", "flow_blocks", "stock_blocks",
-           "system_to_frames"]  # fmt: skip
+__all__ = ["BLOCK_ROWS", "FLOW_COLUMNS", "STOCK_COLUMNS", "TRADE_CODES", "flow_blocks",
+           "stock_blocks", "system_to_frames"]  # fmt: skip
 
 FLOW_COLUMNS = ("region_from", "stage_from", "region_to", "stage_to", "product", "year",
-                "value_t")  # fmt: skip
+                "value_t", "hs_code", "basel_code")  # fmt: skip
+TRADE_CODES = {
+    "within": ("", ""),
+    "used": ("84/85 (the product's own heading)", ""),
+    "ewaste": ("8549", "A1181 / Y49"),
+}
+"""Customs and Basel codes of an edge: none inside a region; used equipment (to another region's
+``use`` or ``refurbishment``) under the product's own HS heading; e-waste under HS 2022
+heading 85.49 and Basel Convention entries A1181 (hazardous e-waste, Annex VIII) or Y49 (other
+e-waste, Annex II), in force from 1 January 2025 (decision BC-15/18; WCO HS 2022)."""
 STOCK_COLUMNS = ("region", "stage", "product", "year", "stock_t", "stock_change_t")
 BLOCK_ROWS = 2_000_000
 """Rows per block, about 40 MB of columns: large enough for fast column writes, small enough
@@ -62,6 +72,14 @@ class _Layout:
         self.product_labels = pd.Index(list(result.products))
         self.stage_code = {s: i for i, s in enumerate(self.stage_labels)}
         self.boundary = len(all_regions)
+        kinds = list(TRADE_CODES)
+        self.kind_code = {k: i for i, k in enumerate(kinds)}
+        self.code_labels: list[pd.Index] = []
+        self.code_remap: list[np.ndarray] = []
+        for j in range(2):  # hs_code, basel_code: distinct labels, kind -> label code
+            labels = list(dict.fromkeys(TRADE_CODES[k][j] for k in kinds))
+            self.code_labels.append(pd.Index(labels))
+            self.code_remap.append(np.array([labels.index(TRADE_CODES[k][j]) for k in kinds]))
 
     def cat(self, codes: np.ndarray, labels: pd.Index) -> pd.Categorical:
         """Categorical from trusted codes, repeated over the ``inner`` product-year rows."""
@@ -81,14 +99,20 @@ class _Layout:
             yield self.sel[start : start + step]
 
     def frame(self, labels: dict[str, pd.Categorical], n_edges: int,
-              values: dict[str, np.ndarray]) -> pd.DataFrame:  # fmt: skip
-        """Assemble a block: label columns, product, year, then the value columns."""
+              values: dict[str, np.ndarray],
+              kinds: np.ndarray | None = None) -> pd.DataFrame:  # fmt: skip
+        """Assemble a block: label columns, product, year, the value columns, then (flows,
+        ``kinds`` the :data:`TRADE_CODES` index per edge) ``hs_code`` and ``basel_code``."""
         cols: dict[str, object] = dict(labels)
         if self.by_product:
             codes = np.tile(np.repeat(np.arange(self.n_p, dtype=np.int16), self.n_y), n_edges)
             cols["product"] = pd.Categorical.from_codes(codes, self.product_labels, validate=False)
         cols["year"] = np.tile(self.years, n_edges * (self.n_p if self.by_product else 1))
         cols.update({k: v.ravel() for k, v in values.items()})
+        if kinds is not None:
+            for name, labs, remap in zip(("hs_code", "basel_code"), self.code_labels,
+                                         self.code_remap, strict=True):  # fmt: skip
+                cols[name] = self.cat(remap[kinds], labs)
         return pd.DataFrame(cols, copy=False)
 
 
@@ -137,6 +161,7 @@ def flow_blocks(
             },
             len(vals),
             {"value_t": vals},
+            np.full(len(vals), lay.kind_code["within"]),
         )
     yield from _trade_blocks(lay, block_rows)
 
@@ -168,6 +193,9 @@ def _trade_blocks(lay: _Layout, block_rows: int) -> Iterator[pd.DataFrame]:
     e_from = np.concatenate([origin[inside], row_origins])
     e_to = np.concatenate([dest[inside], np.full(len(row_origins), lay.boundary)])
     e_stage = np.concatenate([stage[inside], np.full(len(row_origins), boundary_stage)])
+    used = np.isin(e_stage, [lay.stage_code[Stage.USE.value],
+                             lay.stage_code[Stage.REFURBISHMENT.value]])  # fmt: skip
+    e_kind = np.where(used, lay.kind_code["used"], lay.kind_code["ewaste"])
     step = max(1, block_rows // lay.inner)
     for start in range(0, len(e_from), step):
         edges = np.arange(start, min(start + step, len(e_from)))
@@ -190,6 +218,7 @@ def _trade_blocks(lay: _Layout, block_rows: int) -> Iterator[pd.DataFrame]:
             },
             len(edges),
             {"value_t": vals},
+            e_kind[edges],
         )
 
 

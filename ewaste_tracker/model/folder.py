@@ -261,9 +261,16 @@ def catalogue_tables(*, level: str = "central") -> dict[str, pd.DataFrame]:
     }
 
 
-def default_prices(year: int = 2022) -> pd.DataFrame:
-    """Catalogue prices of one year (USD/kg of contained element)."""
+def default_prices(year: int | None = None) -> pd.DataFrame:
+    """Catalogue prices (USD/kg of contained element) by year, or of one ``year``.
+
+    With every year (the default), ``element, usd_per_kg, year``: the engine interpolates
+    them linearly to each model year and holds them flat outside the years given, so a
+    year's value is at that year's prices (nominal USD).
+    """
     from ewaste_tracker import catalog
 
     prices = catalog.prices()
+    if year is None:
+        return prices[["element", "usd_per_kg", "year"]].astype({"year": int})
     return prices[prices["year"].astype(int) == year][["element", "usd_per_kg"]]

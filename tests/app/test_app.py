@@ -137,7 +137,7 @@ def test_country_tab_has_series_sankey_routes_and_provenance(page):
     labels = set(sankey["data"][0]["node"]["label"])
     assert {"outside the system", "use", "generated", "collection formal"} <= labels
     routes, prov = _tables(tab)
-    assert set(routes["Route"]) <= {"formal", "informal", "residual", "exported"}
+    assert set(routes["Route"]) <= {"formal", "scrap", "informal", "residual", "exported"}
     assert set(prov["Status"]) <= {"estimated", "reported"}
     assert {"put on market", "lifetimes", "transfer coefficients", "composition"} <= set(
         prov["Input"]
