@@ -386,17 +386,23 @@ def _coupling(
     _, npr, ny = shape
     lk = np.flatnonzero(coupled)
     o, d = exports.origin[lk], exports.destination[lk]
-    stage = np.asarray(exports.to_stage, dtype=object)
-    via = np.where(stage[lk] == S.USE.value, 1.0, 0.0)[:, None, None]
-    tru = _full(ref_to_use, shape)[d]
-    factor = _full(export_share, shape)[o] * exports.shares[lk][:, :, None]
-    factor = factor * (via + (1.0 - via) * tru)  # (Lc, P, N)
+    stage = np.asarray(exports.to_stage, dtype=object)[lk]
+
+    def year_first(arr: np.ndarray) -> np.ndarray:  # (R|1, P|1, N|1) -> (N, R, P)
+        return np.ascontiguousarray(np.moveaxis(_full(arr, shape), 2, 0))
+
+    # factor[n, l, p]: built once in the (N, links, P) layout the yearly passes read, one
+    # gather and in-place products (no full-size temporaries)
+    factor = year_first(export_share)[:, o, :]
+    factor *= exports.shares[lk][None, :, :]
+    refurb = np.flatnonzero(stage != S.USE.value)  # through refurbishment: its use share
+    if refurb.size:
+        factor[:, refurb, :] *= year_first(ref_to_use)[:, d[refurb], :]
     p = np.arange(npr)
     dest = inv[(d[:, None] * npr + p[None, :]).ravel()]
     cols = inv[(o[:, None] * npr + p[None, :]).ravel()]
     cells, rows = np.unique(dest, return_inverse=True)
-    return _Coupling(cells, rows.astype(np.intp), cols,
-                     np.ascontiguousarray(factor.reshape(-1, ny).T))  # fmt: skip
+    return _Coupling(cells, rows.astype(np.intp), cols, factor.reshape(ny, -1))
 
 
 def _same_year_trade(
