@@ -86,15 +86,19 @@ def matrix_scipy(G: nx.MultiDiGraph, dem: np.ndarray, cand: np.ndarray) -> np.nd
 
 
 def bench_matrix(G, dem, cand):
-    t = time.perf_counter()
-    ours = travel_time_matrix(NetworkIndex(G), dem, cand)
-    t_ours = time.perf_counter() - t
+    t_ours = np.inf
+    for _ in range(2):
+        t = time.perf_counter()
+        ours = travel_time_matrix(NetworkIndex(G), dem, cand)
+        t_ours = min(t_ours, time.perf_counter() - t)
     t = time.perf_counter()
     peer = matrix_peer(G, dem, cand)
     t_peer = time.perf_counter() - t
-    t = time.perf_counter()
-    plain = matrix_scipy(G, dem, cand)
-    t_plain = time.perf_counter() - t
+    t_plain = np.inf
+    for _ in range(2):  # best of two: the first call also imports osmnx's and scipy's parts
+        t = time.perf_counter()
+        plain = matrix_scipy(G, dem, cand)
+        t_plain = min(t_plain, time.perf_counter() - t)
     same = np.allclose(ours, peer, rtol=1e-9, equal_nan=True)
     same_plain = np.allclose(plain, peer, rtol=1e-9, atol=1e-9)
     print(f"matrix {len(dem)} x {len(cand)}: ours {t_ours:.3f} s, networkx {t_peer:.2f} s "
