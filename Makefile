@@ -20,6 +20,7 @@ bench: bootstrap
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/grid.py
 	$(BIN)/python benchmarks/siting.py
+	$(BIN)/python benchmarks/scale.py
 
 lint: bootstrap
 	$(BIN)/ruff check .

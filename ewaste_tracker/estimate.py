@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -73,6 +73,12 @@ MODEL_SOURCES = {
     "mci": "Material Circularity Indicator (Ellen MacArthur Foundation 2015) of the flows",
 }
 """Where the model's value of each indicator comes from (files in ``ewaste_tracker/data``)."""
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    if len(frames) == 1:
+        return frames[0]
+    return pd.concat(frames, ignore_index=True)
 
 
 def _model_sources(names: Iterable[str], kind: str, paths: dict[str, str]) -> dict[str, str]:
@@ -203,9 +209,14 @@ class Estimate:
             sources = _model_sources(names, self.kind, self.inputs.paths)
             if self.kind == "inputs":
                 ind = pd.Categorical(table["indicator"])
-                status = pd.Categorical(np.full(len(table), "input"))
-                src = np.asarray([sources[n] for n in ind.categories], dtype=object)
-                source = pd.Categorical(src[ind.codes])
+                status = pd.Categorical.from_codes(
+                    np.zeros(len(table), np.int8), pd.Index(["input"])
+                )
+                labels = list(dict.fromkeys(sources[n] for n in ind.categories))
+                code = np.array([labels.index(sources[n]) for n in ind.categories], np.int32)
+                source = pd.Categorical.from_codes(
+                    code[ind.codes], pd.Index(labels), validate=False
+                )
             else:
                 from ewaste_tracker import catalog
                 from ewaste_tracker.reported.overlay import published_cells
@@ -218,39 +229,130 @@ class Estimate:
             self._cache["indicators"] = table.assign(status=status, source=source)
         return self._cache["indicators"]
 
-    def _region_status(self, table: pd.DataFrame, owner: np.ndarray) -> pd.DataFrame:
-        """Attach the region-year ``status`` to a flows / stocks / elements table."""
-        if self.kind == "inputs":
-            return table.assign(status=pd.Categorical(np.full(len(table), "input")))
-        from ewaste_tracker.reported.overlay import status_by_region_year
+    def _status_grid(self) -> tuple[np.ndarray, pd.Index]:
+        """Status code of every (region, year): rows the modelled regions, then ``sysenv``
+        and the aggregates; codes index the status categories (see :meth:`_with_status`)."""
+        if "status_grid" not in self._cache:
+            labels = pd.Index([*self.regions, "sysenv", *self.aggregates])
+            grid = np.full((len(labels), len(self.years)), 2, dtype=np.int8)  # estimated
+            if self.kind == "default" and len(self.reported):
+                from ewaste_tracker.reported.overlay import status_by_region_year
 
-        cells = status_by_region_year(self.reported, self.groups)
-        status = np.full(len(table), "estimated", dtype=object)
-        if len(cells):
-            key = pd.MultiIndex.from_arrays(
-                [cells["region"].astype(str), cells["year"].astype("int64")]
-            )
-            rows = pd.MultiIndex.from_arrays([owner, table["year"].to_numpy("int64")])
-            pos = key.get_indexer(rows)
-            status[pos >= 0] = cells["status"].to_numpy(object)[pos[pos >= 0]]
-        return table.assign(
-            status=pd.Categorical(status, categories=["reported", "mixed", "estimated"])
+                cells = status_by_region_year(self.reported, self.groups)
+                r = labels.get_indexer(pd.Index(cells["region"].astype(str)))
+                n = cells["year"].to_numpy("int64") - int(self.years[0])
+                ok = (r >= 0) & (n >= 0) & (n < len(self.years))
+                code = np.where(cells["status"].to_numpy(object) == "reported", 0, 1)
+                grid[r[ok], n[ok]] = code[ok]
+            self._cache["status_grid"] = pd.DataFrame(grid, index=labels)
+        table = self._cache["status_grid"]
+        return table.to_numpy(), table.index
+
+    def _with_status(self, table: pd.DataFrame, owner: str | tuple[str, str]) -> pd.DataFrame:
+        """Attach the region-year ``status`` to a block of flows / stocks / elements.
+
+        ``owner`` names the region column (for flows, ``(region_from, region_to)``: the origin,
+        or the destination of a feed from the boundary).
+        """
+        if self.kind == "inputs":
+            codes = np.zeros(len(table), dtype=np.int8)
+            return table.assign(status=pd.Categorical.from_codes(codes, pd.Index(["input"])))
+        grid, labels = self._status_grid()
+        if isinstance(owner, tuple):
+            src, dst = (self._label_codes(table[c], labels) for c in owner)
+            boundary = labels.get_loc("sysenv")
+            rows = np.where(src == boundary, dst, src)
+        else:
+            rows = self._label_codes(table[owner], labels)
+        years = table["year"].to_numpy("int64") - int(self.years[0])
+        status = grid[rows, years]
+        categories = pd.Index(["reported", "mixed", "estimated"])
+        return table.assign(status=pd.Categorical.from_codes(status, categories, validate=False))
+
+    @staticmethod
+    def _label_codes(column: pd.Series, labels: pd.Index) -> np.ndarray:
+        """Positions of a categorical column's values in ``labels`` (through its categories)."""
+        cat = pd.Categorical(column)
+        lookup = labels.get_indexer(cat.categories)
+        return lookup[cat.codes]
+
+    def blocks(self, name: str, *, detail: str = "product") -> Iterator[pd.DataFrame]:
+        """A table in blocks of rows, for writing it without holding it whole.
+
+        Parameters
+        ----------
+        name
+            ``flows``, ``stocks`` or ``element_flows`` (blocks of regions, each a frame of
+            about :data:`ewaste_tracker.flows.tables.BLOCK_ROWS` rows); any other table of
+            :data:`ewaste_tracker.outputs.TABLES` comes as one block.
+        detail
+            ``product`` or ``total`` (flows and stocks summed over products).
+
+        Yields
+        ------
+        pandas.DataFrame
+            Blocks with the table's columns; concatenated, they hold the rows of the
+            property of the same name (:attr:`flows`, :attr:`stocks`, :meth:`totals`,
+            :attr:`element_flows`), region block by region block.
+        """
+        from ewaste_tracker.flows.tables import flow_blocks, stock_blocks
+
+        by_product = detail == "product"
+        shown = self._shown()
+        if name == "flows":
+            for block in flow_blocks(self.result.system, regions=shown, by_product=by_product):
+                yield self._with_status(block, ("region_from", "region_to"))
+        elif name == "stocks":
+            for block in stock_blocks(self.result.system, regions=shown, by_product=by_product):
+                yield self._with_status(block, "region")
+        elif name == "element_flows":
+            yield from self._element_blocks()
+        elif name == "uncertainty":  # the input distributions of the Monte Carlo bands
+            if self.bands is not None:
+                yield self.bands.provenance
+        else:
+            yield getattr(self, name)
+
+    def _element_blocks(self) -> Iterator[pd.DataFrame]:
+        from ewaste_tracker.flows.minerals import ElementFlows, RouteResult
+        from ewaste_tracker.flows.minerals import element_flows_to_frame as to_frame
+        from ewaste_tracker.flows.tables import BLOCK_ROWS
+
+        res, dims = self.result, self.result.dims
+        regions = pd.Index(dims.regions)
+        shown = self._shown()
+        sel = (
+            np.arange(len(regions))
+            if shown is None
+            else np.sort(regions.get_indexer(pd.Index(shown)))
         )
+        elements = res.elements
+        per_region = len(elements.routes) * len(dims.elements) * len(dims.years)
+        step = max(1, BLOCK_ROWS // max(per_region, 1))
+        for start in range(0, len(sel), step):
+            block = sel[start : start + step]
+            lo, hi = int(block[0]), int(block[-1]) + 1
+            if hi - lo != len(block):  # a scattered selection: gather its rows
+                take: slice | np.ndarray = block
+            else:
+                take = slice(lo, hi)
+            sub = ElementFlows(
+                elements.elements,
+                {k: RouteResult(np.asarray(r.input_t)[take], np.asarray(r.recovered_t)[take],
+                                np.asarray(r.lost_t)[take])
+                 for k, r in elements.routes.items()},
+            )  # fmt: skip
+            frame = to_frame(sub, regions=[dims.regions[i] for i in block], years=dims.years,
+                             prices=res.prices)  # fmt: skip
+            codes = regions.get_indexer(frame["region"].cat.categories)[frame["region"].cat.codes]
+            frame["region"] = pd.Categorical.from_codes(codes, regions, validate=False)
+            yield self._with_status(frame, "region")
 
     def _frames(self, detail: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-        from ewaste_tracker.flows.tables import system_to_frames
-
         key = f"frames:{detail}"
         if key not in self._cache:
-            flows, stocks = system_to_frames(
-                self.result.system, regions=self._shown(), by_product=detail == "product"
-            )
-            origin = flows["region_from"].astype(str).to_numpy()
-            owner = np.where(origin == "sysenv", flows["region_to"].astype(str).to_numpy(), origin)
-            self._cache[key + ":flows"] = self._region_status(flows, owner)
-            self._cache[key + ":stocks"] = self._region_status(
-                stocks, stocks["region"].astype(str).to_numpy()
-            )
+            for name in ("flows", "stocks"):
+                self._cache[f"{key}:{name}"] = _concat(list(self.blocks(name, detail=detail)))
             self._cache[key] = pd.DataFrame()
         return self._cache[key + ":flows"], self._cache[key + ":stocks"]
 
@@ -280,13 +382,7 @@ class Estimate:
         """Elements by route: ``region, year, element, route, input_t, recovered_t, lost_t,
         recovered_usd, lost_usd, status`` (tonnes of element; USD at the run's prices)."""
         if "elements" not in self._cache:
-            table = self.result.element_table()
-            shown = self._shown()
-            if shown is not None:
-                table = table[table["region"].isin(shown)].reset_index(drop=True)
-            self._cache["elements"] = self._region_status(
-                table, table["region"].astype(str).to_numpy()
-            )
+            self._cache["elements"] = _concat(list(self._element_blocks()))
         return self._cache["elements"]
 
     @property

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ewaste_tracker.flows.footprint import ICT_PRODUCTS, footprint_frame, region_aggregator
+from ewaste_tracker.flows.footprint import GROUPS, ICT_PRODUCTS, region_aggregator
 
 if TYPE_CHECKING:
     from ewaste_tracker.estimate import Estimate
@@ -68,7 +68,7 @@ def footprint_arrays(est: Estimate, *, level: str = "central") -> dict[str, np.n
     return footprint_arrays_for_run(est.inputs, est.result, level=level)
 
 
-def _operators(est: Estimate, arrays: dict[str, np.ndarray], agg: Any) -> pd.DataFrame:
+def _operators(est: Estimate, ict_use: np.ndarray, agg: Any) -> pd.DataFrame:
     from ewaste_tracker.model.footprint import grid_for_regions
     from ewaste_tracker.reported.environment import (
         DEFAULT_SOURCE,
@@ -79,8 +79,6 @@ def _operators(est: Estimate, arrays: dict[str, np.ndarray], agg: Any) -> pd.Dat
     )
 
     dims = est.result.dims
-    mask = np.isin(np.asarray(dims.products, dtype=object), list(ICT_PRODUCTS))
-    ict_use = arrays["use_phase_energy_gwh"][:, mask].sum(axis=1)
     grid = grid_for_regions(dims.regions, len(dims.years))
     default = default_operators(ict_use, grid, dims.years)
     env = getattr(est, "environment", None)
@@ -111,6 +109,19 @@ def _operators(est: Estimate, arrays: dict[str, np.ndarray], agg: Any) -> pd.Dat
     return pd.concat(frames, ignore_index=True)
 
 
+def _sorted_categorical(codes: np.ndarray, labels: list[str]) -> pd.Categorical:
+    """Categorical of ``labels[codes]`` whose categories are the values present, sorted (as
+    ``pd.Categorical`` of the text would give), built from the codes."""
+    order = np.argsort(np.asarray(labels, dtype=object), kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    sorted_labels = pd.Index(np.asarray(labels, dtype=object)[order])
+    cat = pd.Categorical.from_codes(
+        np.where(codes >= 0, rank[codes], -1), sorted_labels, validate=False
+    )
+    return cat.remove_unused_categories()
+
+
 def footprint_table(est: Estimate, *, level: str = "central") -> pd.DataFrame:
     """Footprint of every shown region (and the aggregates when all are shown).
 
@@ -126,31 +137,64 @@ def footprint_table(est: Estimate, *, level: str = "central") -> pd.DataFrame:
     pandas.DataFrame
         Columns :data:`FOOTPRINT_COLUMNS`, ordered region, year, group, indicator.
     """
+    from ewaste_tracker.flows.footprint import footprint_frame_from_sums
+    from ewaste_tracker.model.footprint import footprint_sums_for_run
+
     dims = est.result.dims
-    arrays = footprint_arrays(est, level=level)
-    frame = footprint_frame(
-        arrays, regions=dims.regions, products=dims.products, years=dims.years,
-        groups=est.inputs.groups, ict=ICT_PRODUCTS,
-    )  # fmt: skip
-    frame = frame.assign(
-        status="input" if est.kind == "inputs" else "estimated",
-        source=frame["indicator"].astype(str).map(FOOTPRINT_SOURCES),
-    )
+    sums = footprint_sums_for_run(est.inputs, est.result, level=level, ict=ICT_PRODUCTS)
+    frame = footprint_frame_from_sums(sums, regions=dims.regions, years=dims.years,
+                                      groups=est.inputs.groups)  # fmt: skip
     agg = region_aggregator(dims.regions, est.inputs.groups)
-    ops = _operators(est, arrays, agg)
+    ops = _operators(est, sums["use_phase_energy_gwh"][1], agg)
     if est.kind == "inputs":
         ops = ops.assign(status="input")
-    out = pd.concat([frame.astype({"region": str, "group": str, "indicator": str,
-                                   "unit": str}), ops], ignore_index=True)  # fmt: skip
-    shown = None if est.countries is None else list(est.countries)
-    if shown is not None:
-        out = out[out["region"].isin(shown)]
-    order = {r: i for i, r in enumerate(agg.labels)}
-    out = out.assign(_r=out["region"].map(order)).sort_values(
-        ["_r", "year", "group", "indicator"], kind="stable"
-    )
-    out = out.drop(columns="_r").reset_index(drop=True)
-    for col in ("region", "group", "indicator", "unit", "source"):
-        out[col] = pd.Categorical(out[col])
-    out["status"] = pd.Categorical(out["status"], categories=list(STATUS))
-    return out[list(FOOTPRINT_COLUMNS)]
+    # both parts as codes over shared label lists (no text column is built row by row)
+    regions = pd.Index(agg.labels)
+    indicators = sorted({*frame["indicator"].cat.categories, *ops["indicator"].unique()})
+    units = list(dict.fromkeys([*frame["unit"].cat.categories, *ops["unit"].unique()]))
+    sources = list(dict.fromkeys([*FOOTPRINT_SOURCES.values(), *ops["source"].unique()]))
+
+    def codes(values: pd.Series, labels: list[str] | pd.Index) -> np.ndarray:
+        cat = pd.Categorical(values)
+        return pd.Index(labels).get_indexer(cat.categories)[cat.codes]
+
+    own_status = STATUS.index("input" if est.kind == "inputs" else "estimated")
+    ind_frame = codes(frame["indicator"], indicators)
+    source_of = np.array([sources.index(FOOTPRINT_SOURCES[n]) if n in FOOTPRINT_SOURCES else -1
+                          for n in indicators])  # fmt: skip
+    cols = {
+        "region": np.concatenate([codes(frame["region"], regions), codes(ops["region"], regions)]),
+        "year": np.concatenate([frame["year"].to_numpy(np.int64), ops["year"].to_numpy(np.int64)]),
+        "group": np.concatenate(
+            [codes(frame["group"], list(GROUPS)), codes(ops["group"], list(GROUPS))]
+        ),
+        "indicator": np.concatenate([ind_frame, codes(ops["indicator"], indicators)]),
+        "value": np.concatenate([frame["value"].to_numpy(float), ops["value"].to_numpy(float)]),
+        "unit": np.concatenate([codes(frame["unit"], units), codes(ops["unit"], units)]),
+        "status": np.concatenate(
+            [np.full(len(frame), own_status), codes(ops["status"], list(STATUS))]
+        ),
+        "source": np.concatenate([source_of[ind_frame], codes(ops["source"], sources)]),
+    }
+    keep = np.ones(len(cols["region"]), dtype=bool)
+    if est.countries is not None:
+        keep = np.isin(cols["region"], regions.get_indexer(pd.Index(list(est.countries))))
+    order = np.flatnonzero(keep)
+    order = order[np.lexsort((cols["indicator"][order], cols["group"][order],
+                              cols["year"][order], cols["region"][order]))]  # fmt: skip
+    out = {k: v[order] for k, v in cols.items()}
+    return pd.DataFrame(
+        {
+            "region": _sorted_categorical(out["region"], list(regions)),
+            "year": out["year"],
+            "group": _sorted_categorical(out["group"], list(GROUPS)),
+            "indicator": _sorted_categorical(out["indicator"], indicators),
+            "value": out["value"],
+            "unit": _sorted_categorical(out["unit"], units),
+            "status": pd.Categorical.from_codes(
+                out["status"], pd.Index(list(STATUS)), validate=False
+            ),
+            "source": _sorted_categorical(out["source"], sources),
+        },
+        copy=False,
+    )[list(FOOTPRINT_COLUMNS)]

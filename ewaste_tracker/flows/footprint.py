@@ -75,6 +75,7 @@ __all__ = [
     "FootprintFactors",
     "footprint_arrays",
     "footprint_frame",
+    "footprint_frame_from_sums",
     "region_aggregator",
     "treatment_split",
     "vintage_content",
@@ -354,14 +355,38 @@ def footprint_frame(
         ``region, year, group, indicator, value, unit``; regions, then ``world``, then the
         groups. Sums over products are formed before sums over regions.
     """
-    agg = _Aggregator(regions, groups, world)
     mask = np.isin(np.asarray(products, dtype=object), list(ict))
-    names = [n for n in INDICATORS if n in arrays]
-    blocks = []  # (K, N) per (indicator, group), indicator-major
+    sums = {}
+    for name in INDICATORS:
+        if name in arrays:
+            arr = np.asarray(arrays[name], dtype=float)
+            sums[name] = (arr.sum(axis=1), arr[:, mask].sum(axis=1))
+    return footprint_frame_from_sums(sums, regions=regions, years=years, groups=groups,
+                                     world=world)  # fmt: skip
+
+
+def footprint_frame_from_sums(
+    sums: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    regions: Sequence[str],
+    years: Sequence[int] | np.ndarray,
+    groups: Mapping[str, str] | None = None,
+    world: str = WORLD,
+) -> pd.DataFrame:
+    """:func:`footprint_frame` from indicators already summed over products.
+
+    Parameters
+    ----------
+    sums
+        Indicator name → ``(R, N)`` sums over all products and over the ``ict`` products.
+    regions, years, groups, world
+        As in :func:`footprint_frame`.
+    """
+    agg = _Aggregator(regions, groups, world)
+    names = [n for n in INDICATORS if n in sums]
+    blocks: list[np.ndarray] = []  # (K, N) per (indicator, group), indicator-major
     for name in names:
-        arr = np.asarray(arrays[name], dtype=float)
-        blocks.append(agg(arr.sum(axis=1)))
-        blocks.append(agg(arr[:, mask].sum(axis=1)))
+        blocks.extend(agg(np.asarray(a, dtype=float)) for a in sums[name])
     values = np.stack(blocks, axis=2)  # (K, N, I*G)
     n_k, n_y, n_c = values.shape
     years_arr = np.asarray(years, dtype=np.int64)

@@ -531,9 +531,8 @@ def _to_frame(
     columns ``indicator`` and ``element`` (missing for indicators of no element).
     """
     values = np.stack(blocks, axis=2)  # (K, N, I)
-    n_k, n_y, n_i = values.shape
-    flat = values.ravel()
-    keep = np.isfinite(flat)
+    n_k, _, n_i = values.shape
+    keep = np.isfinite(values)
     parts = [n.split(":", 1) for n in names]
     bases = [p[0] for p in parts]
     base_labels = list(dict.fromkeys(bases))
@@ -544,17 +543,20 @@ def _to_frame(
     units = [UNITS[b] for b in bases]
     unit_labels = list(dict.fromkeys(units))
     unit_codes = np.array([unit_labels.index(u) for u in units], dtype=np.int8)
-    cell = np.flatnonzero(keep)  # row-major position in (K, N, I)
-    ind = cell % n_i
-    reg_codes = (cell // (n_y * n_i)).astype(_codes(n_k).dtype)
-    year = years[(cell // n_i) % n_y]
+    # row-major (K, N, I) cells kept: each label column is its axis's codes broadcast over
+    # the cube and masked (no integer division of flat positions)
+    ind = np.broadcast_to(np.arange(n_i, dtype=np.int16)[None, None, :], keep.shape)[keep]
+    reg_axis = np.arange(n_k, dtype=_codes(n_k).dtype)
+    reg_codes = np.broadcast_to(reg_axis[:, None, None], keep.shape)[keep]
+    year = np.broadcast_to(np.asarray(years, dtype=np.int64)[None, :, None], keep.shape)[keep]
+    values = values[keep]
     return pd.DataFrame(
         {
             "region": _categorical(reg_codes, labels),
             "year": year,
             "indicator": _categorical(base_codes[ind], base_labels),
             "element": _categorical(el_codes[ind], el_labels),
-            "value": flat[cell],
+            "value": values,
             "unit": _categorical(unit_codes[ind], unit_labels),
         },
         copy=False,

@@ -66,7 +66,6 @@ from typing import Final
 
 import numpy as np
 from numpy.polynomial import legendre
-from scipy import special
 
 from ewaste_tracker.flows.lifetime_table import (
     DISTRIBUTIONS,
@@ -108,6 +107,8 @@ def _survival(dist: str, age: np.ndarray, shape: np.ndarray, scale: np.ndarray) 
     """Survival function S(age) = P(lifetime > age) for ages >= 0 (arrays broadcast)."""
     if dist == "weibull":
         return np.exp(-((age / scale) ** shape))
+    from scipy import special  # only here: a command reading Weibull lifetimes starts faster
+
     if dist == "lognormal":
         with np.errstate(divide="ignore"):
             return special.ndtr(-np.log(age / scale) / shape)

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -270,15 +271,16 @@ def _recurrence(
     of the block use the block's discard shares gathered per cell); at the end of a block its
     cohorts' discards in all later years are added with one matrix product per lifetime group
     (a loop over unique parameter sets; with very many groups a gathered update per year is
-    used instead).
+    used instead). Parameters that do not vary along an axis (transfer coefficients constant
+    over years, say) stay that small in the year-major layout; the same-year trade fixed point
+    iterates over the receiving cells only (:func:`_same_year_trade`).
     """
     nr, npr, ny = wg_primary.shape
     shape = wg_primary.shape
     ncell = nr * npr
-    a = _full(reuse_local, shape)
     stage = np.asarray(exports.to_stage, dtype=object)
     coupled = (exports.destination >= 0) & np.isin(stage, [S.USE.value, S.REFURBISHMENT.value])
-    if not a.any() and not coupled.any():
+    if not np.asarray(reuse_local).any() and not coupled.any():
         return wg_primary, 0
     gflat = group2.ravel()
     perm = np.argsort(gflat, kind="stable")
@@ -288,13 +290,24 @@ def _recurrence(
     uniq, starts = np.unique(gs, return_index=True)
     bounds = [*starts.tolist(), ncell]
     by_group = len(uniq) <= _MAX_GROUP_LOOP
+    cell_r, cell_p = np.divmod(perm, npr)
 
     def year_major(arr: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(arr.reshape(ncell, ny)[perm].T)
+        """A broadcastable ``(R|1, P|1, N|1)`` array as ``(N|1, C)`` in sorted cell order."""
+        arr = np.asarray(arr, dtype=float)
+        arr = arr.reshape((1,) * (3 - arr.ndim) + arr.shape)
+        if arr.shape[:2] == (1, 1):
+            return np.broadcast_to(arr[0, 0][:, None], (arr.shape[2], ncell))
+        r = cell_r if arr.shape[0] > 1 else np.zeros(ncell, np.intp)
+        p = cell_p if arr.shape[1] > 1 else np.zeros(ncell, np.intp)
+        return np.ascontiguousarray(arr[r, p, :].T)
 
     wgt = year_major(wg_primary)
-    at = year_major(a)
-    diag = year_major(M2[:, np.arange(ny), np.arange(ny)][group2])  # same-year discard share
+    if not wgt.flags.writeable:  # one region and one product: a broadcast view
+        wgt = wgt.copy()
+    at = year_major(reuse_local)
+    m2_diag = np.ascontiguousarray(M2[:, np.arange(ny), np.arange(ny)].T)  # (N, G)
+    diag = np.take(m2_diag, gs, axis=1)  # same-year discard share, (N, C)
     denom = 1.0 - diag * at
     if (denom <= 0).any():
         n, c = np.argwhere(denom <= 0)[0]
@@ -304,18 +317,14 @@ def _recurrence(
             "refurbished and discarded again within the same year (infinite loop); lower the "
             "reuse shares or the second-life first-year discard share"
         )
+
+    def at_year(n: int) -> np.ndarray:
+        return at[n if at.shape[0] > 1 else 0]
+
     m2t = np.ascontiguousarray(M2.transpose(0, 2, 1))  # (G, cohort, year)
-    coupling = None
-    if coupled.any():
-        lk = np.flatnonzero(coupled)
-        o, d = exports.origin[lk], exports.destination[lk]
-        via = np.where(stage[lk] == S.USE.value, 1.0, 0.0)[:, None, None]
-        tru = _full(ref_to_use, shape)[d]
-        factor = _full(export_share, shape)[o] * exports.shares[lk][:, :, None]
-        factor = np.ascontiguousarray((factor * (via + (1.0 - via) * tru)).transpose(2, 0, 1))
-        agg = sp.csr_array((np.ones(lk.size), (d, np.arange(lk.size))), shape=(nr, lk.size))
-        coupling = (o, factor, agg)  # factor (N, Lc, P)
+    coupling = _coupling(exports, coupled, export_share, ref_to_use, shape, inv)
     ut = np.zeros_like(wgt)  # second-life inflow into use, year-major
+    tmp = np.empty((_BLOCK, ncell))
     max_iter = 0
     for start in range(0, ny, _BLOCK):
         stop = min(start + _BLOCK, ny)
@@ -324,17 +333,18 @@ def _recurrence(
         for j, n in enumerate(range(start, stop)):
             x = wgt[n] / denom[n]
             if coupling is None:
-                u = at[n] * x
+                u = at_year(n) * x
             else:
-                imp, it = _same_year_trade(
-                    wgt[n], x, diag[n], denom[n], coupling, n, perm, inv, shape
-                )
+                imp, it = _same_year_trade(wgt[n], x, diag[n], denom[n], coupling, n)
                 max_iter = max(max_iter, it)
                 x = (wgt[n] + diag[n] * imp) / denom[n]
-                u = at[n] * x + imp
+                u = at_year(n) * x + imp
             wgt[n] = x
             ut[n] = u
-            wgt[n + 1 : stop] += mb[j, j + 1 :] * u  # cohort n discarded later in the block
+            k = stop - n - 1
+            if k:  # cohort n discarded later in the block
+                np.multiply(mb[j, j + 1 :], u, out=tmp[:k])
+                wgt[n + 1 : stop] += tmp[:k]
         if stop == ny:
             break
         # discards of this block's cohorts in all later years: one matrix product per group
@@ -349,33 +359,77 @@ def _recurrence(
     return wgt.T[inv].reshape(shape), max_iter
 
 
+class _Coupling(NamedTuple):
+    """Used-EEE trade arriving the same year, in sorted cell order.
+
+    ``imports[rows] = bincount(rows, factor[n] * x[cols])``: entry ``e`` ships the share
+    ``factor[n, e]`` of WG of cell ``cols[e]`` (origin region, product) into use (directly or
+    through refurbishment) of receiving cell ``cells[rows[e]]``.
+    """
+
+    cells: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    factor: np.ndarray  # (N, entries)
+
+
+def _coupling(
+    exports: ExportDestinations,
+    coupled: np.ndarray,
+    export_share: np.ndarray,
+    ref_to_use: np.ndarray,
+    shape: tuple[int, int, int],
+    inv: np.ndarray,
+) -> _Coupling | None:
+    if not coupled.any():
+        return None
+    _, npr, ny = shape
+    lk = np.flatnonzero(coupled)
+    o, d = exports.origin[lk], exports.destination[lk]
+    stage = np.asarray(exports.to_stage, dtype=object)[lk]
+
+    def year_first(arr: np.ndarray) -> np.ndarray:  # (R|1, P|1, N|1) -> (N, R, P)
+        return np.ascontiguousarray(np.moveaxis(_full(arr, shape), 2, 0))
+
+    # factor[n, l, p]: built once in the (N, links, P) layout the yearly passes read, one
+    # gather and in-place products (no full-size temporaries)
+    factor = year_first(export_share)[:, o, :]
+    factor *= exports.shares[lk][None, :, :]
+    refurb = np.flatnonzero(stage != S.USE.value)  # through refurbishment: its use share
+    if refurb.size:
+        factor[:, refurb, :] *= year_first(ref_to_use)[:, d[refurb], :]
+    p = np.arange(npr)
+    dest = inv[(d[:, None] * npr + p[None, :]).ravel()]
+    cols = inv[(o[:, None] * npr + p[None, :]).ravel()]
+    cells, rows = np.unique(dest, return_inverse=True)
+    return _Coupling(cells, rows.astype(np.intp), cols, factor.reshape(ny, -1))
+
+
 def _same_year_trade(
     base: np.ndarray,
     x: np.ndarray,
     diag: np.ndarray,
     denom: np.ndarray,
-    coupling: tuple[np.ndarray, np.ndarray, sp.csr_array],
+    coupling: _Coupling,
     n: int,
-    perm: np.ndarray,
-    inv: np.ndarray,
-    shape: tuple[int, int, int],
 ) -> tuple[np.ndarray, int]:
     """Fixed point of WG in year ``n`` with used EEE shipped between regions.
 
     Iterates ``x <- (base + diag * C x) / denom`` (cells in group-sorted order) until the
     change of every cell is <= 1e-14 of its value; returns the second-life imports
-    ``C x`` (sorted order) and the number of iterations.
+    ``C x`` (sorted order) and the number of iterations. Only the receiving cells change
+    (elsewhere ``C x`` is zero), so the iteration runs on them alone.
     """
-    o, factor, agg = coupling
-    nr, npr, _ = shape
+    cells, rows, cols, factor = coupling
     fn = factor[n]
+    x = x.copy()
+    b, dg, dn = base[cells], diag[cells], denom[cells]
     it = 0
     for it in range(1, FIXED_POINT_MAXITER + 1):  # noqa: B007 (returned below)
-        xr = x[inv].reshape(nr, npr)
-        imp = (agg @ (fn * xr[o])).ravel()[perm]
-        new = (base + diag * imp) / denom
-        change = np.abs(new - x)
-        x = new
+        imp = np.bincount(rows, weights=fn * x[cols], minlength=len(cells))
+        new = (b + dg * imp) / dn
+        change = np.abs(new - x[cells])
+        x[cells] = new
         if (change <= FIXED_POINT_RTOL * np.abs(new)).all():
             break
     else:
@@ -383,12 +437,27 @@ def _same_year_trade(
             f"year index {n}: same-year used-EEE trade did not converge in "
             f"{FIXED_POINT_MAXITER} iterations (last change {change.max():.3g} t)"
         )
-    imp = (agg @ (fn * x[inv].reshape(nr, npr)[o])).ravel()[perm]
-    return imp, it
+    out = np.zeros_like(x)
+    out[cells] = np.bincount(rows, weights=fn * x[cols], minlength=len(cells))
+    return out, it
+
+
+#: Regions per block of :func:`_flows`: every flow of a block stays in the CPU cache while it is
+#: split onwards (16 regions x 54 products x 81 years x 8 bytes = 0.55 MB per array).
+_FLOW_BLOCK = 16
+#: Stages in the order :func:`_flows` fills them: each stage's inflow is complete when it is
+#: reached (trade arrives after the collection stages, before the rest).
+_FIRST_STAGES = (S.GENERATED, S.COLLECTION_FORMAL, S.COLLECTION_INFORMAL)
+_LATER_STAGES = (S.REFURBISHMENT, S.PREPROCESSING, S.ENDPROCESSING, S.RECYCLING_INFORMAL)
 
 
 def _flows(
-    pom: np.ndarray, wg: np.ndarray, tcs: TransferCoefficients, exports: ExportDestinations
+    pom: np.ndarray,
+    wg: np.ndarray,
+    tcs: TransferCoefficients,
+    exports: ExportDestinations,
+    *,
+    block: int = _FLOW_BLOCK,
 ) -> tuple[
     dict[tuple[str, str], np.ndarray],
     dict[str, np.ndarray],
@@ -396,24 +465,51 @@ def _flows(
     np.ndarray,
     dict[Stage, np.ndarray | float],
 ]:
-    """Every flow from POM and the solved WG (vectorised over regions x products x years)."""
+    """Every flow from POM and the solved WG (vectorised over regions x products x years).
+
+    Each stage's outflows are its inflow times its transfer coefficients. The arrays are
+    allocated once and filled a block of regions at a time (the inflow of a stage, its
+    outflows and their onward splits are computed while the block is in cache, with no
+    full-size temporary); only the trade between regions needs every region's exports, so
+    the blocks run twice: up to the export stage, then after the trade is known.
+    """
     shape = pom.shape
     nr = shape[0]
-
-    def t(a: Stage, b: Stage) -> np.ndarray:
-        return tcs.shares[(a, b)]
-
-    f: dict[tuple[Stage, Stage], np.ndarray] = {}
-    f[(S.USE, S.GENERATED)] = wg
-    for node in (S.GENERATED,):
+    f: dict[tuple[Stage, Stage], np.ndarray] = {(S.USE, S.GENERATED): wg}
+    for node in (*_FIRST_STAGES, *_LATER_STAGES):
         for target in STRUCTURE[node]:
-            f[(node, target)] = wg * t(node, target)
-    for node in (S.COLLECTION_FORMAL, S.COLLECTION_INFORMAL):
-        inflow = f[(S.GENERATED, node)]
+            f[(node, target)] = np.empty(shape)
+    residual_out = (S.RESIDUAL, S.DISPOSED)
+    f[residual_out] = np.empty(shape)
+    f[(S.MANUFACTURE, S.MARKET)] = pom
+    f[(S.MARKET, S.USE)] = pom
+    into = {node: [k for k in f if k[1] == node] for node in Stage}
+
+    def share(key: tuple[Stage, Stage], sl: slice) -> np.ndarray:
+        arr = tcs.shares[key]
+        return arr[sl] if arr.shape[0] > 1 else arr
+
+    def inflow(node: Stage, sl: slice, extra: list[np.ndarray]) -> np.ndarray:
+        arrays = [f[k][sl] for k in into[node]] + extra
+        total = arrays[0].copy() if len(arrays) > 1 else arrays[0]
+        for arr in arrays[1:]:
+            total += arr
+        return total
+
+    def split(node: Stage, sl: slice, extra: list[np.ndarray]) -> None:
+        total = inflow(node, sl, extra)
         for target in STRUCTURE[node]:
-            f[(node, target)] = inflow * t(node, target)
-    export_out = f[(S.COLLECTION_FORMAL, S.EXPORT)] + f[(S.COLLECTION_INFORMAL, S.EXPORT)]
+            np.multiply(total, share((node, target), sl), out=f[(node, target)][sl])
+
+    blocks = [slice(start, start + block) for start in range(0, nr, block)]
+    export_out = np.empty(shape)
+    for sl in blocks:
+        for node in _FIRST_STAGES:
+            split(node, sl, [])
+        np.add(f[(S.COLLECTION_FORMAL, S.EXPORT)][sl], f[(S.COLLECTION_INFORMAL, S.EXPORT)][sl],
+               out=export_out[sl])  # fmt: skip
     trade = export_out[exports.origin] * exports.shares[:, :, None]
+    del export_out
     imports: dict[Stage, np.ndarray | float] = {}
     stage = np.asarray(exports.to_stage, dtype=object)
     for st in IMPORT_STAGES:
@@ -426,24 +522,24 @@ def _flows(
         )
         imports[st] = (agg @ trade[lk].reshape(lk.size, -1)).reshape(shape)
 
-    def inflow_of(node: Stage) -> np.ndarray:
-        total = sum(v for (a, b), v in f.items() if b == node) + imports.get(node, 0.0)
-        return np.asarray(total)
+    def imported(node: Stage, sl: slice) -> list[np.ndarray]:
+        arr = imports.get(node, 0.0)
+        return [arr[sl]] if isinstance(arr, np.ndarray) else []
 
-    for node in (S.REFURBISHMENT, S.PREPROCESSING, S.ENDPROCESSING, S.RECYCLING_INFORMAL):
-        inflow = inflow_of(node)
-        for target in STRUCTURE[node]:
-            f[(node, target)] = inflow * t(node, target)
-    f[(S.RESIDUAL, S.DISPOSED)] = inflow_of(S.RESIDUAL)
-    f[(S.MANUFACTURE, S.MARKET)] = pom
-    f[(S.MARKET, S.USE)] = pom
-
-    changes: dict[str, np.ndarray] = {}
-    use_in = inflow_of(S.USE)  # POM + local reuse + imported used EEE
-    changes[S.USE.value] = use_in - wg
+    changes = {S.USE.value: np.empty(shape)}
     for sink in SINKS:
-        changes[sink.value] = inflow_of(sink)
-    stocks = {k: np.cumsum(v, axis=-1) for k, v in changes.items()}
+        changes[sink.value] = np.empty(shape)
+    stocks = {k: np.empty(shape) for k in changes}
+    for sl in blocks:
+        for node in _LATER_STAGES:
+            split(node, sl, imported(node, sl))
+        f[residual_out][sl] = inflow(S.RESIDUAL, sl, [])
+        use_in = inflow(S.USE, sl, imported(S.USE, sl))  # POM + local reuse + imported used EEE
+        np.subtract(use_in, wg[sl], out=changes[S.USE.value][sl])
+        for sink in SINKS:
+            changes[sink.value][sl] = inflow(sink, sl, [])
+        for k, v in changes.items():
+            np.cumsum(v[sl], axis=-1, out=stocks[k][sl])
 
     flows = {(a.value, b.value): v for (a, b), v in f.items()}
     flows[(BOUNDARY, S.MANUFACTURE.value)] = pom

@@ -52,8 +52,12 @@ def _column_hashes(s: pd.Series) -> np.ndarray:
         v = s.to_numpy(dtype=float, na_value=np.nan) + 0.0  # -0.0 → 0.0
         v = np.where(np.isnan(v), np.nan, v)
         return pd.util.hash_array(v.view(np.uint64))
-    text = s.astype(object).where(s.notna(), "").astype(str).to_numpy(dtype=object)
-    return pd.util.hash_array(text, categorize=True)
+    # the hash of each distinct text, taken for every cell: the same numbers as hashing every
+    # cell's text (pandas' hash_array is elementwise), without building a text per cell
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    labels = np.asarray(uniques, dtype=object).astype(str).astype(object)
+    hashes = pd.util.hash_array(np.append(labels, ""), categorize=False)
+    return hashes[np.where(codes < 0, len(labels), codes)]
 
 
 def fingerprint(

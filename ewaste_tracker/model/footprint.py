@@ -206,6 +206,56 @@ def footprint_arrays_for_run(
     )
 
 
+def footprint_sums_for_run(
+    inputs: ModelInputs,
+    result: RunResult,
+    *,
+    level: str = "central",
+    ict: tuple[str, ...] = ICT_PRODUCTS,
+    block: int = 64,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Every footprint indicator summed over all products and over the ``ict`` products.
+
+    The same numbers as summing :func:`footprint_arrays_for_run` over the product axis,
+    computed ``block`` regions at a time, so the ``(R, P, N)`` indicator arrays are never
+    held for every region at once.
+
+    Returns
+    -------
+    dict
+        Indicator name → ``(all, ict)``, each ``(R, N)``.
+    """
+    dims = result.dims
+    system = result.system
+    factors = factors_for_run(inputs, result, level=level)
+    table = lifetime_table(inputs.lifetimes, dims, path=inputs.paths.get("lifetimes", "lifetimes"))
+    M = discard_matrix(table, dims.years)
+    grid = grid_for_regions(dims.regions, len(dims.years))
+    row_out = _row_exports(result)
+    mask = np.isin(np.asarray(dims.products, dtype=object), list(ict))
+    parts: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
+    for start in range(0, len(dims.regions), block):
+        sl = slice(start, start + block)
+        flows = {k: v[sl] for k, v in system.flows.items()}
+        imports = {k: v[sl] for k, v in system.imports.items()}
+        pom = flows[("market", "use")]
+        formal, untreated, pre = treatment_split(
+            flows, imports=imports, exported_out=None if row_out is None else row_out[sl]
+        )
+        group = table.group[sl]
+        arrays = footprint_arrays(
+            pom=pom, stock=system.use_stock[sl], formal=formal, untreated=untreated,
+            preprocessing=pre, factors=factors, grid_g_per_kwh=grid[sl],
+            refrigerant_content=vintage_content(pom, factors.refrigerant_kg_co2e, group, M),
+            mercury_content=vintage_content(pom, factors.mercury_mg, group, M),
+        )  # fmt: skip
+        for name, arr in arrays.items():
+            every, some = parts.setdefault(name, ([], []))
+            every.append(arr.sum(axis=1))
+            some.append(arr[:, mask].sum(axis=1))
+    return {k: (np.concatenate(a), np.concatenate(b)) for k, (a, b) in parts.items()}
+
+
 def footprint_from_run(
     inputs: ModelInputs, result: RunResult, *, level: str = "central"
 ) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from ewaste_tracker.flows.balance import graph_to_frames
 from ewaste_tracker.flows.system import build_system, system_to_graph
-from ewaste_tracker.flows.tables import system_to_frames
+from ewaste_tracker.flows.tables import TRADE_CODES, flow_blocks, stock_blocks, system_to_frames
 from tests.flows.test_system import systems
 
 KEYS = ["region_from", "stage_from", "region_to", "stage_to"]
@@ -52,3 +52,35 @@ def test_dense_tables_equal_the_graph_tables(system: tuple, data: st.DataObject)
     np.testing.assert_allclose(got.sort_index().to_numpy(), want.sort_index().to_numpy(),
                                rtol=1e-12, atol=1e-12)  # fmt: skip
     assert np.isclose(tot_st["stock_t"].sum(), stocks_g["stock_t"].sum(), rtol=1e-12)
+
+
+@settings(max_examples=25)
+@given(systems(), st.integers(1, 400), st.booleans())
+def test_blocks_are_the_table_in_bounded_pieces(system: tuple, rows: int, by_product: bool) -> None:
+    """A writer streaming small blocks gets the whole table's rows, with
+    every block no larger than asked (or one region's / one trade edge's rows)."""
+    dims, pom, tcs, life, second, exports = system
+    res = build_system(pom, dims, tcs, life, second_life=second, exports=exports)
+    flows, stocks = system_to_frames(res, by_product=by_product)
+    inner = len(dims.years) * (len(dims.products) if by_product else 1)
+    fb = list(flow_blocks(res, by_product=by_product, block_rows=rows))
+    sb = list(stock_blocks(res, by_product=by_product, block_rows=rows))
+    one_region = max(len(res.flows), len(res.stocks)) * inner
+    assert all(len(b) <= max(rows, one_region) for b in fb + sb)
+    # the same rows (in region-block order: edge-major within each block)
+    fk = [*KEYS, *(["product"] if by_product else [])]
+    sk = ["region", "stage", *(["product"] if by_product else [])]
+    pd.testing.assert_frame_equal(_sorted(pd.concat(fb, ignore_index=True), fk), _sorted(flows, fk))
+    pd.testing.assert_frame_equal(
+        _sorted(pd.concat(sb, ignore_index=True), sk), _sorted(stocks, sk)
+    )
+    # customs codes: none inside a region; e-waste codes on every edge out of a region that
+    # does not go to another region's use or refurbishment
+    trade = flows["region_from"].astype(str) != flows["region_to"].astype(str)
+    inside = ~trade | (flows["region_from"].astype(str) == "sysenv")
+    assert (flows.loc[inside, "hs_code"].astype(str) == "").all()
+    to_use = flows["stage_to"].astype(str).isin(["use", "refurbishment"])
+    ewaste = flows.loc[~inside & ~to_use, ["hs_code", "basel_code"]].astype(str)
+    assert (ewaste["hs_code"] == TRADE_CODES["ewaste"][0]).all()
+    assert (ewaste["basel_code"] == TRADE_CODES["ewaste"][1]).all()
+    assert (flows.loc[~inside & to_use, "hs_code"].astype(str) == TRADE_CODES["used"][0]).all()

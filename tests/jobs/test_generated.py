@@ -137,3 +137,26 @@ def test_console_script_and_module_entry_points_have_help(capsys) -> None:
     for cmd in sub.choices:  # type: ignore[union-attr]
         assert main([cmd, "--help"]) == 0, cmd
         assert "usage: ewaste-tracker" in capsys.readouterr().out
+
+
+def test_generated_starts_without_the_model(tmp_path: Path) -> None:
+    """A small ``generated`` file does not pay for the lifecycle graph, the system engine or
+    the distributions it does not read (checked in a fresh process)."""
+    pom = _pom(tmp_path / "pom.csv", [("KEN", "0306", 2010 + i, 100.0) for i in range(3)])
+    lt = _write(tmp_path / "lt.csv", PHONE)
+    code = (
+        "import sys\n"
+        "from ewaste_tracker.cli import main\n"
+        f"rc = main(['generated', '--pom', {str(pom)!r}, '--lifetimes', {str(lt)!r},"
+        f" '--out', {str(tmp_path / 'out.csv')!r}])\n"
+        "print(rc, *sorted(sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    rc, *modules = done.stdout.split()
+    assert rc == "0", done.stderr
+    heavy = ("networkx", "ewaste_tracker.model.run", "ewaste_tracker.flows.system",
+             "ewaste_tracker.flows.balance", "ewaste_tracker.defaults", "scipy.special",
+             "scipy.sparse", "geopandas", "shapely")  # fmt: skip
+    loaded = [m for m in modules if m.startswith(heavy)]
+    assert not loaded, loaded
