@@ -13,6 +13,10 @@ STORE_PATH
     The tracker store (a GeoPackage/SQLite file). Default: ``tracker.gpkg`` in the user's
     data folder (``platformdirs.user_data_dir("ewaste-tracker")``). Override with
     ``EWASTE_TRACKER_STORE``.
+CACHE_DIR
+    Where the app keeps the default estimate between server starts. Default: the user's
+    cache folder (``platformdirs.user_cache_dir("ewaste-tracker")``). Override with
+    ``EWASTE_TRACKER_CACHE`` (a folder, or ``off`` to keep nothing on disk).
 DEFAULT_CRS
     CRS of every geometry the tracker returns unless asked otherwise (``EPSG:4326``).
 LOG_LEVEL
@@ -56,3 +60,20 @@ def store_path() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("ewaste-tracker")) / "tracker.gpkg"
+
+
+def cache_dir() -> Path | None:
+    """Return the folder where computed results may be kept between runs, or ``None``.
+
+    Returns
+    -------
+    pathlib.Path or None
+        ``$EWASTE_TRACKER_CACHE`` when set (``None`` when it is ``off``, ``none`` or ``0``),
+        else the user's cache folder for ewaste-tracker.
+    """
+    env = os.environ.get("EWASTE_TRACKER_CACHE")
+    if env is not None:
+        return None if env.strip().lower() in ("", "off", "none", "0", "false") else Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("ewaste-tracker"))

@@ -48,8 +48,8 @@ def test_export_share_sets_every_collection_route_and_keeps_distributions(eac) -
         old = eac.inputs.transfer_coefficients
         old_exp = old[(old["from_stage"] == stage) & (old["to_stage"] == "export")]
         assert sorted(blank["share"]) == sorted(old_exp["share"])
-    pd.testing.assert_frame_equal(eac.inputs.transfer_coefficients,
-                                  et.estimate(inputs=EXAMPLE).inputs.transfer_coefficients)  # fmt: skip
+    fresh = et.estimate(inputs=EXAMPLE).inputs.transfer_coefficients
+    pd.testing.assert_frame_equal(eac.inputs.transfer_coefficients, fresh)
 
 
 def test_an_export_ban_stops_exports_of_elements(eac) -> None:
