@@ -52,11 +52,16 @@ NEUTRAL = "#636363"
 """Stages before collection (market, use, generated) and anything unclassified."""
 
 STAGE_ROUTE = {
-    "collection_formal": "formal", "preprocessing": "formal", "endprocessing": "formal",
-    "refurbishment": "formal", "collection_informal": "informal",
-    "recycling_informal": "informal", "residual": "residual", "disposed": "residual",
+    "collection_formal": "formal",
+    "preprocessing": "formal",
+    "endprocessing": "formal",
+    "refurbishment": "formal",
+    "collection_informal": "informal",
+    "recycling_informal": "informal",
+    "residual": "residual",
+    "disposed": "residual",
     "export": "exported",
-}  # fmt: skip
+}
 """The route each lifecycle stage belongs to."""
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ewaste_tracker.maps.legend import format_quantity
 
-__all__ = ["COUNT_UNITS", "column_unit", "quantity", "table"]
+__all__ = ["COUNT_UNITS", "column_unit", "markdown_text", "quantity", "table"]
 
 COUNT_UNITS = frozenset({"inh", "pieces", "units", "sites", "countries"})
 """Units of counts, written with k / M / bn prefixes (``56.6 M inh``); so is ``m3``."""
@@ -29,10 +29,21 @@ LARGER = {"GWh": ((1e3, "TWh"),), "TJ": ((1e3, "PJ"),), "kWh": ((1e6, "GWh"), (1
 """Energy written in the larger unit once it is a thousand of the smaller."""
 
 SUFFIX_UNITS = (
-    ("_kg_per_inh", "kg/inh"), ("_t_co2e", "t CO2e"), ("_t_sb_eq", "t Sb-eq"), ("_usd", "USD"),
-    ("_pct", "%"), ("_pp", "pp"), ("_gwh", "GWh"), ("_tj", "TJ"), ("_m3", "m3"), ("_g", "g"),
-    ("_t", "t"), ("_min", "min"), ("_share", "fraction"), ("_rate", "fraction"),
-)  # fmt: skip
+    ("_kg_per_inh", "kg/inh"),
+    ("_t_co2e", "t CO2e"),
+    ("_t_sb_eq", "t Sb-eq"),
+    ("_usd", "USD"),
+    ("_pct", "%"),
+    ("_pp", "pp"),
+    ("_gwh", "GWh"),
+    ("_tj", "TJ"),
+    ("_m3", "m3"),
+    ("_g", "g"),
+    ("_t", "t"),
+    ("_min", "min"),
+    ("_share", "fraction"),
+    ("_rate", "fraction"),
+)
 """Column-name endings and the unit they mean (first match wins)."""
 
 
@@ -115,7 +126,12 @@ def table(
     """
     out = frame.copy()
     units = dict(units or {})
-    tidy = unit_column is not None and unit_column in out.columns and "value" in out.columns
+    tidy_cols = ("value", "p5", "p50", "p95", "before", "after", "change")
+    tidy = (
+        unit_column is not None
+        and unit_column in out.columns
+        and any(c in out.columns for c in tidy_cols)
+    )
     for col in list(out.columns):
         name = str(col)
         series = out[col]
@@ -124,7 +140,7 @@ def table(
         if name in keep:
             out[col] = [("" if pd.isna(v) else str(int(v))) for v in series]
             continue
-        if tidy and name in ("value", "p5", "p50", "p95", "before", "after", "change"):
+        if tidy and name in tidy_cols:
             out[col] = [quantity(v, u) for v, u in zip(series, out[unit_column], strict=True)]
             continue
         unit = units.get(name, column_unit(name))
@@ -141,3 +157,16 @@ def table(
 def percent(fraction: float) -> str:
     """A fraction as a percentage (``0.2235`` → ``22.4 %``)."""
     return "n/a" if not np.isfinite(fraction) else quantity(fraction, "fraction")
+
+
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$:"})
+
+
+def markdown_text(value: object) -> str:
+    """``value`` as literal text inside Streamlit markdown (messages, captions).
+
+    Every character markdown gives a meaning (links, images, emphasis, code, LaTeX ``$``,
+    ``:emoji:`` and colour directives) is backslash-escaped, so a name from an upload such as
+    ``![x](http://host/x.png)`` is shown as written and never fetched or rendered.
+    """
+    return str(value).translate(_MARKDOWN)

@@ -64,29 +64,67 @@ MAGIC = b"ewaste-tracker estimate cache\n"
 """First line of every cache file."""
 KEEP = 2
 """Cache files kept (the newest); each holds one estimate (about 1 GB)."""
-CLASS_ROOTS = ("numpy", "pandas", "pyarrow", "ewaste_tracker", "networkx", "collections",
-               "datetime", "decimal", "enum")  # fmt: skip
+CLASS_ROOTS = (
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "ewaste_tracker",
+    "networkx",
+    "collections",
+    "datetime",
+    "decimal",
+    "enum",
+)
 """Packages whose *classes* a cache file may name (data containers; see :data:`DENIED`)."""
-FUNCTIONS = frozenset({
-    ("numpy._core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "scalar"),
-    ("numpy.core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "scalar"),
-    ("numpy._core.numeric", "_frombuffer"), ("numpy.core.numeric", "_frombuffer"),
-    ("pandas._libs.arrays", "__pyx_unpickle_NDArrayBacked"),
-    ("pandas._libs.internals", "_unpickle_block"),
-    ("pandas.core.indexes.base", "_new_Index"), ("pandas.core.internals.blocks", "new_block"),
-    ("pandas._libs.tslibs.timestamps", "_unpickle_timestamp"),
-    ("pandas._libs.tslibs.timedeltas", "_timedelta_unpickle"),
-    ("pandas.core.arrays.categorical", "_unpickle_categorical"),
-    ("pyarrow.lib", "_restore_array"), ("pyarrow.lib", "py_buffer"),
-    ("pyarrow.lib", "type_for_alias"), ("pyarrow.lib", "_reconstruct_table"),
-    ("pyarrow.lib", "schema"), ("pyarrow.lib", "field"), ("copyreg", "_reconstructor"),
-    ("pandas", "NA"), ("pandas._libs.missing", "NA"), ("pandas", "NaT"),
-    ("pandas._libs.tslibs.nattype", "NaT"),
-})  # fmt: skip
+FUNCTIONS = frozenset(
+    {
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.numeric", "_frombuffer"),
+        ("numpy.core.numeric", "_frombuffer"),
+        ("pandas._libs.arrays", "__pyx_unpickle_NDArrayBacked"),
+        ("pandas._libs.internals", "_unpickle_block"),
+        ("pandas.core.indexes.base", "_new_Index"),
+        ("pandas.core.internals.blocks", "new_block"),
+        ("pandas._libs.tslibs.timestamps", "_unpickle_timestamp"),
+        ("pandas._libs.tslibs.timedeltas", "_timedelta_unpickle"),
+        ("pandas.core.arrays.categorical", "_unpickle_categorical"),
+        ("pyarrow.lib", "_restore_array"),
+        ("pyarrow.lib", "py_buffer"),
+        ("pyarrow.lib", "type_for_alias"),
+        ("pyarrow.lib", "_reconstruct_table"),
+        ("pyarrow.lib", "schema"),
+        ("pyarrow.lib", "field"),
+        ("copyreg", "_reconstructor"),
+        ("pandas", "NA"),
+        ("pandas._libs.missing", "NA"),
+        ("pandas", "NaT"),
+        ("pandas._libs.tslibs.nattype", "NaT"),
+    }
+)
 """Reconstructor functions numpy, pandas and pyarrow pickles call, and pandas' missing-value
 singletons."""
-BUILTINS = frozenset({"set", "frozenset", "slice", "complex", "range", "tuple", "list", "dict",
-                      "str", "bytes", "bytearray", "int", "float", "bool", "object"})  # fmt: skip
+BUILTINS = frozenset(
+    {
+        "set",
+        "frozenset",
+        "slice",
+        "complex",
+        "range",
+        "tuple",
+        "list",
+        "dict",
+        "str",
+        "bytes",
+        "bytearray",
+        "int",
+        "float",
+        "bool",
+        "object",
+    }
+)
 """Built-in types a cache file may name."""
 DENIED = ("Writer", "Store", "File", "memmap", "DataSource", "Popen", "eval", "exec")
 """Name parts refused even among the classes of :data:`CLASS_ROOTS` (classes that open
@@ -165,8 +203,14 @@ def cache_key(store: str | Path | None = None, *, extra: str = "") -> str:
     extra
         Anything else the cached object depends on (e.g. the caller's own format).
     """
-    parts = [str(FORMAT), __version__, code_fingerprint(), data_fingerprint(),
-             store_fingerprint(store), extra]  # fmt: skip
+    parts = [
+        str(FORMAT),
+        __version__,
+        code_fingerprint(),
+        data_fingerprint(),
+        store_fingerprint(store),
+        extra,
+    ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -214,8 +258,17 @@ def read_cached(key: str, *, folder: Path | None = None) -> Any | None:
             obj = RestrictedUnpickler(fh).load()
         logger.info("loaded the kept estimate %s in %.2f s", path.name, time.perf_counter() - t0)
         return obj
-    except (CacheRefused, OSError, EOFError, ValueError, pickle.UnpicklingError,
-            AttributeError, ImportError, IndexError, TypeError) as exc:  # fmt: skip
+    except (
+        CacheRefused,
+        OSError,
+        EOFError,
+        ValueError,
+        pickle.UnpicklingError,
+        AttributeError,
+        ImportError,
+        IndexError,
+        TypeError,
+    ) as exc:
         logger.warning("not using the kept estimate: %s", exc)
         return None
 
@@ -241,8 +294,12 @@ def write_cached(obj: Any, key: str, *, folder: Path | None = None) -> Path | No
             fh.write(json.dumps(header).encode("utf-8") + b"\n")
             pickle.dump(obj, fh, protocol=5)
     os.chmod(path, 0o600)  # published with the umask's permissions: keep it private
-    logger.info("kept the estimate in %s (%.0f MB, %.1f s)", path,
-                path.stat().st_size / 1e6, time.perf_counter() - t0)  # fmt: skip
+    logger.info(
+        "kept the estimate in %s (%.0f MB, %.1f s)",
+        path,
+        path.stat().st_size / 1e6,
+        time.perf_counter() - t0,
+    )
     old = sorted(folder.glob("estimate-*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
     for stale in old[KEEP:]:
         stale.unlink(missing_ok=True)

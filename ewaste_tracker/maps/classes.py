@@ -118,8 +118,9 @@ def _pooled(values: np.ndarray, max_values: int) -> tuple[np.ndarray, np.ndarray
     return sg[keep] / wg[keep], wg[keep]
 
 
-def natural_breaks(values: np.ndarray | Sequence[float], k: int = 5, *,
-                   max_values: int = 1500) -> np.ndarray:  # fmt: skip
+def natural_breaks(
+    values: np.ndarray | Sequence[float], k: int = 5, *, max_values: int = 1500
+) -> np.ndarray:
     """Fisher-Jenks natural-break edges of the finite values (module docstring).
 
     Parameters
@@ -182,8 +183,10 @@ def _labels(edges: np.ndarray, unit: str, *, right: bool) -> list[str]:
         if np.isinf(a):
             out.append(f"{'up to' if right else 'under'} {format_quantity(b, unit)}")
         elif np.isinf(b):
-            out.append(f"{'over' if right else ''} {format_quantity(a, unit)}"
-                       f"{'' if right else ' and more'}".strip())  # fmt: skip
+            out.append(
+                f"{'over' if right else ''} {format_quantity(a, unit)}"
+                f"{'' if right else ' and more'}".strip()
+            )
         else:
             out.append(format_range(a, b, unit))
     return out
@@ -202,9 +205,12 @@ def _round2(x: np.ndarray) -> np.ndarray:
 
 
 def natural_classes(
-    values: np.ndarray | Sequence[float], *, colours: Sequence[str] = YLORRD, unit: str = "",
+    values: np.ndarray | Sequence[float],
+    *,
+    colours: Sequence[str] = YLORRD,
+    unit: str = "",
     log: bool | None = None,
-) -> Classes | None:  # fmt: skip
+) -> Classes | None:
     r"""Natural-break :class:`Classes` of ``values`` (as many as ``colours``), or ``None``
     when no value is finite.
 
@@ -218,8 +224,11 @@ def natural_classes(
         return None
     if log is None:
         log = bool((fin > 0).all() and fin.max() > SKEW_RATIO * np.median(fin))
-    edges = (10.0 ** natural_breaks(np.log10(fin), len(colours))) if log else natural_breaks(
-        fin, len(colours))  # fmt: skip
+    edges = (
+        (10.0 ** natural_breaks(np.log10(fin), len(colours)))
+        if log
+        else natural_breaks(fin, len(colours))
+    )
     if edges.size < 2:
         return None
     edges[0], edges[-1] = fin.min(), fin.max()
@@ -231,17 +240,30 @@ def natural_classes(
     k = edges.size - 1
     idx = np.round(np.linspace(0, len(colours) - 1, k)).astype(int) if k > 1 else [len(colours) - 1]
     method = "natural breaks (Fisher-Jenks)" + (" of log10 values" if log else "")
-    return Classes(tuple(map(float, edges)), tuple(colours[i] for i in idx),
-                   tuple(_labels(edges, unit, right=True)), right=True,
-                   method=method)  # fmt: skip
+    return Classes(
+        tuple(map(float, edges)),
+        tuple(colours[i] for i in idx),
+        tuple(_labels(edges, unit, right=True)),
+        right=True,
+        method=method,
+    )
 
 
 def fixed_classes(
-    edges: Sequence[float], *, colours: Sequence[str], unit: str = "",
-    labels: Sequence[str] | None = None, right: bool = False, method: str = "fixed thresholds",
-) -> Classes:  # fmt: skip
+    edges: Sequence[float],
+    *,
+    colours: Sequence[str],
+    unit: str = "",
+    labels: Sequence[str] | None = None,
+    right: bool = False,
+    method: str = "fixed thresholds",
+) -> Classes:
     """:class:`Classes` with given edges (e.g. ``[0, 5, 10, 20, 45, 65, inf]`` per cent)."""
     e = np.asarray(edges, dtype=float)
-    return Classes(tuple(map(float, e)), tuple(colours),
-                   tuple(labels) if labels is not None else tuple(_labels(e, unit, right=right)),
-                   right=right, method=method)  # fmt: skip
+    return Classes(
+        tuple(map(float, e)),
+        tuple(colours),
+        tuple(labels) if labels is not None else tuple(_labels(e, unit, right=right)),
+        right=right,
+        method=method,
+    )

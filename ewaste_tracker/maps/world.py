@@ -63,19 +63,25 @@ class WorldMap:
     """
 
     def __init__(self, outlines: gpd.GeoDataFrame, *, tolerance: float = 0.0) -> None:
-        frame = outlines if outlines.crs is None or outlines.crs == "EPSG:4326" else (
-            outlines.to_crs(4326))  # fmt: skip
+        frame = (
+            outlines
+            if outlines.crs is None or outlines.crs == "EPSG:4326"
+            else (outlines.to_crs(4326))
+        )
         geoms = frame.geometry.to_numpy()
         if tolerance > 0:
             geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
         geoms = shapely.transform(geoms, lambda c: np.round(c, DECIMALS))
         codes = [str(c) for c in frame["region"]]
         features = ",".join(
-            '{"type":"Feature","properties":{"r":' + json_for_script(code) + '},"geometry":'
-            + g + "}"
+            '{"type":"Feature","properties":{"r":'
+            + json_for_script(code)
+            + '},"geometry":'
+            + g
+            + "}"
             for code, g in zip(codes, shapely.to_geojson(geoms), strict=True)
             if g and g != "null"
-        )  # fmt: skip
+        )
         self.codes: tuple[str, ...] = tuple(codes)
         self.geojson = '{"type":"FeatureCollection","features":[' + features + "]}"
 
