@@ -33,7 +33,7 @@ __all__ = ["BUNDLE_FORMAT", "Bundle", "build_bundle", "load_bundle"]
 
 logger = logging.getLogger(__name__)
 
-BUNDLE_FORMAT = "bundle-1"
+BUNDLE_FORMAT = "bundle-2"
 """Part of the cache key: bump when :class:`Bundle` changes."""
 YEARS = (1990, 2030)
 """Years the pages show."""
@@ -72,8 +72,15 @@ class Bundle:
     element_totals
         Element flows of ``WLD`` and the UN regions (sums of their countries), the columns
         of ``estimate.element_flows``.
+    year_tables
+        Year → :func:`ewaste_tracker.app.views.core.year_table` for :data:`YEARS`.
+    footprint_rows
+        Region → row positions in ``estimate.footprint``.
     built_seconds
         How long building took.
+    key
+        The key it is kept under (:func:`ewaste_tracker.app.persist.cache_key`); objects
+        derived from it (grids) are kept under keys made from it.
     """
 
     estimate: Estimate
@@ -91,7 +98,10 @@ class Bundle:
     rows: dict[str, np.ndarray] = field(default_factory=dict)
     element_rows: dict[str, np.ndarray] = field(default_factory=dict)
     element_totals: pd.DataFrame | None = None
+    year_tables: dict[int, pd.DataFrame] = field(default_factory=dict)
+    footprint_rows: dict[str, np.ndarray] = field(default_factory=dict)
     built_seconds: float = 0.0
+    key: str = ""
 
     @property
     def indicators(self) -> pd.DataFrame:
@@ -109,6 +119,21 @@ class Bundle:
         if pos is None:
             return self.indicators.iloc[0:0]
         return self.indicators.iloc[pos]
+
+    def region_footprint(self, region: str) -> pd.DataFrame:
+        """Footprint rows of one region."""
+        table = self.estimate.footprint
+        pos = self.footprint_rows.get(region)
+        return table.iloc[0:0] if pos is None else table.iloc[pos]
+
+    def year_table(self, year: int) -> pd.DataFrame:
+        """Indicators of one year, a row per region (kept, or pivoted now)."""
+        table = self.year_tables.get(int(year))
+        if table is None:
+            from ewaste_tracker.app.views.core import year_table
+
+            table = year_table(self.indicators, int(year))
+        return table
 
     def region_elements(self, region: str) -> pd.DataFrame:
         """Element-flow rows of one region, ``WLD`` or UN region."""
@@ -155,7 +180,7 @@ def element_totals(table: pd.DataFrame, groups: dict[str, str]) -> pd.DataFrame:
 def build_bundle(est: Estimate | None = None, *, store: str | Path | None = None) -> Bundle:
     """Run the default estimate (unless given) and derive the pages' tables from it."""
     from ewaste_tracker.app import provenance
-    from ewaste_tracker.app.views.core import default_elements
+    from ewaste_tracker.app.views.core import default_elements, year_tables
     from ewaste_tracker.jobs.categories import eu6_table
     from ewaste_tracker.scenario import ict_trajectory
 
@@ -194,6 +219,8 @@ def build_bundle(est: Estimate | None = None, *, store: str | Path | None = None
         rows=_positions(indicators),
         element_rows=_positions(elements_table),
         element_totals=element_totals(elements_table, est.groups),
+        year_tables=year_tables(indicators, range(YEARS[0], YEARS[1] + 1)),
+        footprint_rows=_positions(est.footprint),
     )
     bundle.built_seconds = time.perf_counter() - t0
     logger.info("app bundle built in %.1f s", bundle.built_seconds)
@@ -210,8 +237,9 @@ def load_bundle(
     Bundle, str
         The bundle and ``"loaded"`` or ``"built"``.
     """
-    from ewaste_tracker.app.persist import load_or_build
+    from ewaste_tracker.app.persist import cache_key, load_or_build
 
-    return load_or_build(
-        lambda: build_bundle(store=store), store=store, extra=BUNDLE_FORMAT, write=write
-    )
+    key = cache_key(store, extra=BUNDLE_FORMAT)
+    bundle, how = load_or_build(lambda: build_bundle(store=store), key=key, write=write)
+    bundle.key = key
+    return bundle, how

@@ -65,6 +65,10 @@ MAGIC = b"ewaste-tracker estimate cache\n"
 KEEP = 2
 """Cache files kept (the newest); each holds one estimate (about 1 GB)."""
 CLASS_ROOTS = (
+    "geopandas",
+    "shapely",
+    "pyproj",
+    "affine",
     "numpy",
     "pandas",
     "pyarrow",
@@ -98,6 +102,7 @@ FUNCTIONS = frozenset(
         ("pyarrow.lib", "schema"),
         ("pyarrow.lib", "field"),
         ("copyreg", "_reconstructor"),
+        ("shapely.io", "from_wkb"),
         ("pandas", "NA"),
         ("pandas._libs.missing", "NA"),
         ("pandas", "NaT"),
@@ -230,11 +235,11 @@ def _folder() -> Path | None:
     return None if base is None else base / "estimates"
 
 
-def _path(folder: Path, key: str) -> Path:
-    return folder / f"estimate-{key[:32]}.pkl"
+def _path(folder: Path, key: str, name: str = "estimate") -> Path:
+    return folder / f"{name}-{key[:32]}.pkl"
 
 
-def read_cached(key: str, *, folder: Path | None = None) -> Any | None:
+def read_cached(key: str, *, folder: Path | None = None, name: str = "estimate") -> Any | None:
     """The object cached under ``key``, or ``None`` (no file, another key, or refused).
 
     A refused or unreadable file is logged and left alone; the caller recomputes.
@@ -242,7 +247,7 @@ def read_cached(key: str, *, folder: Path | None = None) -> Any | None:
     folder = folder if folder is not None else _folder()
     if folder is None:
         return None
-    path = _path(folder, key)
+    path = _path(folder, key, name)
     if not path.is_file():
         return None
     try:
@@ -273,8 +278,11 @@ def read_cached(key: str, *, folder: Path | None = None) -> Any | None:
         return None
 
 
-def write_cached(obj: Any, key: str, *, folder: Path | None = None) -> Path | None:
-    """Keep ``obj`` under ``key`` (atomically); delete the oldest files beyond :data:`KEEP`.
+def write_cached(
+    obj: Any, key: str, *, folder: Path | None = None, name: str = "estimate", keep: int = KEEP
+) -> Path | None:
+    """Keep ``obj`` under ``key`` (atomically); delete the oldest ``name`` files beyond
+    ``keep`` (default :data:`KEEP`).
 
     Returns
     -------
@@ -285,7 +293,7 @@ def write_cached(obj: Any, key: str, *, folder: Path | None = None) -> Path | No
     if folder is None:
         return None
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = _path(folder, key)
+    path = _path(folder, key, name)
     header = {"format": FORMAT, "key": key, "version": __version__, "created": time.time()}
     t0 = time.perf_counter()
     with atomic_path(path, suffix=".pkl") as tmp:
@@ -300,8 +308,8 @@ def write_cached(obj: Any, key: str, *, folder: Path | None = None) -> Path | No
         path.stat().st_size / 1e6,
         time.perf_counter() - t0,
     )
-    old = sorted(folder.glob("estimate-*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for stale in old[KEEP:]:
+    old = sorted(folder.glob(f"{name}-*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in old[keep:]:
         stale.unlink(missing_ok=True)
     return path
 
@@ -313,6 +321,9 @@ def load_or_build(
     extra: str = "",
     folder: Path | None = None,
     write: Callable[[Callable[[], Any]], Any] | None = None,
+    name: str = "estimate",
+    keep: int = KEEP,
+    key: str | None = None,
 ) -> tuple[T, str]:
     """The kept object for ``store``, or ``build()`` (then kept for the next start).
 
@@ -327,23 +338,28 @@ def load_or_build(
     write
         Runs the writing step (default: now); the app passes a function that starts it in a
         background thread, so the first page does not wait for the disk.
+    name, keep
+        Kind of object (the file's prefix) and how many of that kind are kept.
+    key
+        A ready key (e.g. of the estimate plus a country and year); default
+        :func:`cache_key` of ``store`` and ``extra``.
 
     Returns
     -------
     object, str
         The object and ``"loaded"`` or ``"built"``.
     """
-    key = cache_key(store, extra=extra)
-    got = read_cached(key, folder=folder)
+    key = key or cache_key(store, extra=extra)
+    got = read_cached(key, folder=folder, name=name)
     if got is not None:
         return got, "loaded"
     obj = build()
 
     def save() -> None:
         try:
-            write_cached(obj, key, folder=folder)
-        except OSError as exc:  # a full disk only costs the next start its speed
-            logger.warning("could not keep the estimate: %s", exc)
+            write_cached(obj, key, folder=folder, name=name, keep=keep)
+        except Exception as exc:  # a full disk only costs the next start its speed
+            logger.warning("could not keep the %s: %s", name, exc)
 
     if write is None:
         save()

@@ -79,6 +79,19 @@ def _bundle(store: tuple[str, int, int]) -> Bundle:
     return bundle
 
 
+def kept(name: str, parts: tuple[object, ...], build: Callable[[], Any], *, keep: int = 32) -> Any:
+    """``build()`` kept on disk under a key made of ``parts`` (see
+    :func:`ewaste_tracker.app.persist.load_or_build`); written in the background."""
+    import hashlib
+
+    from ewaste_tracker.app.persist import load_or_build
+
+    key = hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()
+    obj, how = load_or_build(build, key=key, name=name, keep=keep, write=_in_background)
+    logger.info("%s %s", name, how)
+    return obj
+
+
 def get_bundle() -> Bundle:
     """The bundle of the store as it is now (shared by every session)."""
     return _bundle(store_key())
@@ -109,6 +122,10 @@ def read_link(bundle: Bundle) -> None:
     Done when the session starts and when the link changes under it (a pasted address);
     afterwards the widgets own the state and :func:`write_link` follows them.
     """
+    pending = st.session_state.pop("_pending", None)
+    if pending:
+        for key, value in pending.items():
+            st.session_state[key] = value
     params = {k: st.query_params.get(k) for k in DEFAULT}
     seen = st.session_state.get("_link")
     if seen == params:
@@ -120,6 +137,11 @@ def read_link(bundle: Bundle) -> None:
         elif key not in st.session_state:
             st.session_state[key] = DEFAULT[key]
     st.session_state["_link"] = params
+
+
+def request(key: str, value: Any) -> None:
+    """Set a sidebar widget's value on the next run (e.g. the country a submission is for)."""
+    st.session_state.setdefault("_pending", {})[key] = value
 
 
 def write_link(page: str, country: str, year: int) -> None:

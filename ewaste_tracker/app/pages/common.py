@@ -17,7 +17,6 @@ from ewaste_tracker import catalog
 from ewaste_tracker.app import format as fmt
 from ewaste_tracker.app import state
 from ewaste_tracker.app.views import data as data_views
-from ewaste_tracker.app.views.core import year_table as _year_table
 from ewaste_tracker.app.views.world import status_of
 from ewaste_tracker.maps.world import WorldMap
 
@@ -27,7 +26,7 @@ __all__ = ["downloads", "outlines", "statuses", "world_template", "year_table"]
 @st.cache_resource(show_spinner=False, max_entries=48)
 def year_table(store: tuple[str, int, int], year: int) -> pd.DataFrame:
     """Indicators of one year, a row per region (read-only)."""
-    return _year_table(state.get_bundle().indicators, int(year))
+    return state.get_bundle().year_table(int(year))
 
 
 @st.cache_resource(show_spinner=False, max_entries=96)

@@ -166,7 +166,7 @@ def _submission(ctx: state.Context) -> None:
             str(record),
             _watched(ctx.bundle, countries[0]),
         )
-        st.session_state["country"] = countries[0]
+        state.request("country", countries[0])
         st.rerun()
 
 

@@ -24,7 +24,9 @@ def _grid(store: tuple[str, int, int], iso3: str, year: int) -> tuple[object, ob
     from ewaste_tracker.maps.render import GridLayer, build_map
 
     b = state.get_bundle()
-    grid = rviews.country_grid(b.estimate, iso3, year)
+    grid = state.kept(
+        "grid", (b.key, iso3, year), lambda: rviews.country_grid(b.estimate, iso3, year), keep=64
+    )
     cells = rviews.cells_table(grid, iso3=iso3, year=year)
     raster = grid.raster  # type: ignore[attr-defined]
     name = b.names.name(iso3)

@@ -27,16 +27,29 @@ MODELS = {
 @st.cache_resource(show_spinner="Reading the road network…", max_entries=4)
 def _network(digest: str, file_name: str, _data: bytes | None) -> sviews.Network | InputError:
     """The demo network (``_data`` None) or an uploaded extract (cached by content)."""
+    from ewaste_tracker import __version__
+    from ewaste_tracker.app.persist import code_fingerprint
     from ewaste_tracker.maps.network import NetworkError
 
+    parts = (__version__, code_fingerprint(), digest)
     if _data is None:
-        return sviews.load_network(sviews.demo_path(), label=sviews.DEMO["label"])
+        return state.kept(
+            "network",
+            parts,
+            lambda: sviews.load_network(sviews.demo_path(), label=sviews.DEMO["label"]),
+            keep=8,
+        )
     try:
         path = save_upload("network", file_name, _data)
     except InputError as exc:
         return exc
     try:
-        return sviews.load_network(path, label=f"uploaded extract {file_name}")
+        return state.kept(
+            "network",
+            parts,
+            lambda: sviews.load_network(path, label=f"uploaded extract {file_name}"),
+            keep=8,
+        )
     except (NetworkError, ValueError, OSError) as exc:
         return InputError(f"the extract could not be read as a road network: {exc}", path=file_name)
     finally:

@@ -60,6 +60,7 @@ __all__ = [
     "lost_minerals_table",
     "ranked_countries",
     "year_table",
+    "year_tables",
 ]
 
 WORLD = "WLD"
@@ -224,6 +225,41 @@ def year_table(indicators: pd.DataFrame, year: int) -> pd.DataFrame:
     ).pivot(index="region", columns="indicator", values="value")
     wide.columns.name = None
     return wide
+
+
+def year_tables(indicators: pd.DataFrame, years: Sequence[int]) -> dict[int, pd.DataFrame]:
+    """:func:`year_table` of several years at once (one pivot of all their rows).
+
+    Returns
+    -------
+    dict
+        Year → year table; years without rows are left out.
+    """
+    y = indicators["year"].to_numpy()
+    sub = indicators[np.isin(y, np.asarray(list(years)))]
+    if sub.empty:
+        return {}
+    names = sub["indicator"].astype(str).to_numpy(dtype=object)
+    if "element" in sub.columns:
+        el = sub["element"].astype(object).to_numpy()
+        has = pd.notna(el)
+        names = np.where(has, names + ":" + np.where(has, el, "").astype(str), names)
+    frame = pd.DataFrame(
+        {
+            "year": sub["year"].to_numpy(),
+            "region": sub["region"].astype(str).to_numpy(),
+            "indicator": names,
+            "value": sub["value"].to_numpy(dtype=float),
+        }
+    )
+    wide = frame.pivot(index=["year", "region"], columns="indicator", values="value")
+    wide.columns.name = None
+    out = {}
+    for year, part in wide.groupby(level="year", sort=True):
+        table = part.droplevel("year")
+        table.index.name = "region"
+        out[int(year)] = table
+    return out
 
 
 def _col(wide: pd.DataFrame, name: str) -> np.ndarray:

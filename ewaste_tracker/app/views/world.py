@@ -166,10 +166,8 @@ def status_of(indicators: pd.DataFrame, *, year: int, indicator: str) -> pd.Data
     pandas.DataFrame
         Index ``region``; columns ``status``, ``source``.
     """
-    sel = (indicators["year"].to_numpy() == int(year)) & (
-        indicators["indicator"].astype(str).to_numpy() == indicator
-    )
-    sub = indicators[sel]
+    in_year = indicators[indicators["year"].to_numpy() == int(year)]
+    sub = in_year[(in_year["indicator"] == indicator).to_numpy(dtype=bool)]  # compares codes
     out = pd.DataFrame(
         {
             "region": sub["region"].astype(str).to_numpy(),
