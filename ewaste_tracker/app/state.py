@@ -59,12 +59,15 @@ class Context:
 
 
 def store_key() -> tuple[str, int, int]:
-    """Identity of the store file (path, modification time, size): a submission changes it."""
+    """Identity of the store file (path, modification time, size): a submission changes it.
+
+    Every missing store is the same (no submissions: the defaults alone).
+    """
     path = settings.store_path()
     try:
         info = path.stat()
     except OSError:
-        return (str(path), 0, 0)
+        return ("", 0, 0)
     return (str(path), info.st_mtime_ns, info.st_size)
 
 

@@ -97,8 +97,9 @@ def recoverable(
     Returns
     -------
     pandas.DataFrame
-        ``quantity, t, usd`` rows: in e-waste generated, recovered now, lost now, recoverable
-        with best-practice formal recycling of all e-waste, the recoverable gap.
+        ``quantity, t, usd`` rows: in e-waste generated, recovered now, lost now in the
+        country, exported, recoverable with best-practice formal recycling of all e-waste, the
+        recoverable gap.
     """
     sub = rows[
         (rows["year"].to_numpy() == int(year))
@@ -110,11 +111,19 @@ def recoverable(
     generated = val.get("element_generated_t", np.nan)
     now = val.get("recovered_t", np.nan)
     best = generated * best_practice(recovery, element)
-    t = [generated, now, val.get("lost_t", np.nan), best, max(best - now, 0.0)]
+    t = [
+        generated,
+        now,
+        val.get("lost_t", np.nan),
+        val.get("exported_t", np.nan),
+        best,
+        max(best - now, 0.0),
+    ]
     what = [
         "in e-waste generated",
         "recovered now",
-        "lost now",
+        "lost now in the country",
+        "exported in e-waste (not recovered in the country)",
         "recoverable with best-practice formal recycling of all e-waste",
         "recoverable gap (best practice - now)",
     ]
