@@ -33,10 +33,13 @@ __all__ = ["BUNDLE_FORMAT", "Bundle", "build_bundle", "load_bundle"]
 
 logger = logging.getLogger(__name__)
 
-BUNDLE_FORMAT = "bundle-2"
+BUNDLE_FORMAT = "bundle-3"
 """Part of the cache key: bump when :class:`Bundle` changes."""
 YEARS = (1990, 2030)
 """Years the pages show."""
+NOT_MAPPED = ("ATA",)
+"""Catalogue areas left out of the country lists, rankings and world maps: Antarctica (research
+stations only; its per-inhabitant figures are meaningless)."""
 
 
 @dataclass
@@ -192,7 +195,7 @@ def build_bundle(est: Estimate | None = None, *, store: str | Path | None = None
     indicators, elements_table = est.indicators, est.element_flows
     est.footprint  # noqa: B018 - computed now, kept with the estimate
     names = country_names()
-    known = set(catalog.countries()["iso3"])
+    known = set(catalog.countries()["iso3"]) - set(NOT_MAPPED)
     countries = tuple(names.sorted_codes([r for r in est.regions if r in known]))
     elements = tuple(est.elements)
     bundle = Bundle(

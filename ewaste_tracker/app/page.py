@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 
 import streamlit as st
 
@@ -62,8 +63,22 @@ def sidebar(bundle: state.Bundle) -> state.Context:
     )
 
 
+def _configure_logging() -> None:
+    """The package's log lines on the server's stderr (once per process)."""
+    from ewaste_tracker import settings
+
+    root = logging.getLogger("ewaste_tracker")
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(settings.LOG_LEVEL)
+
+
 def main() -> None:
     """The app: link → state, sidebar, the chosen page, state → link."""
+    t0 = time.perf_counter()
+    _configure_logging()
     st.set_page_config(page_title="ewaste-tracker", layout="wide")
     bundle = state.get_bundle()
     state.read_link(bundle)
@@ -71,3 +86,6 @@ def main() -> None:
     state.write_link(ctx.page, ctx.country, ctx.year)
     module = importlib.import_module(f"ewaste_tracker.app.pages.{ctx.page}")
     module.render(ctx)
+    logger.info(
+        "page %s (%s, %d) run in %.3f s", ctx.page, ctx.country, ctx.year, time.perf_counter() - t0
+    )

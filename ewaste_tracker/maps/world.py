@@ -33,8 +33,8 @@ DECIMALS = 3
 """Decimal places of the outlines' coordinates (1e-3 degree, about 100 m)."""
 NO_DATA = "#bdbdbd"
 """Fill of countries without a value."""
-VIEW = ((20.0, 10.0), 1.25)
-"""Centre (lat, lon) and zoom of the world view."""
+VIEW = ((-56.0, -168.0), (78.0, 180.0))
+"""South-west and north-east corners (lat, lon) the world view fits."""
 
 
 def json_for_script(obj: object) -> str:
@@ -123,7 +123,7 @@ class WorldMap:
         )
         small = "".join(f'<div class="ewt-note">{escape(n)}</div>' for n in notes if n)
         base = escape(base_url.rstrip("/"))
-        (lat, lon), zoom = VIEW
+        (s_, w), (n, e) = VIEW
         return (
             '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f"<title>{escape(title)}</title>"
@@ -143,7 +143,7 @@ class WorldMap:
             "<script>"
             f"var geo={self.geojson};var data={json_for_script(data)};"
             f"var map=L.map('map',{{preferCanvas:true,zoomSnap:0.25,minZoom:1,maxZoom:9,"
-            f"attributionControl:false}}).setView([{lat},{lon}],{zoom});"
+            f"attributionControl:false}}).fitBounds([[{s_},{w}],[{n},{e}]],{{padding:[0,0]}});"
             "L.geoJSON(geo,{style:function(f){var d=data[f.properties.r];"
             f"return {{fillColor:d?d[0]:'{NO_DATA}',color:'#666',weight:0.5,fillOpacity:0.9}};}},"
             "onEachFeature:function(f,l){var d=data[f.properties.r];"

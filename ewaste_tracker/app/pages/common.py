@@ -38,9 +38,11 @@ def statuses(store: tuple[str, int, int], year: int, indicator: str) -> pd.DataF
 @st.cache_resource(show_spinner=False)
 def outlines() -> gpd.GeoDataFrame:
     """Country outlines ``region, name, geometry``, simplified for pages (read-only)."""
+    from ewaste_tracker.app.bundle import NOT_MAPPED
     from ewaste_tracker.app.figures.core import region_outlines
 
-    return region_outlines(catalog.outlines())
+    shapes = catalog.outlines()
+    return region_outlines(shapes[~shapes["iso3"].isin(NOT_MAPPED)].reset_index(drop=True))
 
 
 @st.cache_resource(show_spinner=False)
