@@ -1,13 +1,14 @@
 # Two commands do all set-up on a fresh clone:
 #   make app    bootstrap, then start the Streamlit app on the embedded default data
 #   make test   bootstrap, then run the test suite
-# Other targets: make bench (benchmarks against the peers), make lint.
+# Other targets: make bench (benchmarks against the peers), make lint, make docs (the
+# documentation site, built offline into site/; open site/index.html).
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: app test bench lint bootstrap browser clean
+.PHONY: app test bench lint docs bootstrap browser clean
 
 app: bootstrap
 	$(BIN)/ewaste-tracker app
@@ -24,6 +25,10 @@ lint: bootstrap
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# --strict: a broken link, a missing page or a docstring mkdocstrings cannot read fails the build
+docs: bootstrap
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 bootstrap: $(VENV)/.installed static/vendor/.ewaste-tracker-version
 
@@ -42,4 +47,4 @@ browser:
 	@bash scripts/bootstrap_browser.sh
 
 clean:
-	rm -rf $(VENV) static/vendor
+	rm -rf $(VENV) static/vendor site

@@ -28,6 +28,8 @@ Examples
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 __version__ = "0.2.0"
@@ -78,3 +80,22 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """The package module, keeping ``ewaste_tracker.estimate`` the function.
+
+    The function ``estimate`` and its module ``ewaste_tracker.estimate`` share a name. Importing
+    the submodule makes Python bind it as the package's attribute, which would hide the function
+    (``et.estimate(...)`` then fails with "'module' object is not callable" whenever anything
+    imported ``ewaste_tracker.estimate`` first); that one binding is ignored here. The module
+    stays in ``sys.modules`` for ``from ewaste_tracker.estimate import ...``.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "estimate" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -29,7 +29,14 @@ Tables
 :func:`refrigerant_gwp`            GWP100 of refrigerants and blowing agents (IPCC AR6)
 :func:`element_footprint`          primary / secondary production GHG and ADP per element
 :func:`grid_intensity`             carbon intensity of electricity per country (OWID / Ember)
+:func:`gem2024_annex`              the Global E-waste Monitor 2024 country annex (2022 data)
+:func:`published_figures`          other published figures (earlier Monitors, aggregates):
+                                   the validation set
 =================================  ===========================================================
+
+Territories without a permanent population (:data:`UNINHABITED`) have no market: the default
+model gives them no put on market, and they are left out of per-capita figures, rankings and
+maps.
 
 :func:`sources` lists every shipped file with its title, source, year and licence
 (``data/sources.csv``, the machine-readable form of ``data/README.md``).
@@ -54,6 +61,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "UNINHABITED",
     "CatalogError",
     "composition",
     "countries",
@@ -63,6 +71,7 @@ __all__ = [
     "default_transfer_coefficients",
     "element_footprint",
     "footprint_factors",
+    "gem2024_annex",
     "grid_intensity",
     "lifetimes",
     "mine_shares",
@@ -70,6 +79,7 @@ __all__ = [
     "population_gdp",
     "prices",
     "products",
+    "published_figures",
     "recovery",
     "refrigerant_gwp",
     "source_of",
@@ -92,6 +102,8 @@ FILES: dict[str, str] = {
     "refrigerant_gwp": "refrigerant_gwp.csv",
     "element_footprint": "element_footprint.csv",
     "grid_intensity": "grid_intensity.csv",
+    "gem2024_annex": "gem2024_country_annex.csv",
+    "published_figures": "published_figures.csv",
 }
 """Table name to file name in the data folder."""
 
@@ -104,6 +116,12 @@ TC_COLUMNS = (
 )  # fmt: skip
 """Columns of the income-group transfer-coefficient tables in ``data/``."""
 DEFAULT_LIFETIME_PROFILE = "NL/FR/BE"
+UNINHABITED: tuple[str, ...] = ("ATA", "ATF", "BVT", "HMD", "IOT", "SGS", "UMI")
+"""Territories without a permanent population: Antarctica, the French Southern and Antarctic
+Lands, Bouvet Island, Heard and McDonald Islands, the British Indian Ocean Territory, South
+Georgia and the South Sandwich Islands, the U.S. Minor Outlying Islands (research stations and
+military bases only; UN DESA World Population Prospects 2022 lists no population for them, and
+the Global E-waste Monitor 2024 annex has no row for them)."""
 
 
 class CatalogError(LookupError):
@@ -375,6 +393,42 @@ def grid_intensity() -> pd.DataFrame:
     g_co2e_per_kwh, generation_twh, source, status`` (``WLD`` is the world; ``year`` the
     latest year of the source for that country)."""
     return _table("grid_intensity")
+
+
+def gem2024_annex() -> pd.DataFrame:
+    """The Global E-waste Monitor 2024 country annex (Baldé et al. 2024, ITU/UNITAR; 2022 data).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``iso3, country, un_region, generated_kt, generated_kg_per_inh, collected_formal_kt,
+        collected_status, legislation, epr, collection_target, recycling_target,
+        collection_reference, source`` for 193 countries; ``generated_kt`` is blank where the
+        Monitor rounds it to 0 (use ``generated_kg_per_inh``), ``collected_formal_kt`` blank
+        where the country publishes none (``collected_status`` ``not available`` or
+        ``confidential``); flags are ``Yes`` / ``No``.
+    """
+    df = _table("gem2024_annex")
+    for col in ("collected_status", "legislation", "epr", "collection_target",
+                "recycling_target", "collection_reference"):  # fmt: skip
+        df[col] = df[col].astype(object).where(df[col].notna(), "").astype(str)
+    return df
+
+
+def published_figures() -> pd.DataFrame:
+    """Published figures besides the annex: the validation set.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``edition, scope, year, indicator, value, unit, kind, role, source``: ``scope`` is
+        ``WLD``, a UN region, an ISO3 code or ``EU6:<category>``; ``kind`` says how the value
+        was read (``table``, ``text`` summary of the report, ``recalled`` by this project and
+        not re-read); ``role`` is ``fit`` (used by the calibration), ``held_out`` (never used
+        in a fit: the back-cast check) or ``check`` (same edition and year as the annex, implied
+        by it).
+    """
+    return _table("published_figures")
 
 
 def source_of(table: str, **keys: Any) -> str:

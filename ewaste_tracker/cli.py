@@ -1,7 +1,9 @@
 """Command-line interface: ``ewaste-tracker`` (also ``python -m ewaste_tracker``).
 
 Every subcommand validates its inputs first and writes nothing when they are bad: the
-message names the file, row and column, and the exit code is 2. Outputs are staged and moved
+message names the file, row and column, and the exit code is 2. ``--store`` takes a
+GeoPackage path (the embedded default) or a ``postgresql://`` URL (the shared store);
+``--as USER`` acts as a registered user of the store. Outputs are staged and moved
 into ``--out`` only when the whole job succeeded.
 
 Subcommands
@@ -11,6 +13,16 @@ run         the whole system (stocks, flows, minerals, indicators) from a folder
             or the default estimate for every country when ``--inputs`` is omitted
 template    national submission templates pre-filled with the defaults
 submit      validate a national submission and keep it in the store
+review      submissions waiting for a decision
+send        send a draft for review
+accept      accept a submission (reviewer)
+reject      reject a submission, with a reason (reviewer)
+publish     publish an accepted submission: the estimate then uses it (reviewer)
+audit       the audit trail: who did what, when, to which file
+user        add, list or disable the store's users (admin)
+token       make or revoke API tokens (admin)
+migrate     create a store or bring its schema up to date
+serve       the HTTP API for submissions, on 127.0.0.1
 history     submissions and runs kept for a country
 export-run  a stored run to CSV or GeoPackage
 map         a country's map (HTML) and a GeoPackage of all its layers
@@ -61,6 +73,8 @@ MINUTES = _number(float, 1e-6, 10_000.0, "minutes, a number above 0 and at most 
 SECONDS = _number(float, 1e-3, 86_400.0, "seconds, a number above 0 and at most 86400")
 METRES = _number(float, 0.0, 1e6, "metres, a number from 0 to 1000000")
 PORT = _number(int, 1, 65535, "a port from 1 to 65535")
+MEGABYTES = _number(float, 0.001, 1024.0, "megabytes, above 0 and at most 1024")
+WORKERS = _number(int, 1, 64, "a number of worker processes from 1 to 64")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,19 +109,77 @@ def _cmd_template(args: argparse.Namespace) -> int:
 
 
 def _cmd_submit(args: argparse.Namespace) -> int:
+    from ewaste_tracker.jobs.review import submit_file
     from ewaste_tracker.submissions.environment import is_environment_file, submit_environment
-    from ewaste_tracker.submissions.submit import submit
 
     if is_environment_file(args.file):  # ICT operators' energy and scope 1-2 emissions
         env = submit_environment(args.file, store=args.store, submitter=args.submitter)
         print(f"stored: {env}")
         return 0
-    record = submit(
-        args.file, store=args.store, submitter=args.submitter,
-        confirm_outliers=args.confirm_outliers,
-    )  # fmt: skip
-    print(f"stored: {record}")
+    print(submit_file(args.file, store=args.store, user=args.user, submitter=args.submitter,
+                      draft=args.draft, review=args.review, again=args.again,
+                      confirm_outliers=args.confirm_outliers))  # fmt: skip
     return 0
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    from ewaste_tracker.jobs.review import review_text
+
+    print(review_text(store=args.store, user=args.user, country=args.country, state=args.state))
+    return 0
+
+
+def _cmd_act(args: argparse.Namespace) -> int:
+    from ewaste_tracker.jobs.review import act_on_submission
+
+    print(act_on_submission(args.id, args.action, store=args.store, user=args.user,
+                            reason=args.reason))  # fmt: skip
+    return 0
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from ewaste_tracker.jobs.review import audit_text
+
+    print(audit_text(store=args.store, user=args.user, country=args.country,
+                     submission_id=args.id))  # fmt: skip
+    return 0
+
+
+def _cmd_user(args: argparse.Namespace) -> int:
+    from ewaste_tracker.jobs import users
+
+    if args.user_command == "add":
+        print(users.add_user(args.name, args.role, country=args.country, store=args.store,
+                             sql_login=args.sql_login, token=args.token))  # fmt: skip
+    elif args.user_command == "list":
+        print(users.list_users(store=args.store))
+    else:
+        print(users.disable_user(args.name, store=args.store))
+    return 0
+
+
+def _cmd_token(args: argparse.Namespace) -> int:
+    from ewaste_tracker.jobs import users
+
+    if args.token_command == "create":
+        print(users.create_token(args.name, label=args.label, store=args.store))
+    else:
+        print(users.revoke_tokens(args.name, store=args.store))
+    return 0
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from ewaste_tracker.jobs.users import migrate_store
+
+    print(migrate_store(store=args.store))
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from ewaste_tracker.jobs.serve import serve
+
+    return serve(store=args.store, host=args.host, port=args.port, workers=args.workers,
+                 max_bytes=int(args.max_mb * 1024 * 1024))  # fmt: skip
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
@@ -177,6 +249,14 @@ def _cmd_app(args: argparse.Namespace) -> int:
     return run_app(port=args.port)
 
 
+def store_arg(value: str) -> str | Path:
+    """``--store``: a ``postgresql://`` URL stays text; anything else is a GeoPackage path."""
+    return settings.store_target(value)
+
+
+_STORE_HELP = "tracker store: a GeoPackage path or a postgresql:// URL"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every subcommand."""
     parser = _Parser(
@@ -244,8 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: total for the whole world, product otherwise)",
     )  # fmt: skip
     p.add_argument(
-        "--store", type=Path, default=None, help=f"tracker store (default {settings.store_path()})"
-    )
+        "--store", type=store_arg, default=None,
+        help=f"{_STORE_HELP} (default {settings.store_target()})",
+    )  # fmt: skip
     p.add_argument("--keep", action="store_true", help="record the run in the store")
 
     p = add(
@@ -258,9 +339,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--by", choices=["unu_key", "eu6"], default="unu_key", help="product detail of the template"
     )
-    p.add_argument("--store", type=Path, default=None, help="tracker store path")
+    p.add_argument("--store", type=store_arg, default=None, help=_STORE_HELP)
 
-    p = add("submit", _cmd_submit, "Validate a national submission and keep it in the store.")
+    def acting(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--store", type=store_arg, default=None, help=_STORE_HELP)
+        p.add_argument(
+            "--as", dest="user", default=None, metavar="USER",
+            help="act as this registered user of the store (its role and country apply)",
+        )  # fmt: skip
+
+    p = add(
+        "submit", _cmd_submit,
+        "Validate a national submission and keep it in the store. In the embedded GeoPackage "
+        "it is then accepted and published at once by the local user (unless --review); in a "
+        "shared PostgreSQL store a reviewer accepts and publishes it.",
+    )  # fmt: skip
     p.add_argument("file", type=Path, help="submission (CSV or Excel)")
     p.add_argument("--submitter", default=None, help="who submits (default: the OS user)")
     p.add_argument(
@@ -268,16 +361,92 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept values beyond the plausibility bounds (kept as warnings with the "
         "submission)",
     )  # fmt: skip
-    p.add_argument("--store", type=Path, default=None, help="tracker store path")
+    p.add_argument("--draft", action="store_true", help="keep it as a draft (send it later)")
+    p.add_argument("--review", action="store_true", help="leave it submitted for review")
+    p.add_argument(
+        "--again", action="store_true",
+        help="store it as a new version even if this file is stored already (to go back)",
+    )  # fmt: skip
+    acting(p)
+
+    p = add("review", _cmd_review, "List the submissions waiting for a decision.")
+    p.add_argument("--country", default=None, help="ISO3 code")
+    p.add_argument(
+        "--state", default=None,
+        choices=["draft", "submitted", "accepted", "rejected", "published"],
+        help="list the submissions in this state instead",
+    )  # fmt: skip
+    acting(p)
+
+    for name, help_ in (
+        ("send", "Send a draft submission for review."),
+        ("accept", "Accept a submitted submission (reviewer)."),
+        ("reject", "Reject a submission that is submitted or accepted, with a reason (reviewer)."),
+        ("publish", "Publish an accepted submission; the estimate then uses it (reviewer)."),
+    ):
+        p = add(name, _cmd_act, help_)
+        p.set_defaults(action="submit" if name == "send" else name)
+        p.add_argument("id", type=RUN_ID, help="submission id (see 'review' or 'history')")
+        p.add_argument(
+            "--reason", required=name == "reject", default=None,
+            help="why (required to reject; shown to the submitter)",
+        )  # fmt: skip
+        acting(p)
+
+    p = add("audit", _cmd_audit, "Show the audit trail: who did what, when, to which file.")
+    p.add_argument("--country", default=None, help="ISO3 code")
+    p.add_argument("--id", type=RUN_ID, default=None, help="one submission")
+    acting(p)
+
+    p = add("user", _cmd_user, "Add, list or disable the store's users (its admin only).")
+    us = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    q = us.add_parser("add", help="register a submitter (with its country) or a reviewer")
+    q.add_argument("name", help="lower-case letters, digits and _")
+    q.add_argument("--role", required=True, choices=["submitter", "reviewer"])
+    q.add_argument("--country", default=None, help="ISO3 code of a submitter's country")
+    q.add_argument("--token", action="store_true", help="also make an API token (shown once)")
+    q.add_argument(
+        "--sql-login", action="store_true",
+        help="PostgreSQL: let the user's database role log in (password shown once)",
+    )  # fmt: skip
+    q.add_argument("--store", type=store_arg, default=None, help=_STORE_HELP)
+    q = us.add_parser("list", help="list the users")
+    q.add_argument("--store", type=store_arg, default=None, help=_STORE_HELP)
+    q = us.add_parser("disable", help="disable a user (tokens revoked)")
+    q.add_argument("name")
+    q.add_argument("--store", type=store_arg, default=None, help=_STORE_HELP)
+
+    p = add("token", _cmd_token, "Make or revoke API tokens (the store's admin only).")
+    ts = p.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    q = ts.add_parser("create", help="a new token for a user (shown once, kept hashed)")
+    q.add_argument("name")
+    q.add_argument("--label", default="", help="what the token is for")
+    q.add_argument("--store", type=store_arg, default=None, help=_STORE_HELP)
+    q = ts.add_parser("revoke", help="revoke every token of a user")
+    q.add_argument("name")
+    q.add_argument("--store", type=store_arg, default=None, help=_STORE_HELP)
+
+    p = add("migrate", _cmd_migrate, "Create a store or bring its schema up to date (owner).")
+    p.add_argument("--store", type=store_arg, default=None, help=_STORE_HELP)
+
+    p = add(
+        "serve", _cmd_serve,
+        "Serve the HTTP API for submissions (token authentication; OpenAPI at /openapi.json).",
+    )  # fmt: skip
+    p.add_argument("--store", type=store_arg, default=None, help=_STORE_HELP)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=PORT, default=8000, help="port (default 8000)")
+    p.add_argument("--max-mb", type=MEGABYTES, default=20.0, help="largest submission in MiB")
+    p.add_argument("--workers", type=WORKERS, default=1, help="worker processes (default 1)")
 
     p = add("history", _cmd_history, "List the submissions and runs kept for a country.")
     p.add_argument("--country", required=True, help="ISO3 code")
-    p.add_argument("--store", type=Path, default=None, help="tracker store path")
+    p.add_argument("--store", type=store_arg, default=None, help=_STORE_HELP)
 
     p = add("export-run", _cmd_export_run, "Export a stored run to CSV or GeoPackage.")
     p.add_argument("run_id", type=RUN_ID, help="run id (see 'history')")
     p.add_argument("--out", required=True, type=Path, help="output .csv or .gpkg")
-    p.add_argument("--store", type=Path, default=None, help="tracker store path")
+    p.add_argument("--store", type=store_arg, default=None, help=_STORE_HELP)
 
     p = add(
         "map",
@@ -307,7 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="population raster (WorldPop, GHSL, GPW GeoTIFF; any CRS) to spread "
         "e-waste over instead of the default grid",
     )
-    p.add_argument("--store", type=Path, default=None, help="tracker store path")
+    p.add_argument("--store", type=store_arg, default=None, help=_STORE_HELP)
 
     p = add(
         "plan-sites",
@@ -326,7 +495,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--country", default=None, help="ISO3 code whose estimated e-waste is the demand"
     )
     p.add_argument("--year", type=YEAR, default=2022, help="year of the estimated demand")
-    p.add_argument("--store", type=Path, default=None, help="tracker store path")
+    p.add_argument("--store", type=store_arg, default=None, help=_STORE_HELP)
     p.add_argument(
         "--candidates",
         type=Path,
@@ -359,7 +528,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _configure_logging(verbose: int, quiet: bool) -> None:
     level = logging.WARNING if quiet else (logging.DEBUG if verbose else settings.LOG_LEVEL)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # the package's loggers at the chosen level; other libraries' (pyogrio logs every layer
+    # it writes) only warnings, unless -v asks for everything
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("ewaste_tracker").setLevel(level)
 
 
 def _terminate(signum: int, _frame: object) -> None:

@@ -7,7 +7,7 @@
    the default put-on-market model, default fates, the catalogue's lifetimes, composition,
    recovery and prices), or a user's folder of tables
    (:func:`ewaste_tracker.model.folder.read_inputs_folder`);
-2. **reported data**: for the default estimate, the latest accepted submission of every
+2. **reported data**: for the default estimate, the latest published submission of every
    country in the store replaces or constrains the defaults
    (:func:`ewaste_tracker.reported.apply.apply_reported`);
 3. **the engine**: stocks, the lifecycle system, minerals and indicators
@@ -31,10 +31,11 @@ Examples
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -65,7 +66,9 @@ MODEL_SOURCES = {
     "recycled_formal_t": "default fates (data/transfer_coefficients.csv)",
     "population": "data/population_gdp_timeseries.csv",
     "element": "composition (data/composition.csv) x flows x recovery (data/recovery.csv)",
-    "usd": "element flows x prices (data/prices.csv, USGS Mineral Commodity Summaries 2025)",
+    "usd": "element flows x prices of the same year, nominal USD (data/prices.csv: USGS "
+    "Mineral Commodity Summaries 2025 for 2022-2023, World Bank annual averages 1990-2019 for "
+    "Au Ag Pd Pt Cu Al Ni Sn Pb, recalled; linear between price years, flat outside them)",
     "mci": "Material Circularity Indicator (Ellen MacArthur Foundation 2015) of the flows",
 }
 """Where the model's value of each indicator comes from (files in ``ewaste_tracker/data``)."""
@@ -107,7 +110,7 @@ class Estimate:
     result
         The engine's dense result (:class:`ewaste_tracker.model.run.RunResult`).
     reported
-        The accepted submission values applied (``country, year, product, product_level,
+        The published submission values applied (``country, year, product, product_level,
         indicator, value_t, source``; empty when none).
     gaps
         Reported values the model could not meet (``reported_gaps``), or ``None``.
@@ -171,7 +174,7 @@ class Estimate:
         Columns :data:`INDICATOR_COLUMNS`: ``region`` (ISO3, or ``WLD`` and UN regions),
         ``year``, ``indicator`` (definitions in :mod:`ewaste_tracker.flows.indicators`),
         ``element`` (symbol of per-element indicators, else missing), ``value``, ``unit``,
-        ``status`` (``reported`` / ``mixed`` / ``estimated`` / ``input``; see
+        ``status`` (``reported`` / ``mixed`` / ``published`` / ``estimated`` / ``input``; see
         :mod:`ewaste_tracker.reported.overlay`) and ``source``.
         """
         if "indicators" not in self._cache:
@@ -189,9 +192,13 @@ class Estimate:
                 src = np.asarray([sources[n] for n in ind.categories], dtype=object)
                 source = pd.Categorical(src[ind.codes])
             else:
+                from ewaste_tracker import catalog
+                from ewaste_tracker.reported.overlay import published_cells
+
                 status, source = indicator_status(
                     table, self.reported, self.groups,
                     products=len(self.result.dims.products), sources=sources,
+                    published=published_cells(catalog.gem2024_annex()),
                 )  # fmt: skip
             self._cache["indicators"] = table.assign(status=status, source=source)
         return self._cache["indicators"]
@@ -370,23 +377,23 @@ class Estimate:
         )  # fmt: skip
 
 
-_LAST_DEFAULT: list = []
-"""The last default estimate of this process, keyed on what it was computed from (the store
-file's identity, the last year, the collection target): entry points in one process (a test
-session, the map and the app in one server) reuse it instead of recomputing."""
+_RECENT: OrderedDict[tuple, tuple[pd.DataFrame, Any]] = OrderedDict()
+"""The last :data:`RECENT_ESTIMATES` default estimates of this process, keyed on what they
+were computed from (the store's identity, the last year, the collection target): entry
+points in one process (a test session, the map and the app in one server, a notebook
+comparing stores) reuse them instead of recomputing."""
+RECENT_ESTIMATES = 3
 
 
-def _store_identity(store: str | Path | None) -> tuple[str, int, int] | None:
-    """The store file's path, modification time and size; ``None`` when there is no store
-    (which gives the same estimate as ``reported=False``)."""
-    from ewaste_tracker import settings
+def store_identity(store: str | Path | None = None) -> tuple | None:
+    """A key of the store's published data (see
+    :func:`ewaste_tracker.reported.overlay.store_identity`): estimates computed for the same
+    key are the same. ``None`` when the store does not exist yet (no submissions: the same
+    estimate as ``reported=False``)."""
+    from ewaste_tracker.reported.overlay import store_identity as _identity
 
-    path = Path(store) if store is not None else settings.store_path()
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    key = _identity(store)
+    return None if key[-2:] == (-1, -1) else key
 
 
 def _countries(
@@ -431,9 +438,9 @@ def estimate(
         Last year (default 2030 for the default estimate, the last put-on-market year for
         user inputs).
     store
-        The tracker store whose accepted submissions apply (default
-        :func:`ewaste_tracker.settings.store_path`; a store that does not exist means
-        "no submissions").
+        The tracker store whose published submissions apply: a GeoPackage path or a
+        ``postgresql://`` URL (default :func:`ewaste_tracker.settings.store_target`; a store
+        that does not exist means "no submissions").
     inputs
         A folder of input tables (see README, ``run --inputs``) or validated
         :class:`~ewaste_tracker.model.run.ModelInputs`, instead of the catalogue defaults.
@@ -488,16 +495,19 @@ def estimate(
     from ewaste_tracker.defaults.inputs import LAST_YEAR, default_inputs
 
     last = LAST_YEAR if until is None else int(until)
-    key = (_store_identity(store) if reported else None, last, float(collection_target))
-    if _LAST_DEFAULT and _LAST_DEFAULT[0] == key:
-        values, run = _LAST_DEFAULT[1]
+    key = (store_identity(store) if reported else None, last, float(collection_target))
+    if key in _RECENT:
+        _RECENT.move_to_end(key)
+        values, run = _RECENT[key]
         tick("estimate reused (same defaults and store)")
     else:
         base = default_inputs(until=last, collection_target=collection_target)
         values = reported_values(store) if reported else empty
         tick("defaults and submissions read")
         run = apply_reported(base, values, progress=tick)
-        _LAST_DEFAULT[:] = [key, (values, run)]
+        _RECENT[key] = (values, run)
+        while len(_RECENT) > RECENT_ESTIMATES:
+            _RECENT.popitem(last=False)
     shown = _countries(countries, run.result.dims.regions)
     gaps = run.gaps if len(values) else None
     from ewaste_tracker.submissions.environment import environment_values

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -27,6 +28,8 @@ from pathlib import Path
 from types import TracebackType
 
 from ewaste_tracker.errors import InputError
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "MARKER",
@@ -218,7 +221,9 @@ class AtomicDir:
                     encoding="utf-8",
                 )
                 os.chmod(self.path, 0o777 & ~_umask())
+                names = sorted(p.name for p in self.path.iterdir() if p.name != MARKER)
                 self._swap()
+                logger.info("wrote %s: %s", self.target, ", ".join(names))
         finally:
             shutil.rmtree(self.path, ignore_errors=True)
 

@@ -97,6 +97,20 @@ TABLES: dict[str, list[tuple[str, str, str, str | None]]] = {
         ("product", "string", "UNU-KEY (product detail only)", None),
         ("year", "integer", "calendar year", None),
         ("value_t", "number", "mass flow in the year", "t"),
+        (
+            "hs_code",
+            "string",
+            "trade edges: HS 2022 8549 for e-waste, the product's heading for "
+            "used equipment; blank inside a region",
+            None,
+        ),
+        (
+            "basel_code",
+            "string",
+            "trade edges of e-waste: Basel A1181 (hazardous) / Y49 "
+            "(other e-waste), in force from 2025; blank otherwise",
+            None,
+        ),
         _STATUS,
     ],
     "stocks": [
@@ -116,8 +130,13 @@ TABLES: dict[str, list[tuple[str, str, str, str | None]]] = {
         ("input_t", "number", "element entering the route", "t"),
         ("recovered_t", "number", "element recovered on the route", "t"),
         ("lost_t", "number", "element lost on the route", "t"),
-        ("recovered_usd", "number", "value of the element recovered", "USD"),
-        ("lost_usd", "number", "value of the element lost", "USD"),
+        (
+            "recovered_usd",
+            "number",
+            "value of the element recovered, at the prices of the row's year",
+            "USD",
+        ),
+        ("lost_usd", "number", "value of the element lost, at the prices of the row's year", "USD"),
         _STATUS,
     ],
     "footprint": [
@@ -338,5 +357,5 @@ def write_estimate(
             progress("run.json, datapackage.json")
         if before_publish is not None:
             before_publish(stage)
-    logger.info("wrote %s (%s)", Path(path), ", ".join(f for f, _ in files.values()))
+    logger.debug("tables written: %s", ", ".join(f for f, _ in files.values()))
     return Path(path)

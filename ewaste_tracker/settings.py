@@ -4,23 +4,25 @@ Settings here are paths and defaults that belong to the installation, not to a u
 session: Streamlit sessions share module globals, so per-user choices (scenario, country,
 years) are function arguments, never settings.
 
+The paths are read from the environment each time they are asked for:
+
+* :func:`data_dir`: the folder of the shipped reference data (``ewaste_tracker/data``,
+  package data); the environment variable ``EWASTE_TRACKER_DATA`` overrides it;
+* :func:`store_target`: the tracker store, a GeoPackage/SQLite file for one user (by default
+  ``tracker.gpkg`` in the user's data folder, :func:`store_path`) or a shared
+  PostgreSQL/PostGIS database given by its URL (``postgresql://user@host/db``, see
+  :mod:`ewaste_tracker.submissions.postgis`); ``EWASTE_TRACKER_STORE`` overrides it;
+* :func:`cache_dir`: where the app keeps the default estimate between server starts (the
+  user's cache folder, ``platformdirs.user_cache_dir("ewaste-tracker")``);
+  ``EWASTE_TRACKER_CACHE`` overrides it (a folder, or ``off`` to keep nothing on disk).
+
 Attributes
 ----------
-DATA_DIR
-    Folder of the shipped reference data (``ewaste_tracker/data``, package data). Override with
-    the environment variable ``EWASTE_TRACKER_DATA``.
-STORE_PATH
-    The tracker store (a GeoPackage/SQLite file). Default: ``tracker.gpkg`` in the user's
-    data folder (``platformdirs.user_data_dir("ewaste-tracker")``). Override with
-    ``EWASTE_TRACKER_STORE``.
-CACHE_DIR
-    Where the app keeps the default estimate between server starts. Default: the user's
-    cache folder (``platformdirs.user_cache_dir("ewaste-tracker")``). Override with
-    ``EWASTE_TRACKER_CACHE`` (a folder, or ``off`` to keep nothing on disk).
 DEFAULT_CRS
     CRS of every geometry the tracker returns unless asked otherwise (``EPSG:4326``).
 LOG_LEVEL
-    Level of the package loggers when the CLI or the app configures logging.
+    Level of the package loggers when the CLI or the app configures logging
+    (``$EWASTE_TRACKER_LOG_LEVEL``, default ``INFO``).
 """
 
 from __future__ import annotations
@@ -46,16 +48,49 @@ def data_dir() -> Path:
     return Path(env) if env else _PACKAGE / "data"
 
 
+DATABASE_SCHEMES = ("postgresql://", "postgresql+psycopg://", "postgres://")
+"""URL prefixes that name a PostgreSQL store instead of a GeoPackage file."""
+
+
+def is_database_url(target: object) -> bool:
+    """Whether ``target`` is a PostgreSQL URL (a string such as ``postgresql://u@h/db``)."""
+    return isinstance(target, str) and target.strip().lower().startswith(DATABASE_SCHEMES)
+
+
+def store_target(target: str | Path | None = None) -> str | Path:
+    """Return the tracker store to use: a PostgreSQL URL or a GeoPackage path.
+
+    Parameters
+    ----------
+    target
+        An explicit store (URL or path); ``None`` for the default.
+
+    Returns
+    -------
+    str or pathlib.Path
+        The URL unchanged (a string) when it is a PostgreSQL URL, else a path: ``target``,
+        ``$EWASTE_TRACKER_STORE``, or ``tracker.gpkg`` in the user's data folder.
+    """
+    if target is None:
+        target = os.environ.get("EWASTE_TRACKER_STORE") or None
+    if target is None:
+        return store_path()
+    if is_database_url(target):
+        return str(target).strip()
+    return Path(target)
+
+
 def store_path() -> Path:
-    """Return the default path of the tracker store.
+    """Return the default path of the embedded (GeoPackage) tracker store.
 
     Returns
     -------
     pathlib.Path
-        ``$EWASTE_TRACKER_STORE`` when set, else ``tracker.gpkg`` in the user's data folder.
+        ``$EWASTE_TRACKER_STORE`` when it is set and is not a database URL, else
+        ``tracker.gpkg`` in the user's data folder.
     """
     env = os.environ.get("EWASTE_TRACKER_STORE")
-    if env:
+    if env and not is_database_url(env):
         return Path(env)
     from platformdirs import user_data_dir
 

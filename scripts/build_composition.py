@@ -236,6 +236,18 @@ OVERRIDES = {
     ("0111", "Nd"): (150, 30, 500, "NdFeB in inverter (BLDC) compressors and fan motors"),
 }
 PROXY = {"0109": "0108", "0407": "0308", "0408": "0309", "0401": "0402"}
+# Literature rows judged wrong and replaced (value, low, high, derivation).
+REPLACE = {
+    ("0303", "Cu"): (
+        41100,
+        27400,
+        61650,
+        "laptop copper: Leon (2010) Table 7 gives 14 g per 3 kg laptop (4,667 g/t), about a "
+        "tenth of its own desktop figure per tonne and of the board copper alone; here PCB share "
+        "0.137 (Leon 2010) x PC-board Cu 20 % (" + HAG06 + ") = 27,400 g/t on the boards "
+        "(low), plus 50 % for cables, heat pipes and fan motors (estimate)",
+    ),
+}
 # Device mass (kg) for per-unit values when the source gives none (UNU weight otherwise).
 REFERENCE_MASS_KG = {"smartphone": 0.12, "notebook": 2.5}
 
@@ -396,7 +408,10 @@ def build(ref: Path, products: pd.DataFrame) -> pd.DataFrame:
         grade = GRADE_OF.get(key, grade)
         cat_vals = dict(zip(_CAT_COLS, CATEGORY[cat], strict=True))
         for el in ELEMENTS:
-            if (key, el) in lit.index:
+            if (key, el) in REPLACE:
+                c, lo, hi, why = REPLACE[(key, el)]
+                rows.append((key, el, lo, c, hi, EST + why, "estimate"))
+            elif (key, el) in lit.index:
                 r = lit.loc[(key, el)]
                 rows.append((key, el, r["low"], r["central"], r["high"], r["source"], r["status"]))
             elif (key, el) in OVERRIDES:
@@ -452,11 +467,23 @@ def build(ref: Path, products: pd.DataFrame) -> pd.DataFrame:
     out = _cap_total(out)
     for col in ("low_g_per_t", "central_g_per_t", "high_g_per_t"):
         out[col] = out[col].astype(float).map(lambda v: float(f"{v:.4g}"))
+    out["evidence"] = np.select(
+        [(out["status"] == "published") & ~out["source"].str.contains("board"),
+         out["status"] == "published"],
+        ["measured", "derived"],
+        "estimated",
+    )  # fmt: skip
     return out
 
 
 def _cap_total(out: pd.DataFrame) -> pd.DataFrame:
-    """Scale estimate rows of products whose central contents exceed 1 t/t down to 0.98 t/t."""
+    """Keep every level physically possible (each product's contents <= 0.98 t/t).
+
+    Central: estimate rows of a product whose central contents exceed 1 t/t are scaled down
+    (low and high with them). High: each row's excess over its central value is shrunk by
+    one factor per product until the high contents add up to at most 0.98 t/t (so
+    low <= central <= high still holds row by row); low is at most central, so it follows.
+    """
     total = out.groupby("product")["central_g_per_t"].transform("sum")
     pub = out.groupby("product")["central_g_per_t"].transform(
         lambda s: s[out.loc[s.index, "status"] == "published"].sum()
@@ -468,6 +495,19 @@ def _cap_total(out: pd.DataFrame) -> pd.DataFrame:
         out.loc[scale, col] = out.loc[scale, col] * factor[scale]
     out.loc[scale, "source"] = out.loc[scale, "source"] + [
         f" (scaled x{f:.2f} to keep the total <= 1 t/t)" for f in factor[scale]
+    ]
+    central = out.groupby("product")["central_g_per_t"].transform("sum")
+    high = out.groupby("product")["high_g_per_t"].transform("sum")
+    room = (0.98e6 - central).clip(lower=0.0)
+    g = np.where(high > 0.98e6, room / (high - central).where(high > central, 1.0), 1.0)
+    g = np.clip(g, 0.0, 1.0)
+    shrink = g < 1
+    out.loc[shrink, "high_g_per_t"] = out.loc[shrink, "central_g_per_t"] + g[shrink] * (
+        out.loc[shrink, "high_g_per_t"] - out.loc[shrink, "central_g_per_t"]
+    )
+    out.loc[shrink, "source"] = out.loc[shrink, "source"] + [
+        f" (high: excess over central x{f:.2f} so the high level stays <= 0.98 t/t)"
+        for f in g[shrink]
     ]
     return out
 

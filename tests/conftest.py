@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,3 +45,76 @@ def _isolated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Never let a test touch the user's real tracker store or cache folder."""
     monkeypatch.setenv("EWASTE_TRACKER_STORE", str(tmp_path / "store.gpkg"))
     monkeypatch.setenv("EWASTE_TRACKER_CACHE", "off")
+
+
+PG_SCRIPT = REPO / "scripts" / "postgres_for_tests.sh"
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """URL of a PostgreSQL server with PostGIS whose role may create schemas and roles.
+
+    ``$EWASTE_TRACKER_TEST_DATABASE`` when set (``.ci/run`` starts one); else a throwaway
+    cluster started in a temporary folder with the machine's ``initdb``/``pg_ctl``
+    (``scripts/postgres_for_tests.sh``); else the test is skipped.
+    """
+    pytest.importorskip("sqlalchemy")
+    pytest.importorskip("psycopg")
+    url = os.environ.get("EWASTE_TRACKER_TEST_DATABASE")
+    if url:
+        _check_server(url)
+        yield url
+        return
+    if not glob.glob("/usr/lib/postgresql/*/bin/initdb") or shutil.which("bash") is None:
+        pytest.skip("no PostgreSQL server: set EWASTE_TRACKER_TEST_DATABASE or install postgresql")
+    folder = Path(tempfile.mkdtemp(prefix="ewt-pg-", dir="/tmp"))  # short: a socket lives here
+    done = subprocess.run(["bash", str(PG_SCRIPT), "start", str(folder)], capture_output=True,
+                          text=True, check=False)  # fmt: skip
+    try:
+        if done.returncode != 0:
+            pytest.skip(f"cannot start PostgreSQL: {done.stderr.strip()[-300:]}")
+        yield done.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run(["bash", str(PG_SCRIPT), "stop", str(folder)], capture_output=True,
+                       check=False)  # fmt: skip
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check_server(url: str) -> None:
+    import psycopg
+
+    try:
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"),
+                             connect_timeout=5) as con:  # fmt: skip
+            ok = con.execute(
+                "SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'"
+            ).fetchone()
+    except psycopg.Error as exc:
+        pytest.skip(f"the test database cannot be reached: {exc}")
+    if not ok or not ok[0]:
+        pytest.skip("the test database has no PostGIS")
+
+
+def new_pg_store(base: str) -> str:
+    """A URL of a new, empty store (its own schema) on the server ``base``."""
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}schema=t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def pg_store(pg_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL store (a schema of its own), dropped after the test."""
+    from ewaste_tracker.submissions.store import Store
+
+    url = new_pg_store(pg_url)
+    yield url
+    Store(url).drop()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(params=["geopackage", "postgis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | Path]:
+    """The same tests on both backends: a new GeoPackage path, or a new PostgreSQL store."""
+    if request.param == "geopackage":
+        yield tmp_path / "s.gpkg"
+    else:
+        yield request.getfixturevalue("pg_store")

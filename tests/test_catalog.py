@@ -304,3 +304,18 @@ def test_composition_matches_its_build_script(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(
         built[cols].reset_index(drop=True), shipped[cols], check_dtype=False
     )
+
+
+def test_every_composition_level_is_physically_possible() -> None:
+    # issue 9: the high level summed to more than 1 t per t for 42 of 54 products
+    for level in ("low", "central", "high"):
+        comp = catalog.composition(level)
+        total = comp.groupby("product")["g_per_t"].sum()
+        assert (total <= 1e6).all(), (level, total[total > 1e6].index.tolist())
+    table = pd.read_csv(catalog.data_path("composition"), dtype={"product": str})
+    assert ((table["low_g_per_t"] <= table["central_g_per_t"])
+            & (table["central_g_per_t"] <= table["high_g_per_t"])).all()  # fmt: skip
+    assert set(table["evidence"]) == {"measured", "derived", "estimated"}
+    # laptop copper: the boards alone carry ~2.7 % Cu (PCB share 0.137 x 20 % Cu)
+    laptop = table[(table["product"] == "0303") & (table["element"] == "Cu")].iloc[0]
+    assert laptop["low_g_per_t"] >= 27_000

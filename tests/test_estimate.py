@@ -20,11 +20,12 @@ from ewaste_tracker.submissions.submit import submit
 
 REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "app.py"
-# Kenya's documented collection of three products in 2022 (tonnes)
+# Kenya's documented collection of three products in 2022 (tonnes; laptops 594 t, below the
+# 1.1 kt generated now that Kenya's e-waste follows the Monitor's 88 kt)
 SUBMISSION = """country,year,product,indicator,value,unit
 KEN,2022,0108,collected_formal,900,t
 KEN,2022,0302,collected_formal,1500,t
-KEN,2022,0303,collected_formal,1194,t
+KEN,2022,0303,collected_formal,594,t
 """
 
 
@@ -59,7 +60,7 @@ def test_the_api_gives_tidy_tables_with_status_and_source(ken: et.Estimate) -> N
 def test_reported_collection_is_met_and_marked(ken: et.Estimate, store: Path) -> None:
     r, n = ken.regions.index("KEN"), ken._year_index(2022, option="year")
     flows = ken.result.system.flows[("generated", "collection_formal")]
-    for product, tonnes in (("0108", 900.0), ("0302", 1500.0), ("0303", 1194.0)):
+    for product, tonnes in (("0108", 900.0), ("0302", 1500.0), ("0303", 594.0)):
         p = ken.result.dims.products.index(product)
         assert flows[r, p, n] == pytest.approx(tonnes, rel=1e-6)
     defaults = et.estimate(countries=["KEN"], reported=False)
@@ -77,6 +78,20 @@ def test_graph_of_one_year_balances(ken: et.Estimate) -> None:
     assert check_mass_balance(G, raise_error=False)["ok"].all()
     with pytest.raises(et.InputError, match="year"):
         ken.graph(1900)
+
+
+def test_the_estimate_function_is_not_shadowed_by_its_module() -> None:
+    # a fresh process: importing the submodule first used to bind it to et.estimate
+    code = (
+        "from ewaste_tracker.estimate import Estimate\n"
+        "import ewaste_tracker as et\n"
+        "import importlib\n"
+        "assert callable(et.estimate) and et.estimate.__name__ == 'estimate', et.estimate\n"
+        "module = importlib.import_module('ewaste_tracker.estimate')\n"
+        "assert module.Estimate is Estimate and module.estimate is et.estimate\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_unknown_countries_are_refused_with_the_option_named() -> None:
@@ -105,14 +120,16 @@ def test_the_same_figure_in_run_estimate_map_and_app(
 
     from streamlit.testing.v1 import AppTest
 
+    from ewaste_tracker.app.format import quantity
+
     monkeypatch.setenv("EWASTE_TRACKER_STORE", str(store))
-    at = AppTest.from_file(str(APP), default_timeout=180)
+    monkeypatch.setenv("EWASTE_TRACKER_CACHE", "off")
+    at = AppTest.from_file(str(APP), default_timeout=600)
+    at.query_params.update(page="country", country="KEN", year="2022")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    tables = [t.value for t in at.tabs[1].children.values() if type(t).__name__ == "Dataframe"]
-    rows = [t for t in tables if {"Code", "Collected formally (t)"} <= set(t.columns)]
-    shown = pd.concat(rows).set_index("Code").loc["KEN", "Collected formally (t)"]
-    assert float(shown) == pytest.approx(want, abs=1e-3)  # shown with 3 decimals
+    shown = {m.label: m.value for m in at.metric}["Documented formal collection"]
+    assert shown == quantity(want, "t")  # the same number, formatted with its unit
 
 
 def test_folders_are_replaced_whole_and_user_folders_refused(ken: et.Estimate, tmp_path: Path):

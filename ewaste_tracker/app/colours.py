@@ -23,11 +23,13 @@ __all__ = [
 
 ROUTE_COLOURS = {
     "formal": "#1f78b4",
+    "scrap": "#a6cee3",
     "informal": "#ff7f00",
     "residual": "#7f7f7f",
     "exported": "#6a3d9a",
 }
-"""Routes of e-waste (element table ``route``)."""
+"""Routes of e-waste (element table ``route``); ``scrap`` is e-waste mixed with metal scrap
+outside documented collection (shredded with it: the formal plant's pre-processing)."""
 FATE_COLOURS = {"recovered": "#1a9641", "lost": "#d7191c"}
 """What becomes of the elements."""
 STATUS_COLOURS = {

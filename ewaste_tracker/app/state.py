@@ -21,7 +21,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
@@ -55,20 +55,20 @@ class Context:
     year: int
     elements: tuple[str, ...]
     unit: str
-    store: tuple[str, int, int]
+    store: tuple
 
 
-def store_key() -> tuple[str, int, int]:
-    """Identity of the store file (path, modification time, size): a submission changes it.
+def store_key() -> tuple:
+    """The store and the state of its published submissions (file identity, or the
+    database's published versions): a newly published submission changes it.
 
     Every missing store is the same (no submissions: the defaults alone).
     """
-    path = settings.store_path()
-    try:
-        info = path.stat()
-    except OSError:
-        return ("", 0, 0)
-    return (str(path), info.st_mtime_ns, info.st_size)
+    from ewaste_tracker.estimate import store_identity
+
+    target = settings.store_target()
+    identity = store_identity(target)
+    return ("", 0, 0) if identity is None else (str(target), *identity)
 
 
 def _in_background(job: Callable[[], Any]) -> None:
@@ -76,7 +76,7 @@ def _in_background(job: Callable[[], Any]) -> None:
 
 
 @st.cache_resource(show_spinner="Loading the estimate for every country…", max_entries=2)
-def _bundle(store: tuple[str, int, int]) -> Bundle:
+def _bundle(store: tuple) -> Bundle:
     bundle, how = load_bundle(write=_in_background)
     logger.info("estimate %s for store %s", how, store[0])
     return bundle
@@ -156,7 +156,7 @@ def write_link(page: str, country: str, year: int) -> None:
 
 
 def show_table(
-    frame: pd.DataFrame, *, alt: str, height: int | str = "auto", key: str | None = None
+    frame: pd.DataFrame, *, alt: str, height: int | Literal["auto"] = "auto", key: str | None = None
 ) -> None:
     """A read-only table with an accessible name."""
     st.dataframe(frame, hide_index=True, height=height, alt=alt, key=key)

@@ -1,47 +1,38 @@
 r"""Calibration of the default model (:mod:`ewaste_tracker.defaults.pom`) to the Global E-waste
 Monitor.
 
-Put-on-market parameters
-------------------------
+Put-on-market parameters and country factors
+--------------------------------------------
 :func:`fit_pom_model` fits :math:`\ln A_k` (7 categories), a common elasticity :math:`\beta`,
-the trends :math:`\gamma` and :math:`\gamma_f \ge 0` (the bound keeps the 2030 projection
-from forcing falling sales per inhabitant; the projection then stays a soft target) and
-:math:`\ln \rho_r` (5 UN regions) with
-:func:`scipy.optimize.least_squares` on weighted log residuals
-:math:`w_i \ln(\hat x_i / x_i)` to the targets of :data:`TARGETS`, where regional kg per inhabitant
-enter as ratios to the world's 7.3 kg/inh (GEM 2020): the Monitor's regional figures times our
-populations add to 55 Mt, not 53.6 Mt, and the ratios keep the published order without fighting
-the world total; plus the prior :math:`w_\rho \ln \rho_r` that keeps the regional factors
-near 1 (income explains what it can).
-The model is run from 1970 with no products on the market before, exactly as the engine runs it.
+the trends :math:`\gamma` and :math:`\gamma_f \ge 0` and :math:`\ln \rho_r` (5 UN regions)
+with :func:`scipy.optimize.least_squares` on weighted log residuals of two kinds:
 
-Collection split (``generated`` → ``collection_formal`` / ``collection_informal`` /
-``residual``)
------------------------------------------------------------------------------------------------
-:func:`calibrate_collection_split` uses the model's 2022 WG :math:`W_c` and the Monitor 2024's
-partition of the 62 Mt (Baldé et al. 2024): :math:`F` = 13.8 Mt documented formal collection,
-:math:`I_r` = 16 Mt collected outside formal systems in high- and upper-middle-income
-countries, :math:`I_p` = 18 Mt handled mostly informally in low- and lower-middle-income
-countries, :math:`D` = 14 Mt in residual waste; the four (61.8 Mt) are scaled by
-:math:`\sigma = \sum_c W_c / 61.8` so that they partition the model's WG. Formal rates
-:math:`f_c`: Europe's high/upper-middle-income countries get the rate that makes Europe's total
-42.8 % (GEM 2024), Africa 0.7 % (GEM 2024: "< 1 %"), other low/lower-middle-income countries
-:data:`FORMAL_RATE_POOR` (prior), and the remaining rich countries the rate :math:`f_r` that
-closes :math:`\sum_c f_c W_c = \sigma F`. Poor countries put the share
-:data:`RESIDUAL_RATE_POOR` into residual waste and the rest into informal collection; their own
-informal collection :math:`J_p` falls short of :math:`\sigma I_p`, and the gap
-:math:`X = \sigma I_p - J_p` is e-waste shipped from richer countries' informal collection
-(the Monitor's 18 Mt counts what poorer countries *handle*): rich countries' share of
-``collection_informal`` → ``export`` becomes :math:`X / (\sigma I_r + X)`. Rich countries put
-the share :math:`q` of their non-formal WG into residual waste, with :math:`q` solving
-:math:`\sum_{rich} (1 - f_c) W_c q + \sum_{poor} r_p W_c = \sigma D`.
+* the **cross-section** of the Global E-waste Monitor 2024 annex (Baldé et al. 2024; 193
+  countries, 2022): :math:`w_{cs} \ln(\widehat{WG}_{c,2022} / WG^{pub}_c)` — income and
+  region explain what they can, which is the prior of a country without an annex row;
+* the **time and product structure** after the country factors
+  :math:`\kappa_c = WG^{pub}_c / \widehat{WG}_{c,2022}` are applied (so every annex country's
+  2022 figure is met): world e-waste generated in 2010 (34 Mt, GEM 2024) and the 2030
+  projection (82 Mt, GEM 2024), the 2019 EU-6 shares of the Global E-waste Monitor 2020 and
+  the 2019 put on market of photovoltaic panels (estimate),
 
-Years other than 2022: the formal rate of every country is scaled by
-:math:`h(t) = R(t) / R(2022)`, :math:`R` the world documented collection rate, piecewise linear
-through 0 in 1995 (before the first national take-back systems were generalised by
-Directive 2002/96/EC), 8/34 in 2010 and 13.8/62 in 2022 (GEM 2024) and 20 % in 2030 (GEM 2024
-projection), capped at 0.95; the non-formal remainder keeps each country's 2022
-informal : residual ratio.
+plus the prior :math:`w_\rho \ln \rho_r` that keeps the regional factors near 1.
+Not used in any fit, and reported as the back-cast error (``benchmarks/fidelity.py``): the
+world totals of 2016 (GEM 2017) and 2019 (GEM 2020), the 2019 regional and country figures of
+GEM 2020 (``data/published_figures.csv``, ``role = held_out``).
+
+The engine reports e-waste generated net of equipment that returns to use, so
+:func:`refine_country_factors` corrects :math:`\kappa_c` by the engine's own 2022 figure
+(a fixed point, a few passes: imports of used equipment couple the countries).
+
+Cross-validated residuals (:func:`cv_residuals`): :math:`\ln \kappa_c` is the residual of
+country :math:`c` in the cross-section; its leave-one-out (PRESS) value
+:math:`e_c / (1 - h_{cc})`, with :math:`h` the hat matrix of the linearised cross-section
+(intercept, :math:`\ln y_c`, UN-region dummies), is the error of the put-on-market model for a
+country the annex does not cover. They are written by income group to
+``data/pom_cv_residuals.csv``.
+
+The collection split and its prior are calibrated in :mod:`ewaste_tracker.defaults.collection`.
 """
 
 from __future__ import annotations
@@ -55,7 +46,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
-from ewaste_tracker.catalog import TC_COLUMNS
+from ewaste_tracker import catalog
 from ewaste_tracker.defaults.pom import (
     CATEGORIES,
     DefaultRun,
@@ -63,43 +54,39 @@ from ewaste_tracker.defaults.pom import (
     PomModel,
     ProductShares,
     _drivers,
+    country_factors,
     generation,
     pom_array,
 )
 
 __all__ = [
     "TARGETS",
-    "calibrate_collection_split",
+    "annex_targets",
+    "cv_residuals",
+    "cv_summary",
+    "factors_frame",
     "fit_pom_model",
     "model_figures",
     "pom_model_to_frame",
+    "refine_country_factors",
 ]
 
 logger = logging.getLogger(__name__)
 
 GEM24 = "Baldé C.P. et al. (2024) Global E-waste Monitor 2024, UNITAR/ITU"
 GEM20 = "Forti V., Baldé C.P. et al. (2020) The Global E-waste Monitor 2020, UNU/UNITAR/ITU/ISWA"
-REC = "published value recalled by this project, not transcribed"
 
 TARGETS = pd.DataFrame(
     [
         # name, scope, year, value, unit, weight, source
-        ("wg_world", "World", 2022, 62.0, "Mt", 4.0, GEM24),
-        ("wg_world", "World", 2019, 53.6, "Mt", 4.0, GEM20),
-        ("wg_world", "World", 2010, 34.0, "Mt", 3.0, GEM24),
+        ("wg_world", "World", 2010, 34.0, "Mt", 4.0, GEM24),
         ("wg_world", "World", 2030, 82.0, "Mt", 2.0, GEM24 + " (projection)"),
-        ("wg_category", "5", 2019, 17.4, "Mt", 1.5, GEM20),
-        ("wg_category", "4", 2019, 13.1, "Mt", 1.5, GEM20 + " (4a + 4b)"),
-        ("wg_category", "1", 2019, 10.8, "Mt", 1.5, GEM20),
-        ("wg_category", "2", 2019, 6.7, "Mt", 1.5, GEM20),
-        ("wg_category", "6", 2019, 4.7, "Mt", 1.5, GEM20),
-        ("wg_category", "3", 2019, 0.9, "Mt", 1.5, GEM20),
-        ("wg_per_capita", "Europe", 2019, 16.2, "kg/inh", 3.0, GEM20),
-        ("wg_per_capita", "Oceania", 2019, 16.1, "kg/inh", 3.0, f"{GEM20}; {REC}"),
-        ("wg_per_capita", "Americas", 2019, 13.3, "kg/inh", 3.0, f"{GEM20}; {REC}"),
-        ("wg_per_capita", "Asia", 2019, 5.6, "kg/inh", 3.0, f"{GEM20}; {REC}"),
-        ("wg_per_capita", "Africa", 2019, 2.5, "kg/inh", 3.0, f"{GEM20}; {REC}"),
-        ("wg_region", "Asia", 2019, 24.9, "Mt", 1.0, GEM20),
+        ("wg_category_share", "5", 2019, 17.4 / 53.6, "1", 1.5, GEM20 + " (17.4 of 53.6 Mt)"),
+        ("wg_category_share", "4", 2019, 13.1 / 53.6, "1", 1.5, GEM20 + " (4a + 4b, 13.1 Mt)"),
+        ("wg_category_share", "1", 2019, 10.8 / 53.6, "1", 1.5, GEM20 + " (10.8 Mt)"),
+        ("wg_category_share", "2", 2019, 6.7 / 53.6, "1", 1.5, GEM20 + " (6.7 Mt)"),
+        ("wg_category_share", "6", 2019, 4.7 / 53.6, "1", 1.5, GEM20 + " (4.7 Mt)"),
+        ("wg_category_share", "3", 2019, 0.9 / 53.6, "1", 1.5, GEM20 + " (0.9 Mt)"),
         (
             "pom_product",
             "0002",
@@ -113,24 +100,14 @@ TARGETS = pd.DataFrame(
     ],
     columns=["name", "scope", "year", "value", "unit", "weight", "source"],
 )
-"""Calibration targets (each with its source)."""
+"""Time and product targets of the fit (each with its source); the country factors fix 2022."""
 
-WORLD_PER_CAPITA_2019 = 7.3
-"""kg/inh generated in 2019 (GEM 2020): regional per-capita targets are fitted as ratios to it."""
 UN_REGIONS = ("Africa", "Americas", "Asia", "Europe", "Oceania")
 PRIOR_WEIGHT = 0.25
 """Weight :math:`w_\\rho` of the prior :math:`\\ln \\rho_r = 0`."""
-RICH = ("High income", "Upper middle income")
-POOR = ("Lower middle income", "Low income")
-SPLIT_2022 = {"formal": 13.8, "informal_rich": 16.0, "informal_poor": 18.0, "residual": 14.0}
-EUROPE_FORMAL = 0.428
-AFRICA_FORMAL = 0.007
-FORMAL_RATE_POOR = 0.02
-"""Documented formal rate of low/lower-middle-income countries outside Africa (prior, estimate:
-India reported about 0.5 Mt formally processed of ~3-4 Mt generated around 2021-22)."""
-RESIDUAL_RATE_POOR = 0.02
-"""Share of WG of low/lower-middle-income countries thrown away with residual waste (estimate:
-little is binned where devices keep a resale or scrap value)."""
+CROSS_SECTION_WEIGHT = 0.5
+"""Weight :math:`w_{cs}` of each annex country's log residual in the fit."""
+ANNEX_YEAR = 2022
 
 
 @dataclass(frozen=True)
@@ -141,13 +118,39 @@ class _Inputs:
     population: np.ndarray
     gdp: np.ndarray
     un_region: np.ndarray
+    income_group: np.ndarray
+    target: np.ndarray
+    """``(R,)`` annex e-waste generated in 2022 (t), NaN where the annex has no row."""
+    inhabited: np.ndarray
+
+
+def annex_targets(regions: Iterable[str], population_2022: np.ndarray) -> np.ndarray:
+    """Annex e-waste generated in 2022 (t) for ``regions``; NaN without an annex row.
+
+    Where the Monitor rounds the kilotonnes to 0 (blank), the target is its kg per inhabitant
+    times the catalogue population.
+    """
+    annex = catalog.gem2024_annex().set_index("iso3")
+    regs = list(regions)
+    kt = annex["generated_kt"].reindex(regs).to_numpy(float)
+    kg = annex["generated_kg_per_inh"].reindex(regs).to_numpy(float)
+    return np.where(np.isfinite(kt), kt * 1e3, kg * np.asarray(population_2022) / 1e3)
 
 
 def _inputs(years: Iterable[int] = range(1970, 2031)) -> _Inputs:
     yrs = np.asarray(list(years), dtype=np.int64)
     regs, pop, gdp, info = _drivers(None, yrs)
+    n22 = int(np.flatnonzero(yrs == ANNEX_YEAR)[0])
     return _Inputs(
-        ProductShares.from_csv(), yrs, regs, pop, gdp, info["un_region"].fillna("").to_numpy(str)
+        ProductShares.from_csv(),
+        yrs,
+        regs,
+        pop,
+        gdp,
+        info["un_region"].fillna("").to_numpy(str),
+        info["income_group"].fillna("").to_numpy(str),
+        annex_targets(regs, pop[:, n22]),
+        country_factors(regs, calibrated=False) > 0,
     )
 
 
@@ -171,11 +174,9 @@ def model_figures(
     """Model values of ``targets`` (same units) from POM and WG arrays in tonnes."""
     if isinstance(inputs_or_run, DefaultRun):
         years, products = inputs_or_run.dims.years, inputs_or_run.dims.products
-        pop, region = inputs_or_run.population, inputs_or_run.un_region
         category = ProductShares.from_csv().category
     else:
         years, products = inputs_or_run.years, inputs_or_run.shares.products
-        pop, region = inputs_or_run.population, inputs_or_run.un_region
         category = inputs_or_run.shares.category
     eu6 = np.where(np.isin(category, ["4a", "4b"]), "4", category)
     col = {int(y): i for i, y in enumerate(years)}
@@ -184,13 +185,8 @@ def model_figures(
         n = col[int(year)]
         if name == "wg_world":
             out[i] = wg[:, :, n].sum() / 1e6
-        elif name == "wg_category":
-            out[i] = wg[:, eu6 == scope, n].sum() / 1e6
-        elif name == "wg_per_capita":
-            sel = region == scope
-            out[i] = wg[sel, :, n].sum() / pop[sel, n].sum() * 1e3
-        elif name == "wg_region":
-            out[i] = wg[region == scope, :, n].sum() / 1e6
+        elif name == "wg_category_share":
+            out[i] = wg[:, eu6 == scope, n].sum() / wg[:, :, n].sum()
         elif name == "pom_product":
             out[i] = pom[:, list(products).index(scope), n].sum() / 1e6
         else:
@@ -198,51 +194,140 @@ def model_figures(
     return out
 
 
+def _factors(wg: np.ndarray, inp: _Inputs) -> np.ndarray:
+    """:math:`\\kappa_c` that makes 2022 WG equal the annex (1 without an annex row)."""
+    n22 = int(np.flatnonzero(inp.years == ANNEX_YEAR)[0])
+    model = wg[:, :, n22].sum(axis=1)
+    has = np.isfinite(inp.target) & (model > 0)
+    kappa = np.where(has, inp.target / np.where(has, model, 1.0), 1.0)
+    return np.where(inp.inhabited, kappa, 0.0)
+
+
 def fit_pom_model(
     years: Iterable[int] = range(1970, 2031), targets: pd.DataFrame = TARGETS
-) -> tuple[PomModel, pd.DataFrame]:
-    """Fit the put-on-market parameters (see the module docstring).
+) -> tuple[PomModel, pd.DataFrame, pd.DataFrame]:
+    """Fit the put-on-market parameters and the country factors (module docstring).
 
     Returns
     -------
-    model, report
-        The fitted :class:`~ewaste_tracker.defaults.pom.PomModel` and ``targets`` with a ``model``
-        column.
+    model, report, factors
+        The fitted :class:`~ewaste_tracker.defaults.pom.PomModel`, ``targets`` with a
+        ``model`` column, and the country factors (:func:`factors_frame`).
     """
     inp = _inputs(years)
     weight = targets["weight"].to_numpy(float)
     log_target = np.log(targets["value"].to_numpy(float))
+    n22 = int(np.flatnonzero(inp.years == ANNEX_YEAR)[0])
+    annex = np.isfinite(inp.target) & inp.inhabited
+    alive = inp.inhabited.astype(float)
 
     def run(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pom = pom_array(
-            _unpack(theta), inp.shares, inp.population, inp.gdp, inp.years, inp.un_region
+            _unpack(theta), inp.shares, inp.population, inp.gdp, inp.years, inp.un_region, alive
         )
         return pom, generation(pom, inp.shares.products, inp.years)
 
-    per_cap = (targets["name"] == "wg_per_capita").to_numpy()
-    years_pc = targets.loc[per_cap, "year"].to_numpy(int)
-    n_pc = np.searchsorted(inp.years, years_pc)
-
     def residuals(theta: np.ndarray) -> np.ndarray:
         pom, wg = run(theta)
-        fit = np.log(model_figures(pom, wg, inp, targets)) - log_target
-        # regional kg/inh relative to the world's (the Monitor's population base differs)
-        world = wg[:, :, n_pc].sum(axis=(0, 1)) / inp.population[:, n_pc].sum(axis=0) * 1e3
-        fit[per_cap] -= np.log(world / WORLD_PER_CAPITA_2019)
-        fit *= weight
-        return np.concatenate([fit, PRIOR_WEIGHT * theta[len(CATEGORIES) + 3 :]])
+        kappa = _factors(wg, inp)
+        cross = np.log(wg[annex, :, n22].sum(axis=1) / inp.target[annex])
+        fit = np.log(model_figures(pom * kappa[:, None, None], wg * kappa[:, None, None], inp,
+                                   targets)) - log_target  # fmt: skip
+        return np.concatenate(
+            [CROSS_SECTION_WEIGHT * cross, weight * fit,
+             PRIOR_WEIGHT * theta[len(CATEGORIES) + 3 :]]
+        )  # fmt: skip
 
-    start = np.r_[np.log([4.0, 1.5, 0.2, 4.0, 1.0, 5.0, 1.5]), 0.6, 0.03, 0.03, np.zeros(5)]
+    start = np.r_[np.log([3.1, 0.9, 0.2, 3.2, 1.0, 3.9, 0.9]), 0.56, 0.03, 0.01, np.zeros(5)]
     lower = np.full(start.size, -np.inf)
     lower[len(CATEGORIES) + 2] = 0.0  # gamma_f >= 0: no falling sales per inhabitant after 2022
     result = least_squares(
-        residuals, start, bounds=(lower, np.inf), x_scale=1.0, ftol=1e-12, xtol=1e-12, gtol=1e-12
+        residuals, start, bounds=(lower, np.inf), x_scale=1.0, ftol=1e-10, xtol=1e-10, gtol=1e-10
     )
     logger.info("POM fit: %d evaluations, cost %.4g (%s)", result.nfev, result.cost, result.message)
     model = _unpack(result.x)
     model = PomModel(**{**model.__dict__, "fit_date": datetime.date.today().isoformat()})
-    report = targets.assign(model=model_figures(*run(result.x), inp, targets))
-    return model, report
+    pom, wg = run(result.x)
+    kappa = _factors(wg, inp)
+    report = targets.assign(
+        model=model_figures(pom * kappa[:, None, None], wg * kappa[:, None, None], inp, targets)
+    )
+    return model, report, factors_frame(inp, wg[:, :, n22].sum(axis=1), kappa, model.fit_date)
+
+
+def factors_frame(
+    inp: _Inputs, model_2022: np.ndarray, kappa: np.ndarray, fit_date: str
+) -> pd.DataFrame:
+    """Rows of ``data/pom_country_factors.csv`` with the cross-validated residuals."""
+    n22 = int(np.flatnonzero(inp.years == ANNEX_YEAR)[0])
+    annex = np.isfinite(inp.target) & inp.inhabited
+    resid = np.full(len(inp.regions), np.nan)
+    resid[annex] = np.log(kappa[annex])
+    cv = np.full(len(inp.regions), np.nan)
+    cv[annex] = cv_residuals(resid[annex], np.log(inp.gdp[annex, n22]), inp.un_region[annex])
+    basis = np.where(annex, "annex", np.where(inp.inhabited, "model", "uninhabited"))
+    src = np.where(
+        annex,
+        f"fitted by scripts/calibrate_defaults.py on {fit_date}: 2022 e-waste generated = "
+        f"{GEM24} annex",
+        np.where(
+            inp.inhabited,
+            "no annex row: the regression model alone (factor 1)",
+            "no permanent population (ewaste_tracker.catalog.UNINHABITED): no market",
+        ),
+    )
+    return pd.DataFrame(
+        {
+            "iso3": inp.regions,
+            "income_group": inp.income_group,
+            "factor": kappa,
+            "basis": basis,
+            "annex_t_2022": inp.target,
+            "model_t_2022": model_2022,
+            "residual_ln": resid,
+            "cv_residual_ln": cv,
+            "source": src,
+        }
+    )
+
+
+def cv_residuals(resid: np.ndarray, log_gdp: np.ndarray, un_region: np.ndarray) -> np.ndarray:
+    """Leave-one-out (PRESS) residuals :math:`e_c / (1 - h_{cc})` of the cross-section.
+
+    Parameters
+    ----------
+    resid
+        ``(C,)`` log residuals :math:`\\ln(WG^{pub}_c / \\widehat{WG}_c)`.
+    log_gdp, un_region
+        The regressors of the linearised cross-section (with an intercept).
+    """
+    dummies = pd.get_dummies(pd.Series(un_region)).to_numpy(float)
+    x = np.column_stack([np.ones(len(resid)), log_gdp, dummies[:, 1:]])
+    h = np.einsum("ij,jk,ik->i", x, np.linalg.pinv(x.T @ x), x)
+    coef = np.linalg.lstsq(x, resid, rcond=None)[0]
+    return (resid - x @ coef) / (1.0 - h)
+
+
+def cv_summary(factors: pd.DataFrame) -> pd.DataFrame:
+    """Cross-validated log residuals of put on market by income group (and all countries)."""
+    rows = factors[factors["basis"] == "annex"]
+    groups = [*sorted(set(rows["income_group"])), "All"]
+    out = []
+    for g in groups:
+        r = rows if g == "All" else rows[rows["income_group"] == g]
+        e = r["cv_residual_ln"].to_numpy(float)
+        out.append(
+            {
+                "income_group": g,
+                "n": len(e),
+                "mean_ln": e.mean(),
+                "sd_ln": e.std(ddof=1),
+                "median_abs_pct": 100 * np.median(np.abs(np.expm1(e))),
+                "p05_ln": np.quantile(e, 0.05),
+                "p95_ln": np.quantile(e, 0.95),
+            }
+        )
+    return pd.DataFrame(out)
 
 
 def pom_model_to_frame(model: PomModel, report: pd.DataFrame) -> pd.DataFrame:
@@ -289,97 +374,30 @@ def pom_model_to_frame(model: PomModel, report: pd.DataFrame) -> pd.DataFrame:
     return out[["kind", "name", "category", "value", "target", "unit", "fit_date", "source"]]
 
 
-def calibrate_collection_split(
-    run: DefaultRun, *, year: int = 2022
-) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Shares out of ``generated`` by income group and region override (module docstring).
+def refine_country_factors(
+    factors: pd.DataFrame, regions: tuple[str, ...], generated_2022: np.ndarray
+) -> tuple[pd.DataFrame, float]:
+    """One fixed-point pass :math:`\\kappa_c \\leftarrow \\kappa_c\\, WG^{pub}_c / WG^{eng}_c`.
+
+    Parameters
+    ----------
+    factors
+        :func:`factors_frame` rows.
+    regions, generated_2022
+        The engine's regions and its 2022 ``generated_t`` (net of reuse) per region.
 
     Returns
     -------
-    table, figures
-        Rows ``income_group, un_region, product, year, from_stage, to_stage, share, source``
-        (``un_region`` blank = every other region) and the calibration figures (Mt and rates).
+    factors, worst
+        Updated factors and the largest relative gap before the update.
     """
-    n = int(np.flatnonzero(run.dims.years == year)[0])
-    wg = run.wg[:, :, n].sum(axis=1) / 1e6
-    grp, reg = run.income_group, run.un_region
-    rich, poor = np.isin(grp, RICH), np.isin(grp, POOR)
-    eu, af = reg == "Europe", reg == "Africa"
-    sigma = wg.sum() / sum(SPLIT_2022.values())
-    target = {k: v * sigma for k, v in SPLIT_2022.items()}
-    f = np.where(poor, FORMAL_RATE_POOR, np.nan)
-    f[af] = AFRICA_FORMAL
-    eu_rich = eu & rich
-    f_eu = (EUROPE_FORMAL * wg[eu].sum() - (f[eu & ~rich] * wg[eu & ~rich]).sum()) / wg[
-        eu_rich
-    ].sum()
-    f[eu_rich] = f_eu
-    other = np.isnan(f)
-    f_rich = (target["formal"] - (f[~other] * wg[~other]).sum()) / wg[other].sum()
-    f[other] = f_rich
-    r_p = RESIDUAL_RATE_POOR
-    own_poor = ((1.0 - f[poor] - r_p) * wg[poor]).sum()
-    exported = max(target["informal_poor"] - own_poor, 0.0)
-    q = (target["residual"] - r_p * wg[poor].sum()) / ((1.0 - f[rich]) * wg[rich]).sum()
-    if not (0.0 <= f_rich < 1.0 and 0.0 <= f_eu < 1.0 and 0.0 <= q < 1.0):
-        raise DefaultsError(f"collection split infeasible: f_rich={f_rich}, f_eu={f_eu}, q={q}")
-    figures = {
-        "wg_world_mt": float(wg.sum()),
-        "wg_rich_mt": float(wg[rich].sum()),
-        "wg_poor_mt": float(wg[poor].sum()),
-        "formal_rate_europe_rich": float(f_eu),
-        "formal_rate_rich_other": float(f_rich),
-        "residual_share_of_nonformal_rich": float(q),
-        "poor_own_informal_mt": float(own_poor),
-        "exported_rich_to_poor_mt": float(exported),
-        "rich_informal_export_share": float(exported / (target["informal_rich"] + exported)),
-        "formal_mt": float((f * wg).sum()),
-        "informal_rich_mt": float(((1 - f[rich]) * (1 - q) * wg[rich]).sum() - exported),
-        "informal_poor_mt": float(own_poor + exported),
-        "residual_mt": float(((1 - f[rich]) * q * wg[rich]).sum() + r_p * wg[poor].sum()),
-    }
-    basis = (
-        f"calibrated by scripts/calibrate_defaults.py to {GEM24} 2022 split 13.8/16/18/14 Mt "
-        f"with the default model's WG {wg.sum():.1f} Mt (rich {wg[rich].sum():.1f}, poor "
-        f"{wg[poor].sum():.1f}); {{}}"
-    )
-    rows = []
-
-    def add(group: str, region: str, formal: float, residual: float, note: str) -> None:
-        shares = {
-            "collection_formal": formal,
-            "collection_informal": 1 - formal - residual,
-            "residual": residual,
-        }
-        for to, share in shares.items():
-            rows.append(
-                (group, region, "", "", "generated", to, round(share, 6), basis.format(note))
-            )
-
-    for g in RICH:
-        add(g, "", f_rich, (1 - f_rich) * q, "rich: formal rate closes the 13.8 Mt")
-        add(g, "Europe", f_eu, (1 - f_eu) * q, "Europe documented rate 42.8 % (GEM 2024)")
-    for g in POOR:
-        add(g, "", FORMAL_RATE_POOR, r_p, "poor: formal and residual rates are priors (estimate)")
-    for g in (*RICH, *POOR):
-        res = (1 - AFRICA_FORMAL) * q if g in RICH else r_p
-        add(g, "Africa", AFRICA_FORMAL, res, "Africa documented rate < 1 % (GEM 2024; 0.7 %)")
-    x = figures["rich_informal_export_share"]
-    for g in RICH:
-        rows.append(
-            (
-                g,
-                "",
-                "",
-                "",
-                "collection_informal",
-                "export",
-                round(x, 6),
-                basis.format(
-                    f"exports {exported:.1f} Mt = 18 Mt handled in poorer countries minus "
-                    "their own informal collection; other catalogue shares rescaled to 1 - export"
-                ),
-            )
-        )
-    cols = list(TC_COLUMNS)
-    return pd.DataFrame(rows, columns=cols), figures
+    out = factors.copy()
+    eng = pd.Series(generated_2022, index=list(regions)).reindex(out["iso3"]).to_numpy(float)
+    annex = (out["basis"] == "annex").to_numpy()
+    target = out["annex_t_2022"].to_numpy(float)
+    ratio = np.where(annex & (eng > 0), target / np.where(eng > 0, eng, 1.0), 1.0)
+    worst = float(np.max(np.abs(ratio[annex] - 1.0))) if annex.any() else 0.0
+    out["factor"] = out["factor"].to_numpy(float) * ratio
+    kappa = out["factor"].to_numpy(float)
+    out.loc[annex, "residual_ln"] = np.log(kappa[annex])
+    return out, worst

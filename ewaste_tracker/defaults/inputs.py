@@ -18,6 +18,14 @@ from ewaste_tracker.model.run import EU_COLLECTION_TARGET, ModelInputs
 
 __all__ = ["FIRST_YEAR", "LAST_YEAR", "default_inputs"]
 
+
+def _resident_population():
+    """Population by region and year, without the territories that have no permanent
+    population (:data:`ewaste_tracker.catalog.UNINHABITED`): they get no per-capita figures."""
+    pop = catalog.population_gdp()[["region", "year", "population"]]
+    return pop[~pop["region"].isin(catalog.UNINHABITED)].reset_index(drop=True)
+
+
 FIRST_YEAR = 1970
 """First year of the default estimate (no equipment on the market before; the Monitor's
 series start in 1980-1990, so a decade of run-in precedes the first reported year)."""
@@ -75,7 +83,7 @@ def default_inputs(
         composition=tables["composition"],
         recovery=tables["recovery"],
         prices=tables["prices"],
-        population=catalog.population_gdp()[["region", "year", "population"]],
+        population=_resident_population(),
         groups=groups,
         years=(int(first), last),
         collection_target=collection_target,

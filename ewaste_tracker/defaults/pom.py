@@ -13,15 +13,20 @@ Product :math:`p` (a UNU-KEY) of EU-6 category :math:`k`, country :math:`c`, yea
 
 .. math::
 
-    \mathrm{POM}_{c,p,t} = P_{c,t}\; A_k\, \rho_{r(c)} \left(\frac{y_{c,t}}{y_0}\right)^{\beta_k}
+    \mathrm{POM}_{c,p,t} = \kappa_c\, P_{c,t}\; A_k\, \rho_{r(c)}
+        \left(\frac{y_{c,t}}{y_0}\right)^{\beta_k}
         e^{\gamma \min(t, t_1) - \gamma t_0 + \gamma_f \max(t - t_1, 0)}\; s_p\, \Phi_p(t)
 
-with population :math:`P` and GDP per capita :math:`y` (constant USD;
-``population_gdp_timeseries.csv``), :math:`y_0` = 10,000 USD, :math:`t_0` = 2019, the level
-:math:`A_k` (kg per inhabitant per year for a country at :math:`y_0` in :math:`t_0`), the
-income elasticity :math:`\beta_k`, a factor :math:`\rho_r` of the UN region (Africa, Americas,
-Asia, Europe, Oceania; shrunk towards 1 in the fit, it carries what income alone does not
-explain, such as Europe's heating and cooling stock), a common technology/affordability trend
+with the country factor :math:`\kappa_c` (data/pom_country_factors.csv: for the 193 countries of
+the Global E-waste Monitor 2024 annex it makes the engine's 2022 e-waste generated equal the
+annex figure; 1 elsewhere; 0 for the territories without a permanent population,
+:data:`ewaste_tracker.catalog.UNINHABITED`), population :math:`P` and GDP per capita :math:`y`
+(constant USD; ``population_gdp_timeseries.csv``), :math:`y_0` = 10,000 USD, :math:`t_0` =
+2019, the level :math:`A_k` (kg per inhabitant per year for a country at :math:`y_0` in
+:math:`t_0`), the income elasticity :math:`\beta_k`, a factor :math:`\rho_r` of the UN region
+(Africa, Americas, Asia, Europe, Oceania; shrunk towards 1 in the fit, it carries what income
+alone does not explain, such as Europe's heating and cooling stock), a common
+technology/affordability trend
 :math:`\gamma` up to :math:`t_1` = 2022 (the last year of the Monitor's data) and
 :math:`\gamma_f` after it, fitted to the Monitor's 2030 projection (data/pom_model.csv,
 fitted by :mod:`ewaste_tracker.defaults.calibration`). The income term follows the
@@ -83,6 +88,7 @@ __all__ = [
     "DefaultsError",
     "PomModel",
     "ProductShares",
+    "country_factors",
     "default_pom",
     "default_run",
     "generation",
@@ -94,6 +100,7 @@ logger = logging.getLogger(__name__)
 CATEGORIES: tuple[str, ...] = ("1", "2", "3", "4a", "4b", "5", "6")
 """EU-6 categories of products.csv (``4b`` = photovoltaic panels, part of large equipment)."""
 MODEL_FILE = "pom_model.csv"
+FACTORS_FILE = "pom_country_factors.csv"
 SHARES_FILE = "pom_product_shares.csv"
 RAMP_OFFSET = 5.0
 """Default diffusion midpoint, years after the introduction year."""
@@ -322,6 +329,7 @@ def pom_array(
     gdp_per_capita: np.ndarray,
     years: np.ndarray,
     un_region: Sequence[str] | np.ndarray | None = None,
+    factor: np.ndarray | None = None,
 ) -> np.ndarray:
     """Put on market in tonnes, ``(R, P, N)`` (equation in the module docstring).
 
@@ -333,6 +341,8 @@ def pom_array(
         ``(N,)`` calendar years.
     un_region
         ``(R,)`` UN region of each row for :math:`\\rho_r`; ``None``: all factors 1.
+    factor
+        ``(R,)`` country factors :math:`\\kappa_c`; ``None``: all 1.
     """
     cats = shares.category
     level = np.array([model.level[k] for k in cats])
@@ -347,6 +357,8 @@ def pom_array(
     rho = np.ones(population.shape[0])
     if un_region is not None:
         rho = np.array([model.region_factor.get(str(r), 1.0) for r in un_region])
+    if factor is not None:
+        rho = rho * np.asarray(factor, dtype=float)
     per_cap = np.exp(beta[None, :, None] * log_y[:, None, :])  # (R, P, N)
     per_cap *= (level[:, None] * shares.profile(years, model.reference_year) * trend)[None]
     return per_cap * (population * (rho[:, None] * 1e-3))[:, None, :]
@@ -421,21 +433,55 @@ def _drivers(regions: Sequence[str] | None, years: np.ndarray):
     return regions, pop, gdp, info
 
 
+def country_factors(
+    regions: Sequence[str], factors: pd.DataFrame | None = None, *, calibrated: bool = True
+) -> np.ndarray:
+    """:math:`\\kappa_c` for ``regions``: the calibrated factor, 1 without one, 0 uninhabited.
+
+    Parameters
+    ----------
+    regions
+        ISO3 codes.
+    factors
+        ``iso3, factor`` (default data/pom_country_factors.csv when ``calibrated``).
+    calibrated
+        ``False``: the regression model alone (1 everywhere but the uninhabited territories).
+    """
+    out = np.ones(len(regions))
+    if calibrated:
+        if factors is None:
+            df, src = _read(FACTORS_FILE, ("iso3", "factor"))
+            df = df.assign(factor=_floats(df, "factor", src))
+        else:
+            df = factors
+        known = dict(zip(df["iso3"], df["factor"].astype(float), strict=True))
+        out = np.array([known.get(r, 1.0) for r in regions])
+    out[np.isin(np.asarray(regions, dtype=object), catalog.UNINHABITED)] = 0.0
+    return out
+
+
 def default_run(
     years: Iterable[int] = range(1970, 2031),
     *,
     regions: Sequence[str] | None = None,
     model: PomModel | None = None,
     shares: ProductShares | None = None,
+    factors: pd.DataFrame | None = None,
+    calibrated: bool = True,
 ) -> DefaultRun:
-    """Run the default POM and WG model for ``regions`` (default: every catalogue country)."""
+    """Run the default POM and WG model for ``regions`` (default: every catalogue country).
+
+    ``factors`` replaces data/pom_country_factors.csv; ``calibrated=False`` runs the
+    regression model without country factors (the prior of a country without an annex row).
+    """
     yrs = np.asarray(list(years), dtype=np.int64)
     model = PomModel.from_csv() if model is None else model
     shares = ProductShares.from_csv() if shares is None else shares
     regs, pop, gdp, info = _drivers(regions, yrs)
     dims = Dims(regs, shares.products, yrs)
     un_region = info["un_region"].fillna("").to_numpy(str)
-    pom = pom_array(model, shares, pop, gdp, yrs, un_region)
+    kappa = country_factors(regs, factors, calibrated=calibrated)
+    pom = pom_array(model, shares, pop, gdp, yrs, un_region, kappa)
     wg = generation(pom, shares.products, yrs)
     logger.info(
         "default model: %d regions x %d products x %d years, WG %d = %.1f Mt",
@@ -458,9 +504,9 @@ def _source(model: PomModel) -> str:
     return (
         f"default model (ewaste_tracker.defaults.pom; data/pom_model.csv fitted "
         f"{model.fit_date or 'n/a'}): "
-        "population x A_k (GDP per capita / 10,000 USD)^beta_k x exp(gamma (t - 2019)) x "
-        "product share and diffusion (data/pom_product_shares.csv), calibrated to the Global "
-        "E-waste Monitor 2020/2024"
+        "country factor (data/pom_country_factors.csv: 2022 e-waste generated = the Global "
+        "E-waste Monitor 2024 annex) x population x A_k (GDP per capita / 10,000 USD)^beta_k x "
+        "exp(gamma (t - 2019)) x product share and diffusion (data/pom_product_shares.csv)"
     )
 
 
@@ -490,7 +536,8 @@ def default_pom(
     yrs = np.asarray(list(years), dtype=np.int64)
     shares = ProductShares.from_csv()
     regs, pop, gdp, info = _drivers(regions, yrs)
-    pom = pom_array(model, shares, pop, gdp, yrs, info["un_region"].fillna("").to_numpy(str))
+    kappa = country_factors(regs)
+    pom = pom_array(model, shares, pop, gdp, yrs, info["un_region"].fillna("").to_numpy(str), kappa)
     n_r, n_p, n_y = pom.shape
     return pd.DataFrame(
         {

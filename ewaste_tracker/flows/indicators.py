@@ -23,11 +23,16 @@ they exist:
 ``collected_formal_t``
     e-waste documented as formally collected, :math:`C` (t).
 ``collection_rate``
-    :math:`C / WG` (fraction).
+    :math:`C / WG` (fraction): documented formal collection over e-waste generated, the
+    Monitor's collection rate.
 ``recycled_formal_t``
-    e-waste documented as formally recycled, :math:`Rc` (t).
+    documented formally collected and recycled e-waste, :math:`Rc` (t): formal collection sent
+    to pre-processing at home or in controlled shipments, without what is refurbished and
+    returns to use (:func:`ewaste_tracker.model.run.recycled_formal`). E-waste collected
+    outside formal systems never counts, even where it reaches the same plants.
 ``recycling_rate``
-    :math:`Rc / WG` (fraction).
+    :math:`Rc / WG` (fraction): the Monitor's "documented formal collection and recycling
+    rate" (22.3 % for the world in 2022).
 ``collection_basis_t``, ``collection_target_t``, ``collection_rate_on_basis``, ``collection_gap_t``
     Collection target after the EU WEEE Directive 2012/19/EU, Art. 7(1): from 2019 the
     minimum collection rate is 65 % of the average weight of EEE placed on the market in the
@@ -44,12 +49,22 @@ Per-element indicators (written ``name:<El>`` below) carry the element symbol in
 ``recovered_t:<El>``, ``lost_t:<El>``
     element recovered / lost in the region's own treatment (routes formal, informal and
     residual of :mod:`ewaste_tracker.flows.minerals`).
-``exported_t:<El>``
-    element leaving the region in e-waste exports (treated elsewhere).
+``exported_t:<El>``, ``imported_t:<El>``
+    element leaving / entering the region in e-waste shipments (used equipment, which goes
+    to another region's use or refurbishment, is not e-waste and is not counted). Per region
+    and element, over the domestic routes:
+    ``recovered_t + lost_t = element_generated_t + imported_t - exported_t``.
 ``eol_rr:<El>``
     end-of-life recycling rate (UNEP 2011): element recovered / element in e-waste generated.
 ``recovered_usd:<El>``, ``lost_usd:<El>``, ``recovered_usd``, ``lost_usd``
-    value of element recovered / lost (USD), per element and summed over elements.
+    value of element recovered / lost (USD at the prices of the same year), per element and
+    summed over elements.
+``recovered_formal_usd``, ``recovered_informal_usd``
+    value recovered on the formal route (documented recycling: the figure comparable with the
+    Monitor's 28 bn USD of 2022) and on all other routes (e-waste recycled outside formal
+    systems, informal recycling, residual-waste recovery).
+``element_generated_usd``
+    value of the elements in e-waste generated (the Monitor's "value of raw materials").
 ``lfi``, ``mci``
     Linear Flow Index and Material Circularity Indicator of the region's EEE (Ellen MacArthur
     Foundation 2015), from summed flows, see :mod:`ewaste_tracker.flows.circularity`.
@@ -130,6 +145,10 @@ UNITS: Mapping[str, str] = {
     "recovered_t": "t",
     "lost_t": "t",
     "exported_t": "t",
+    "imported_t": "t",
+    "recovered_formal_usd": "USD",
+    "recovered_informal_usd": "USD",
+    "element_generated_usd": "USD",
     "eol_rr": "fraction",
     "recovered_usd": "USD",
     "lost_usd": "USD",
@@ -218,6 +237,7 @@ def indicators_frame(
     population: np.ndarray | None = None,
     element_recovery: ElementFlows | None = None,
     element_generated: np.ndarray | None = None,
+    element_imported: np.ndarray | None = None,
     prices: np.ndarray | None = None,
     collection_target: np.ndarray | float | None = None,
     target_basis: Literal["pom3", "generated"] = "pom3",
@@ -243,6 +263,8 @@ def indicators_frame(
         (R, E, N) tonnes of element in e-waste generated
         (``ewaste_tracker.flows.minerals.element_flows`` of ``generated``); with
         ``element_recovery`` gives ``eol_rr``.
+    element_imported
+        (R, E, N) tonnes of element in e-waste imports (gives ``imported_t``).
     prices
         USD/kg per element, (E,) or (E, N); gives the ``*_usd`` indicators.
     collection_target
@@ -333,7 +355,7 @@ def indicators_frame(
         blocks += [b, target, ratio(q["collected_formal"], b), target - q["collected_formal"]]
     if element_recovery is not None or element_generated is not None:
         el_names, el_blocks = _element_blocks(
-            element_recovery, element_generated, prices, agg, ratio
+            element_recovery, element_generated, prices, agg, ratio, element_imported
         )
         names += el_names
         blocks += el_blocks
@@ -350,6 +372,7 @@ def _element_blocks(
     prices: np.ndarray | None,
     agg: Callable[[np.ndarray], np.ndarray],
     ratio: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    element_imported: np.ndarray | None = None,
 ) -> tuple[list[str], list[np.ndarray]]:
     """Per-element indicators as (R + K, N) blocks, named ``base:El``."""
     names: list[str] = []
@@ -377,6 +400,8 @@ def _element_blocks(
         if "exported" in element_recovery.routes:
             exported = element_recovery.routes["exported"].input_t
             add("exported_t", agg(exported), elements)
+        if element_imported is not None:
+            add("imported_t", agg(np.asarray(element_imported, dtype=float)), elements)
         if gen is not None:
             add("eol_rr", ratio(recovered, gen), elements)
         if prices is not None:
@@ -385,8 +410,16 @@ def _element_blocks(
             lost_usd = agg(np.add.reduce([values[r][1] for r in DOMESTIC_ROUTES]))
             add("recovered_usd", rec_usd, elements)
             add("lost_usd", lost_usd, elements)
-            names += ["recovered_usd", "lost_usd"]
-            blocks += [rec_usd.sum(axis=1), lost_usd.sum(axis=1)]
+            names += ["recovered_usd", "lost_usd", "recovered_formal_usd",
+                      "recovered_informal_usd"]  # fmt: skip
+            formal_usd = agg(values["formal"][0]).sum(axis=1)
+            blocks += [rec_usd.sum(axis=1), lost_usd.sum(axis=1), formal_usd,
+                       rec_usd.sum(axis=1) - formal_usd]  # fmt: skip
+            if gen is not None:
+                per_t = np.asarray(prices, dtype=float)
+                per_t = (per_t[:, None] if per_t.ndim == 1 else per_t)[None] * 1e3
+                names.append("element_generated_usd")
+                blocks.append((gen * per_t).sum(axis=1))
     return names, blocks
 
 

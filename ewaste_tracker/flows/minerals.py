@@ -17,6 +17,7 @@ Element flow
 
 Recovery routes (element entering the route's first stage, :math:`m`)
     ``formal``
+        e-waste of documented formal collection (and controlled imports) through
         pre-processing (dismantling, shredding, sorting) then end-processing (smelting,
         refining): :math:`m^{rec} = m\\,\\eta^{pre}_e\\,\\eta^{end}_e`, lost in pre-processing
         :math:`m(1-\\eta^{pre}_e)` (fractions that go to residues, dust, wrong output
@@ -24,6 +25,12 @@ Recovery routes (element entering the route's first stage, :math:`m`)
         off-gas). Chancerel et al. (2009) measured :math:`\\eta^{pre}` of 0.256 for Au and
         0.115 for Ag in a German plant; an integrated smelter-refinery recovers "far more
         than 95 per cent" of Au, Pd, Ag, Cu, Sn and Sb from circuit boards (Hagelüken, n.d.).
+    ``scrap``
+        e-waste collected outside formal systems that reaches the same pre- and end-processing
+        plants (in richer countries, traded and shredded with metal scrap; Baldé et al. 2024:
+        16 Mt in 2022), with the formal route's efficiencies. Pre-processing mixes the two;
+        its input is split by origin (:func:`route_inputs_from_flows`), so the ``formal``
+        route carries mass only where there is formal collection (or controlled imports).
     ``informal``
         backyard recycling: :math:`m^{rec} = m\\,\\eta^{inf}_e`, the rest lost to the
         ``environment`` (open burning, acid baths, dumping).
@@ -32,11 +39,13 @@ Recovery routes (element entering the route's first stage, :math:`m`)
         ferrous scrap from incinerator bottom ash; default 0), the rest lost to
         ``landfill_incineration``.
     ``exported``
-        element leaving the region in transboundary shipments. It is recovered (or lost) where
-        it is treated: the caller adds it to the destination's route inputs
-        (``imported`` of :func:`route_inputs_from_flows`). For the
-        origin it is counted entirely as lost with the loss kind ``exported`` (lost to the
-        origin's economy), so that recovered + lost = input on every route.
+        element leaving the region in transboundary shipments of e-waste. It is recovered (or
+        lost) where it is treated: the caller adds it to the destination's route inputs
+        (``imported`` of :func:`route_inputs_from_flows`), and it is counted neither as
+        recovered nor as lost at the origin (``recovered_t = lost_t = 0``), so every tonne is
+        counted once. Per region and element the balance is
+        :math:`\text{recovered} + \text{lost} = \text{generated} + \text{imported} -
+        \text{exported}` over the domestic routes.
 
 References
 ----------
@@ -78,10 +87,10 @@ __all__ = [
     "route_inputs_from_flows",
 ]
 
-ROUTES: tuple[str, ...] = ("formal", "informal", "residual", "exported")
+ROUTES: tuple[str, ...] = ("formal", "scrap", "informal", "residual", "exported")
 """Recovery routes, in frame order."""
 
-DOMESTIC_ROUTES: tuple[str, ...] = ("formal", "informal", "residual")
+DOMESTIC_ROUTES: tuple[str, ...] = ("formal", "scrap", "informal", "residual")
 """Routes treated inside the region (``exported`` is treated elsewhere)."""
 
 EFFICIENCY_KEYS: tuple[str, ...] = ("formal_pre", "formal_end", "informal", "residual")
@@ -89,9 +98,10 @@ EFFICIENCY_KEYS: tuple[str, ...] = ("formal_pre", "formal_end", "informal", "res
 
 LOSS_KINDS: Mapping[str, tuple[str, ...]] = {
     "formal": ("preprocessing", "refining"),
+    "scrap": ("preprocessing", "refining"),
     "informal": ("environment",),
     "residual": ("landfill_incineration",),
-    "exported": ("exported",),
+    "exported": (),
 }
 """How each route's loss is split."""
 
@@ -391,8 +401,9 @@ def recovery(
     -------
     ElementFlows
         One :class:`RouteResult` per route in :data:`ROUTES`, arrays (R, E, N) in tonnes,
-        with ``recovered_t + lost_t == input_t`` (to rounding) and the loss split of
-        :data:`LOSS_KINDS`. Equations are in the module docstring.
+        with ``recovered_t + lost_t == input_t`` (to rounding) on the domestic routes, zero
+        recovered and lost on ``exported``, and the loss split of :data:`LOSS_KINDS`.
+        Equations are in the module docstring.
 
     Raises
     ------
@@ -443,7 +454,7 @@ def recovery(
     routes: dict[str, RouteResult] = {}
     for route in ROUTES:  # four fixed routes
         m = contracted[route] if route in contracted else np.zeros((shape[0], n_el, n_years))
-        if route == "formal":
+        if route in ("formal", "scrap"):
             through_pre = m * eff["formal_pre"]
             recovered = through_pre * eff["formal_end"]
             losses = {"preprocessing": m - through_pre, "refining": through_pre - recovered}
@@ -452,10 +463,10 @@ def recovery(
             recovered = m * eff[route]
             lost = m - recovered
             losses = {LOSS_KINDS[route][0]: lost}
-        else:
+        else:  # exported: counted where it is treated
             recovered = np.zeros_like(m)
-            lost = m
-            losses = {"exported": m}
+            lost = np.zeros_like(m)
+            losses = {}
         routes[route] = RouteResult(input_t=m, recovered_t=recovered, lost_t=lost, losses=losses)
     return ElementFlows(elements=tuple(elements), routes=routes)
 
@@ -464,8 +475,9 @@ def route_inputs_from_flows(
     flows: Mapping[tuple[str, str], np.ndarray],
     *,
     imported: Mapping[str, np.ndarray] | None = None,
+    exported: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Product mass entering each recovery route, from the lifecycle system's flows.
+    r"""Product mass entering each recovery route, from the lifecycle system's flows.
 
     Parameters
     ----------
@@ -474,30 +486,68 @@ def route_inputs_from_flows(
         ``docs/architecture.md``).
     imported
         Optional ``to_stage`` to (R, P, N) tonnes arriving from other regions (the
-        destination side of the trade list); ``preprocessing`` and ``recycling_informal``
-        imports are added to the ``formal`` and ``informal`` routes.
+        destination side of the trade list); ``preprocessing`` imports (controlled movements)
+        join the ``formal`` route, ``recycling_informal`` imports the ``informal`` route and
+        ``refurbishment`` imports the share of refurbishment that is not of formal origin.
+    exported
+        Optional (R, P, N) tonnes of e-waste shipped out (not used equipment); default:
+        everything entering ``export``.
 
     Returns
     -------
     dict
-        ``formal``: everything entering ``preprocessing``; ``informal``: everything entering
-        ``recycling_informal``; ``residual``: everything entering ``residual`` except from
-        ``preprocessing`` (pre-processing residues are already the formal route's
-        pre-processing loss); ``exported``: everything entering ``export``.
+        ``formal``: pre-processing input of formal origin, i.e. ``collection_formal →
+        preprocessing``, the formal share
+        :math:`\phi = F_{cf \to ref} / \sum \text{refurbishment inputs}` of
+        ``refurbishment → preprocessing``, and controlled imports; ``scrap``: the rest of the
+        pre-processing input; ``informal``: everything entering ``recycling_informal``;
+        ``residual``: everything entering ``residual`` except from ``preprocessing``
+        (pre-processing residues are already the recycling routes' pre-processing loss);
+        ``exported``: ``exported``.
     """
-    target = dict(formal="preprocessing", informal="recycling_informal", residual="residual",
-                  exported="export")  # fmt: skip
+
+    def into(stage: str, *, exclude: tuple[str, ...] = ()) -> list[np.ndarray]:
+        return [np.asarray(a, float) for (src, dst), a in flows.items()
+                if dst == stage and src not in exclude]  # fmt: skip
+
+    imported = imported or {}
     out: dict[str, np.ndarray] = {}
-    for route, stage in target.items():
-        parts = [
-            np.asarray(a, float)
-            for (src, dst), a in flows.items()
-            if dst == stage and not (route == "residual" and src == "preprocessing")
-        ]
-        if imported is not None and stage in imported and route in ("formal", "informal"):
-            parts.append(np.asarray(imported[stage], float))
-        if parts:
-            out[route] = np.add.reduce(parts)
+    pre_all = into("preprocessing") + (
+        [np.asarray(imported["preprocessing"], float)] if "preprocessing" in imported else []
+    )
+    if pre_all:
+        total = np.add.reduce(pre_all)
+        zero = np.zeros_like(total)
+        direct = np.asarray(flows.get(("collection_formal", "preprocessing"), zero), float)
+        ref_in = into("refurbishment") + (
+            [np.asarray(imported["refurbishment"], float)] if "refurbishment" in imported else []
+        )
+        ref_total = np.add.reduce(ref_in) if ref_in else zero
+        ref_formal = np.asarray(flows.get(("collection_formal", "refurbishment"), zero), float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            phi = np.where(ref_total > 0, ref_formal / np.where(ref_total > 0, ref_total, 1.0), 0)
+        rejects = np.asarray(flows.get(("refurbishment", "preprocessing"), zero), float)
+        formal = direct + phi * rejects
+        if "preprocessing" in imported:
+            formal = formal + np.asarray(imported["preprocessing"], float)
+        out["formal"] = np.minimum(formal, total)
+        out["scrap"] = np.maximum(total - out["formal"], 0.0)
+    inf = into("recycling_informal") + (
+        [np.asarray(imported["recycling_informal"], float)]
+        if "recycling_informal" in imported
+        else []
+    )
+    if inf:
+        out["informal"] = np.add.reduce(inf)
+    res = into("residual", exclude=("preprocessing",))
+    if res:
+        out["residual"] = np.add.reduce(res)
+    if exported is not None:
+        out["exported"] = np.asarray(exported, float)
+    else:
+        exp = into("export")
+        if exp:
+            out["exported"] = np.add.reduce(exp)
     return out
 
 

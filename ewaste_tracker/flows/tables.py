@@ -24,10 +24,19 @@ import pandas as pd
 from ewaste_tracker.flows.system import SystemResult
 from ewaste_tracker.flows.transfer import BOUNDARY, Stage
 
-__all__ = ["FLOW_COLUMNS", "STOCK_COLUMNS", "system_to_frames"]
+__all__ = ["FLOW_COLUMNS", "STOCK_COLUMNS", "TRADE_CODES", "system_to_frames"]
 
 FLOW_COLUMNS = ("region_from", "stage_from", "region_to", "stage_to", "product", "year",
-                "value_t")  # fmt: skip
+                "value_t", "hs_code", "basel_code")  # fmt: skip
+TRADE_CODES = {
+    "within": ("", ""),
+    "used": ("84/85 (the product's own heading)", ""),
+    "ewaste": ("8549", "A1181 / Y49"),
+}
+"""Customs and Basel codes of an edge: none inside a region; used equipment (to another region's
+``use`` or ``refurbishment``) under the product's own HS heading; e-waste under HS 2022
+heading 85.49 and Basel Convention entries A1181 (hazardous e-waste, Annex VIII) or Y49 (other
+e-waste, Annex II), in force from 1 January 2025 (decision BC-15/18; WCO HS 2022)."""
 STOCK_COLUMNS = ("region", "stage", "product", "year", "stock_t", "stock_change_t")
 
 
@@ -88,6 +97,8 @@ def system_to_frames(
     edge_vals = [np.concatenate(blocks, axis=0)] if blocks else [np.zeros((0, inner))]
     e_rfrom, e_sfrom = [r_from], [np.repeat(k_from, n_sel)]
     e_rto, e_sto = [reg], [np.repeat(k_to, n_sel)]
+    kinds = list(TRADE_CODES)
+    e_kind = [np.zeros(n_sel * n_k, dtype=np.intp)]
 
     # trade edges (ROW links summed per origin, as in the graph)
     if result.trade:
@@ -111,6 +122,9 @@ def system_to_frames(
         e_sfrom += [np.full(inside.sum(), export), np.full(len(row_origins), export)]
         e_rto += [dest[inside], np.full(len(row_origins), boundary_code)]
         e_sto += [stage[inside], np.full(len(row_origins), stage_code[BOUNDARY])]
+        used = np.isin(stage[inside], [stage_code["use"], stage_code["refurbishment"]])
+        e_kind += [np.where(used, kinds.index("used"), kinds.index("ewaste")),
+                   np.full(len(row_origins), kinds.index("ewaste"))]  # fmt: skip
     vals = np.concatenate(edge_vals, axis=0)
     n_e = len(vals)
     cols: dict[str, object] = {
@@ -123,6 +137,11 @@ def system_to_frames(
         cols["product"] = _cat(np.tile(np.repeat(np.arange(n_p), n_y), n_e), result.products)
     cols["year"] = np.tile(years, n_e * (n_p if by_product else 1))
     cols["value_t"] = vals.ravel()
+    kind = np.repeat(np.concatenate(e_kind), inner)
+    for j, name in enumerate(("hs_code", "basel_code")):
+        labels = list(dict.fromkeys(TRADE_CODES[k][j] for k in kinds))
+        remap = np.array([labels.index(TRADE_CODES[k][j]) for k in kinds])
+        cols[name] = _cat(remap[kind], labels)
     flow_table = pd.DataFrame(cols, copy=False)
 
     st_keys = list(result.stocks)

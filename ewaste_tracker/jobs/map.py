@@ -331,7 +331,7 @@ def country_map_to_folder(
         (stage / "summary.json").write_text(
             json.dumps(_jsonable(summary), indent=2, ensure_ascii=False), encoding="utf-8"
         )
-    logger.info("map of %s (%d) written to %s", iso3, year, out)
+    logger.debug("map of %s (%d) finished", iso3, year)
     return Path(out)
 
 

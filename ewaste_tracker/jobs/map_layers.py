@@ -443,8 +443,8 @@ def mining_layers(
     price = (
         np.zeros(len(elements))
         if run.prices is None
-        else np.nan_to_num(np.asarray(run.prices, dtype=float)[:, 0])
-    )
+        else np.nan_to_num(np.asarray(run.prices, dtype=float)[:, min(n, run.prices.shape[1] - 1)])
+    )  # prices of the map's year
     usd_per_kg = pd.Series(price, index=elements)
     mined["usd"] = (
         mined["mined_t"].to_numpy() * 1e3 * usd_per_kg.reindex(mined["element"]).to_numpy()

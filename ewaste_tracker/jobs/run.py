@@ -35,7 +35,7 @@ def run_to_folder(
     ----------
     inputs_dir
         Folder of input tables, or ``None`` for the all-country default estimate with the
-        store's accepted submissions in place.
+        store's published submissions in place.
     out
         Output folder (new, empty, or written by ewaste-tracker before; replaced whole).
     countries
@@ -93,5 +93,5 @@ def run_to_folder(
             out, format=format, detail=detail, progress=step,  # type: ignore[arg-type]
             before_publish=keep_run if keep else None,
         )  # fmt: skip
-    logger.info("wrote %s", Path(out).resolve())
+    logger.debug("run finished: %s", Path(out).resolve())
     return est

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +11,8 @@ from ewaste_tracker.errors import InputError
 from ewaste_tracker.files import AtomicDir
 
 __all__ = ["TEMPLATE_YEARS", "templates_from_estimate", "write_country_templates"]
+
+logger = logging.getLogger(__name__)
 
 TEMPLATE_YEARS = range(2015, 2026)
 """Years a template asks for."""

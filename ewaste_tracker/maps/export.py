@@ -63,7 +63,7 @@ def save_map(m: folium.Map, path: str | Path, *, offline: bool = True) -> Path:
         assert_offline(page)
         copy_assets(used, path.parent / "lib")
     write_text_atomic(path, page)
-    logger.info("map written to %s", path)
+    logger.debug("map written to %s", path)
     return path
 
 
@@ -112,5 +112,5 @@ def layers_to_geopackage(layers: Mapping[str, gpd.GeoDataFrame], path: str | Pat
             gdf.to_file(
                 tmp, layer=name, driver="GPKG", engine="pyogrio", geometry_type=geometry_type
             )
-    logger.info("%d layer(s) written to %s", len(layers), path)
+    logger.debug("%d layer(s) written to %s", len(layers), path)
     return path

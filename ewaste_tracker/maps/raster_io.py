@@ -283,7 +283,7 @@ def grid_to_geotiff(
                 dst.descriptions = tuple(str(b) for b in band_names)
             if unit_list:
                 dst.units = tuple(str(u) for u in unit_list)
-    logger.info("wrote %s (%d band(s), %d x %d)", path, *data.shape)
+    logger.debug("wrote %s (%d band(s), %d x %d)", path, *data.shape)
     return path
 
 

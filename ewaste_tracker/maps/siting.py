@@ -203,7 +203,7 @@ class SitingResult:
         _atomic_write(paths["assignments"], lambda t: self.assignments.to_csv(t, index=False))
         text = json.dumps(self.summary(), indent=2)
         _atomic_write(paths["summary"], lambda t: Path(t).write_text(text, encoding="utf-8"))
-        logger.info("wrote %s", ", ".join(str(p) for p in paths.values()))
+        logger.debug("wrote %s", ", ".join(str(p) for p in paths.values()))
         return paths
 
     def to_map(self) -> Any:

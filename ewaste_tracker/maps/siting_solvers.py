@@ -47,8 +47,11 @@ LSCP (Toregas et al. 1971)
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -97,6 +100,28 @@ class Solution:
     info: dict = field(default_factory=dict)
 
 
+def _quiet_highs() -> Any:
+    """A HiGHS instance that prints nothing.
+
+    The first instance in a process prints HiGHS's version banner to standard output from its
+    C++ constructor, before any option can be set, so the constructor runs with file
+    descriptor 1 pointed at the null device.
+    """
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 def _highs(
     c: np.ndarray,
     lb: np.ndarray,
@@ -121,8 +146,7 @@ def _highs(
     import highspy
 
     A = sp.csc_matrix(A)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = _quiet_highs()
     h.setOptionValue("mip_rel_gap", rel_gap)
     h.setOptionValue("mip_abs_gap", 1e-9)
     if time_limit is not None:

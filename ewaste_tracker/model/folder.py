@@ -216,6 +216,11 @@ def read_inputs_folder(
     )
 
 
+TRACE_G_PER_T = 1e4
+"""Elements below 1 % of a product's mass in the central composition are its trace elements:
+the ones a ``low`` or ``high`` scenario varies (named assumption ``composition_trace_levels``)."""
+
+
 def catalogue_tables(*, level: str = "central") -> dict[str, pd.DataFrame]:
     """The catalogue's lifetimes, composition, recovery and prices in the model's columns.
 
@@ -229,20 +234,43 @@ def catalogue_tables(*, level: str = "central") -> dict[str, pd.DataFrame]:
     dict
         ``lifetimes``, ``composition``, ``recovery``, ``prices`` tables for
         :class:`ewaste_tracker.model.run.ModelInputs`.
+
+    Notes
+    -----
+    Named assumption ``composition_trace_levels``: a ``low`` or ``high`` composition takes
+    that level for the trace elements of each product (central content below
+    :data:`TRACE_G_PER_T`, 1 % of its mass: the precious, critical and minor metals) and keeps
+    the bulk materials (iron, aluminium, copper, plastics, and cobalt, lead or tin where they
+    are 1 % or more) at their central values. The ranges of the bulk materials are not
+    independent: they share the product's mass, and the ``high`` content of every element
+    at once would make 42 of the 54 UNU-KEY products weigh more than themselves.
     """
     from ewaste_tracker import catalog
 
+    composition = catalog.composition(level)  # validates the level
+    if level != "central":
+        both = catalog.composition("all")
+        trace = both["central_g_per_t"] < TRACE_G_PER_T
+        g_per_t = both[f"{level}_g_per_t"].where(trace, both["central_g_per_t"])
+        composition = composition.assign(g_per_t=g_per_t.to_numpy())
     return {
         "lifetimes": catalog.lifetimes()[["product", "distribution", "shape", "scale"]],
-        "composition": catalog.composition(level)[["product", "element", "g_per_t"]],
+        "composition": composition[["product", "element", "g_per_t"]],
         "recovery": catalog.recovery().rename(columns={level: "efficiency"}),
         "prices": default_prices(),
     }
 
 
-def default_prices(year: int = 2022) -> pd.DataFrame:
-    """Catalogue prices of one year (USD/kg of contained element)."""
+def default_prices(year: int | None = None) -> pd.DataFrame:
+    """Catalogue prices (USD/kg of contained element) by year, or of one ``year``.
+
+    With every year (the default), ``element, usd_per_kg, year``: the engine interpolates
+    them linearly to each model year and holds them flat outside the years given, so a
+    year's value is at that year's prices (nominal USD).
+    """
     from ewaste_tracker import catalog
 
     prices = catalog.prices()
+    if year is None:
+        return prices[["element", "usd_per_kg", "year"]].astype({"year": int})
     return prices[prices["year"].astype(int) == year][["element", "usd_per_kg"]]

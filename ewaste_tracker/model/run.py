@@ -212,6 +212,8 @@ def run_model(inputs: ModelInputs) -> RunResult:
     elements = tuple(sorted(inputs.composition["element"].unique()))
     dims = Dims(regions, products, np.arange(first, last + 1), elements)
     paths = inputs.paths
+    composition = _composition_array(inputs.composition, dims)
+    _check_product_mass(composition, dims, paths.get("composition", "composition"))
 
     table = lifetime_table(inputs.lifetimes, dims, path=paths.get("lifetimes", "lifetimes"))
     second = (
@@ -242,21 +244,22 @@ def run_model(inputs: ModelInputs) -> RunResult:
         exports=exports,
     )
 
-    composition = _composition_array(inputs.composition, dims)
-    routes = route_inputs_from_flows(system.flows, imported=system.imports)
+    waste_out, waste_in = waste_trade(system)
+    routes = route_inputs_from_flows(system.flows, imported=system.imports, exported=waste_out)
     eff_frame = inputs.recovery.assign(route=inputs.recovery["route"].map(ROUTE_KEYS))
     eff_frame = eff_frame[eff_frame["route"].notna()]
     efficiencies = efficiencies_from_frame(eff_frame, elements=elements)
     elements_result = recovery(routes, composition, efficiencies, elements=elements)
     generated = generated_net_of_reuse(system)
     generated_el = element_flows(generated, composition)
+    imported_el = element_flows(waste_in, composition)
     prices = None
     if inputs.prices is not None:
-        prices = prices_from_frame(inputs.prices, elements=elements)
+        prices = prices_from_frame(inputs.prices, elements=elements, years=dims.years)
     population = None
     if inputs.population is not None:
         population = _dense_by_region_year(inputs.population, dims, "population")
-    recycled = system.flows[("preprocessing", "endprocessing")]
+    recycled = recycled_formal(system)
     imported_recycling = sum(
         (system.imports[s] for s in ("preprocessing", "recycling_informal") if s in system.imports),
         start=np.zeros(dims.shape),
@@ -273,6 +276,7 @@ def run_model(inputs: ModelInputs) -> RunResult:
         population=population,
         element_recovery=elements_result,
         element_generated=generated_el,
+        element_imported=imported_el,
         prices=prices,
         collection_target=inputs.collection_target,
         circularity=circularity_from_flows(
@@ -287,15 +291,76 @@ def run_model(inputs: ModelInputs) -> RunResult:
 
 def extended_table(table: LifetimeTable, extension: LifetimeExtension) -> LifetimeTable:
     """``table`` with ``extension`` on the cells it targets (codes not in the run are left out)."""
-    keep = {
-        "products": None if extension.products is None
-        else tuple(p for p in extension.products if p in set(table.products)),
-        "regions": None if extension.regions is None
-        else tuple(r for r in extension.regions if r in set(table.regions)),
-    }  # fmt: skip
-    if any(v is not None and not v for v in keep.values()):
+    products = (
+        None
+        if extension.products is None
+        else tuple(p for p in extension.products if p in set(table.products))
+    )
+    regions = None if extension.regions is None else tuple(
+        r for r in extension.regions if r in set(table.regions))  # fmt: skip
+    if (products is not None and not products) or (regions is not None and not regions):
         return table
-    return table.with_extension(replace(extension, **keep))
+    return table.with_extension(replace(extension, products=products, regions=regions))
+
+
+USED_STAGES = ("use", "refurbishment")
+"""Destination stages of trade links that carry used equipment, not e-waste."""
+
+
+def waste_trade(system: SystemResult) -> tuple[np.ndarray, np.ndarray]:
+    r"""E-waste (not used equipment) shipped out of and into every region, (R, P, N) tonnes.
+
+    Exports to another region's ``use`` or ``refurbishment`` are used equipment (they are not
+    counted in the origin's e-waste generated, :func:`generated_net_of_reuse`); every other
+    export (to pre-processing, informal recycling or outside the modelled regions) is
+    e-waste. Imports are what arrives in ``preprocessing``, ``recycling_informal`` and
+    ``refurbishment``, the stages whose output is treated here. With these, per region
+    :math:`	ext{treated} = WG^{net} + 	ext{imported} - 	ext{exported}`.
+    """
+    shape = system.generated.shape
+    out = np.zeros(shape)
+    exports = system.exports
+    if exports is not None and len(exports.destination):
+        stages = np.asarray(exports.to_stage)
+        dest = np.asarray(exports.destination)
+        waste = np.flatnonzero(~np.isin(stages, USED_STAGES) | (dest < 0))
+        if waste.size:
+            incidence = sp.csr_matrix(
+                (np.ones(waste.size), (np.asarray(exports.origin)[waste], np.arange(waste.size))),
+                shape=(shape[0], waste.size),
+            )
+            flat = system.trade_flows.reshape(system.trade_flows.shape[0], -1)[waste]
+            out = np.asarray(incidence @ flat).reshape(shape)
+    inflow = sum(
+        (np.asarray(system.imports[s], float) for s in ("preprocessing", "recycling_informal",
+                                                         "refurbishment") if s in system.imports),
+        start=np.zeros(shape),
+    )  # fmt: skip
+    return out, inflow
+
+
+def recycled_formal(system: SystemResult) -> np.ndarray:
+    r"""Documented formally collected and recycled e-waste (the Global E-waste Monitor's
+    numerator of its collection-and-recycling rate), (R, P, N) tonnes.
+
+    .. math:: Rc = F_{cf 	o pre} + F_{cf 	o export} + \phi\, F_{ref 	o pre},
+
+    formal collection sent to pre-processing at home or in controlled shipments, plus the
+    formal share :math:`\phi` of refurbishment rejects (formal collection that is refurbished
+    and returns to use is reused, not recycled).
+    """
+    f = system.flows
+    zero = np.zeros(system.generated.shape)
+    ref_in = sum((a for (src, dst), a in f.items() if dst == "refurbishment"), start=zero.copy())
+    ref_in = ref_in + system.imports.get("refurbishment", 0.0)
+    formal_ref = f.get(("collection_formal", "refurbishment"), zero)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = np.where(ref_in > 0, formal_ref / np.where(ref_in > 0, ref_in, 1.0), 0.0)
+    return (
+        f.get(("collection_formal", "preprocessing"), zero)
+        + f.get(("collection_formal", "export"), zero)
+        + phi * f.get(("refurbishment", "preprocessing"), zero)
+    )
 
 
 def generated_net_of_reuse(system: SystemResult) -> np.ndarray:
@@ -337,6 +402,20 @@ def _composition_array(frame: pd.DataFrame, dims: Dims) -> np.ndarray:
     e = dims.element_index(sub["element"])
     out[p, e, 0] = sub["g_per_t"].to_numpy(dtype=float)
     return out
+
+
+def _check_product_mass(composition: np.ndarray, dims: Dims, path: str) -> None:
+    """Refuse a composition whose elements weigh more than the product (before any work)."""
+    total = composition.sum(axis=1)[:, 0]
+    over = np.flatnonzero(total > 1e6 * (1 + 1e-9))
+    if over.size:
+        worst = over[np.argmax(total[over])]
+        raise InputError(
+            f"the elements of {over.size} product(s) weigh more than the product itself, "
+            f"e.g. product {dims.products[worst]}: {total[worst]:,.0f} g/t",
+            path=path, column="g_per_t",
+            expected="element contents summing to at most 1,000,000 g/t per product",
+        )  # fmt: skip
 
 
 def inputs_fingerprint_tables(inputs: ModelInputs) -> dict[str, pd.DataFrame]:

@@ -1,6 +1,6 @@
 """Reported data imposed on the model: the fixed point that meets every reported value.
 
-:func:`apply_reported` is the one place where accepted submissions enter a run: reported put
+:func:`apply_reported` is the one place where published submissions enter a run: reported put
 on market replaces the model's, and reported routes, exports and stock surveys become targets
 (:mod:`ewaste_tracker.reported.targets`) met by re-solving transfer coefficients, export
 shares and lifetimes and running the whole model again, until every target is met within

@@ -1,6 +1,6 @@
 """Reported data: what a national submission overrides, and the status of every output value.
 
-A ministry's accepted submission (kept in the store, :mod:`ewaste_tracker.submissions.store`)
+A ministry's published submission (kept in the store, :mod:`ewaste_tracker.submissions.store`)
 replaces the default estimate for its country wherever it reports a value:
 
 * **put on market** (``pom``) replaces the default model's put on market, by UNU-KEY and year
@@ -17,6 +17,12 @@ Every indicator row then carries ``status`` and ``source`` (:func:`indicator_sta
     it combines submitted and modelled values: some products reported, a rate with a
     reported numerator or denominator, or an aggregate (``WLD``, a UN region) of countries
     some of which reported;
+``published``
+    the value is a figure of the Global E-waste Monitor 2024 country annex (Baldé et al. 2024;
+    2022 e-waste generated and documented formal collection, and the collection rate formed
+    from the two): the default model is calibrated to reproduce it (within 0.02 %), and the row's
+    ``source`` cites the annex. A country's own submission overrides it (``reported`` /
+    ``mixed``);
 ``estimated``
     the model's value (with the submissions in place where they feed it).
 
@@ -29,12 +35,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ewaste_tracker.submissions.rules import Codes
+
+if TYPE_CHECKING:
+    from ewaste_tracker.submissions.store import Store
 
 __all__ = [
     "DIRECT",
@@ -42,8 +51,10 @@ __all__ = [
     "indicator_status",
     "overlay_reported",
     "overlay_reported_pom",
+    "published_cells",
     "reported_values",
     "status_by_region_year",
+    "store_identity",
 ]
 
 logger = logging.getLogger(__name__)
@@ -66,30 +77,45 @@ DERIVED: dict[str, tuple[str, ...]] = {
 """Submission indicator → output indicators computed from it and modelled values."""
 
 
-def reported_values(store: str | Path | None = None) -> pd.DataFrame:
-    """Latest accepted submission of every country in the store (empty when there is none).
+def reported_values(store: str | Path | Store | None = None) -> pd.DataFrame:
+    """Latest **published** submission of every country in the store (empty when none is).
 
-    Only an existing store is read: a missing store means "defaults only".
+    Drafts, submissions waiting for review, accepted but unpublished and rejected ones are not
+    used (see :mod:`ewaste_tracker.submissions.workflow`). Only an existing store is read: a
+    missing store means "defaults only".
+
+    Parameters
+    ----------
+    store
+        A GeoPackage path, a ``postgresql://`` URL or a
+        :class:`~ewaste_tracker.submissions.store.Store`; default
+        :func:`ewaste_tracker.settings.store_target`.
 
     Returns
     -------
     pandas.DataFrame
         :data:`REPORTED_COLUMNS` plus ``version``.
     """
-    from ewaste_tracker import settings
     from ewaste_tracker.submissions.store import Store
 
-    path = Path(store) if store is not None else settings.store_path()
-    empty = pd.DataFrame(columns=REPORTED_COLUMNS)
-    if not path.exists():
-        return empty
-    st = Store(path)
-    subs = st.submissions()
-    if len(subs) == 0:
-        return empty
-    return pd.concat(
-        [st.submission_values(c) for c in sorted(set(subs["country"]))], ignore_index=True
-    )
+    st = store if isinstance(store, Store) else Store(store)
+    if not st.exists():
+        return pd.DataFrame(columns=REPORTED_COLUMNS)
+    values = st.published_values()
+    if values.empty:
+        return pd.DataFrame(columns=REPORTED_COLUMNS)
+    return values.reset_index(drop=True)
+
+
+def store_identity(store: str | Path | Store | None = None) -> tuple:
+    """A key of the store's state that changes whenever its published data changes.
+
+    The estimate and the app reuse a computed estimate while this key stays the same.
+    """
+    from ewaste_tracker.submissions.store import Store
+
+    st = store if isinstance(store, Store) else Store(store)
+    return (st.kind, *st.identity())
 
 
 def overlay_reported(
@@ -191,6 +217,42 @@ def _coverage(reported: pd.DataFrame, products: int, codes: Codes | None) -> pd.
     return cov.drop(columns="_w")
 
 
+STATUSES = ("reported", "mixed", "published", "estimated")
+"""Status categories of an indicator row, strongest first."""
+
+
+def published_cells(annex: pd.DataFrame, *, year: int = 2022) -> pd.DataFrame:
+    """Cells ``region, year, indicator, source`` that are the Monitor's own figures.
+
+    Parameters
+    ----------
+    annex
+        :func:`ewaste_tracker.catalog.gem2024_annex`.
+    """
+    cite = annex["source"].astype(str).str.split(";").str[0]
+    rows = []
+    kt = annex["generated_kt"].notna()
+    rows.append(
+        pd.DataFrame(
+            {
+                "region": annex["iso3"],
+                "indicator": np.where(kt, "generated_t", "generated_kg_per_inh"),
+                "source": cite + " annex: e-waste generated",
+            }
+        )
+    )
+    col = annex["collected_formal_kt"].notna()
+    for name, what in (
+        ("collected_formal_t", "documented formal collection"),
+        ("collection_rate", "documented formal collection / e-waste generated"),
+    ):
+        rows.append(pd.DataFrame({"region": annex.loc[col, "iso3"], "indicator": name,
+                                  "source": cite[col] + f" annex: {what}"}))  # fmt: skip
+    out = pd.concat(rows, ignore_index=True)
+    out.insert(1, "year", int(year))
+    return out
+
+
 def indicator_status(
     indicators: pd.DataFrame,
     reported: pd.DataFrame,
@@ -199,6 +261,7 @@ def indicator_status(
     products: int,
     sources: Mapping[str, str],
     codes: Codes | None = None,
+    published: pd.DataFrame | None = None,
 ) -> tuple[pd.Categorical[str], pd.Categorical[Any]]:
     """``status`` and ``source`` of every row of an indicator table (see the module docstring).
 
@@ -217,6 +280,9 @@ def indicator_status(
         ``"model"``).
     codes
         Catalogue codes (for EU-6 coverage); read when needed.
+    published
+        :func:`published_cells`: rows that are the Monitor's figures (``published`` unless a
+        submission touches the cell).
 
     Returns
     -------
@@ -227,9 +293,35 @@ def indicator_status(
     names = list(ind.categories)
     src_labels = list(dict.fromkeys(sources.get(n, "model") for n in names))
     src_of_name = np.array([src_labels.index(sources.get(n, "model")) for n in names])
-    status_labels = ["reported", "mixed", "estimated"]
-    status = np.full(len(indicators), 2, dtype=np.int8)
+    status_labels = list(STATUSES)
+    reported_code, mixed_code = status_labels.index("reported"), status_labels.index("mixed")
+    status = np.full(len(indicators), status_labels.index("estimated"), dtype=np.int8)
     source = src_of_name[ind.codes].astype(np.int32)
+    if published is not None and len(published) and len(indicators):
+        # only plain cells (no element) of the published years can be the Monitor's figures
+        years = published["year"].astype("int64").to_numpy()
+        year = indicators["year"].to_numpy(dtype="int64")
+        plain = pd.isna(indicators["element"]).to_numpy() if "element" in indicators else True
+        cand = np.flatnonzero(np.isin(year, np.unique(years)) & plain)
+        if cand.size:
+            reg_cat = pd.Categorical(indicators["region"].to_numpy()[cand])
+            r_code = pd.Index(reg_cat.categories).get_indexer(published["region"].astype(str))
+            i_code = pd.Index(names).get_indexer(published["indicator"].astype(str))
+            ok = (r_code >= 0) & (i_code >= 0)
+            pub_key = pd.Index(
+                (r_code[ok].astype("int64") * len(names) + i_code[ok]) * 10_000 + years[ok]
+            )
+            row_key = (
+                reg_cat.codes.astype("int64") * len(names) + ind.codes[cand]
+            ) * 10_000 + year[cand]
+            pos = pub_key.get_indexer(row_key)
+            hit = cand[pos >= 0]
+            status[hit] = status_labels.index("published")
+            cites, inverse = np.unique(
+                published["source"].astype(str).to_numpy()[ok], return_inverse=True
+            )
+            source[hit] = len(src_labels) + inverse[pos[pos >= 0]]
+            src_labels += list(cites)
     cov = _coverage(reported, products, codes)
     cells = _reported_cells(cov, groups)
     if len(cells):
@@ -252,7 +344,7 @@ def indicator_status(
         pos = key_cells.get_indexer(key_rows)
         hit, at = rows[pos >= 0], pos[pos >= 0]
         cell_status = cells["status"].to_numpy(object)[at]
-        status[hit] = np.where(cell_status == "reported", 0, 1)
+        status[hit] = np.where(cell_status == "reported", reported_code, mixed_code)
         cell_src = cells["source"].astype(str).to_numpy(object)[at]
         model = np.asarray(src_labels, dtype=object)[source[hit]]
         text = np.where(

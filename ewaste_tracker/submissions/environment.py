@@ -16,6 +16,9 @@ submission (:class:`~ewaste_tracker.errors.InputError`). Accepted files are kept
 (GeoPackage layers ``env_submissions`` and ``env_submission_values``, versioned per country)
 and the latest version of each country replaces the default operators' estimate
 (:mod:`ewaste_tracker.reported.environment`).
+
+They are kept in the embedded GeoPackage store; the shared PostgreSQL store holds e-waste
+submissions only for now and refuses environmental ones with a message naming ``--store``.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -250,6 +254,26 @@ def _ensure_tables(con: sqlite3.Connection) -> None:
         add_attribute_table(con, name, body, f"ewaste-tracker {name}")
 
 
+def _gpkg(store: str | Path | None) -> Any:
+    """The embedded GeoPackage store that keeps environmental submissions.
+
+    Environmental submissions are kept in the embedded (GeoPackage) store; the shared
+    PostgreSQL store does not hold them yet, and refuses them with a clear message.
+    """
+    from ewaste_tracker.submissions.gpkg_store import GeoPackageStore
+    from ewaste_tracker.submissions.store import Store
+
+    st = Store(store)
+    if not isinstance(st, GeoPackageStore):
+        raise InputError(
+            "environmental submissions are kept in the embedded GeoPackage store only",
+            column="--store", value=str(store),
+            expected="a GeoPackage store (the shared PostgreSQL store takes e-waste "
+            "submissions)",
+        )  # fmt: skip
+    return st
+
+
 def submit_environment(
     path: str | Path,
     *,
@@ -263,7 +287,6 @@ def submit_environment(
     Nothing is stored when the file has an error; the same content as the latest version
     stores nothing new (``new=False``).
     """
-    from ewaste_tracker.submissions.store import Store
     from ewaste_tracker.submissions.submit import check_submitter
 
     path = Path(path)
@@ -281,7 +304,7 @@ def submit_environment(
     cols = ["country", "year", "segment", "indicator", "value", "unit", "value_std",
             "source_row"]  # fmt: skip
     rows = list(accepted[cols].astype(object).itertuples(index=False, name=None))
-    with Store(store).connect() as con:
+    with _gpkg(store).connect() as con:
         con.execute("BEGIN IMMEDIATE")
         try:
             _ensure_tables(con)
@@ -338,13 +361,14 @@ def environment_values(store: str | Path | None = None) -> pd.DataFrame:
         t CO2e; ``source`` ``environment submission <ISO3> v<version>``).
     """
     from ewaste_tracker import settings
-    from ewaste_tracker.submissions.store import Store
 
     columns = ["country", "year", "segment", "indicator", "value_std", "source"]
-    path = Path(store) if store is not None else settings.store_path()
+    if settings.is_database_url(settings.store_target(store)):
+        return pd.DataFrame(columns=columns)  # kept in the embedded store only (module doc)
+    path = Path(settings.store_target(store))
     if not path.exists():
         return pd.DataFrame(columns=columns)
-    with Store(path).connect() as con:
+    with _gpkg(path).connect() as con:
         have = con.execute(
             "SELECT count(*) FROM sqlite_master WHERE name = 'env_submission_values'"
         ).fetchone()[0]

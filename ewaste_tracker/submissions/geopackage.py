@@ -76,10 +76,20 @@ def init_geopackage(con: sqlite3.Connection) -> None:
 
 
 def run_script(con: sqlite3.Connection, script: str) -> None:
-    """Run ``;``-separated statements without ``executescript``'s implicit COMMIT."""
-    for stmt in script.split(";"):
-        if stmt.strip():
-            con.execute(stmt)
+    """Run ``;``-separated statements without ``executescript``'s implicit COMMIT.
+
+    A statement ends at the first ``;`` after which it is complete
+    (:func:`sqlite3.complete_statement`), so triggers with ``BEGIN ... END`` bodies work.
+    """
+    stmt = ""
+    for part in script.split(";"):
+        stmt += part + ";"
+        if sqlite3.complete_statement(stmt):
+            if stmt.strip(" \n;"):
+                con.execute(stmt)
+            stmt = ""
+    if stmt.strip(" \n;"):
+        con.execute(stmt)
 
 
 def add_attribute_table(con: sqlite3.Connection, name: str, body: str, description: str) -> None:

@@ -146,8 +146,16 @@ class SubmissionWarning:
 
     Attributes
     ----------
-    message, path, row, column, value
-        What was found and where (row as a person counts, header = 1).
+    message
+        What was found.
+    path
+        The file (``file:sheet`` for Excel).
+    row
+        The row as a person counts it (header = 1), when one row is concerned.
+    column
+        The column concerned.
+    value
+        The value found.
     """
 
     message: str

@@ -19,7 +19,9 @@ Excel), the row a person sees (header = row 1), the column, the value and what w
 Plausibility findings (a series jumping more than ``jump_factor`` times from one year to the next)
 are :class:`SubmissionWarning` items returned beside the accepted data.
 
-Accepted data overrides the model's defaults for that country
+Published data (in the embedded store every valid submission is published at once; in a
+shared store after review, :mod:`ewaste_tracker.submissions.workflow`) overrides the model's
+defaults for that country
 (:func:`ewaste_tracker.reported.overlay.overlay_reported`) and is marked ``status = "reported"``.
 """
 
@@ -47,7 +49,7 @@ from ewaste_tracker.submissions.rules import (
     jump_warnings,
     validate_records,
 )
-from ewaste_tracker.submissions.store import SubmissionRecord, history
+from ewaste_tracker.submissions.store import Store, SubmissionRecord, history
 
 __all__ = [
     "ACCEPTED_COLUMNS",
@@ -160,31 +162,48 @@ def check_submitter(submitter: str | None) -> None:
 def submit(
     path: str | Path,
     *,
-    store: str | Path | None = None,
+    store: str | Path | Store | None = None,
     submitter: str | None = None,
     codes: Codes | None = None,
     years: tuple[int, int] | None = None,
     confirm_outliers: bool = False,
+    draft: bool = False,
+    review: bool = False,
+    user: str | None = None,
+    again: bool = False,
 ) -> SubmissionRecord:
     """Validate a submission file and keep it in the store as the country's next version.
 
     Nothing is stored when the file has any error (:class:`~ewaste_tracker.errors.InputErrors` is
-    raised). Re-submitting a file whose content is already the country's latest version stores
-    nothing new and returns that version.
+    raised). Sending a file the country already has in the store (same content) stores nothing
+    new and returns that submission, unless ``again``.
+
+    In the embedded GeoPackage the local user's submission is accepted and published at once
+    (each step in the audit trail), so the next estimate uses it, unless ``review`` or
+    ``draft``; on PostgreSQL a reviewer accepts and publishes it
+    (:mod:`ewaste_tracker.submissions.workflow`).
 
     Parameters
     ----------
     path
         Submission file (CSV or Excel).
     store
-        Store path; default :func:`ewaste_tracker.settings.store_path`.
+        Store path or URL; default :func:`ewaste_tracker.settings.store_target`.
     submitter
-        Who submits; default the operating-system user.
+        Who submits when the store's admin submits on a ministry's behalf; default the
+        operating-system user. A registered user (``user``) always submits as themself.
     codes, years, confirm_outliers
         As in :func:`read_submission`.
+    draft
+        Keep it as a draft, not yet sent for review.
+    review
+        Leave it submitted for review (GeoPackage; on PostgreSQL review is always required).
+    user
+        Act as this registered user of the store (its role and country rules apply).
+    again
+        Store the file as a new version even if the country has it already (to go back to an
+        earlier file).
     """
-    from ewaste_tracker.submissions.store import Store
-
     path = Path(path)
     check_submitter(submitter)
     accepted, warnings = read_submission(
@@ -195,10 +214,14 @@ def submit(
             submitter = getpass.getuser()
         except (KeyError, OSError):
             submitter = "unknown"
-    return Store(store).add_submission(
+    st = Store(store, user=user) if user is not None or not isinstance(store, Store) else store
+    return st.add_submission(
         accepted,
         content=path.read_bytes(),
         file_name=path.name,
         submitter=submitter,
         warnings=[str(w) for w in warnings],
+        draft=draft,
+        review=review,
+        again=again,
     )

@@ -32,6 +32,7 @@ import pandas as pd
 
 from ewaste_tracker.errors import InputError
 from ewaste_tracker.submissions.rules import (
+    EU6_CATEGORIES,
     FIELDS,
     IGNORED_COLUMNS,
     INDICATORS,
@@ -556,7 +557,11 @@ def write_templates(
     yrs = sorted(int(y) for y in (years if years is not None else d["year"].unique()))
     if not yrs:
         raise InputError("no years to ask for", expected="defaults with years, or years=")
-    products = sorted(codes.unu_keys) if by == "unu_key" else list(codes.eu6)
+    if by == "unu_key":
+        products = sorted(codes.unu_keys)
+    else:  # the categories' own order, the same in every template (a set has none)
+        products = [c for c in EU6_CATEGORIES if c in codes.eu6]
+        products += sorted(codes.eu6 - set(EU6_CATEGORIES))
     grid = pd.MultiIndex.from_product(
         [list(INDICATORS), products, yrs], names=["indicator", "product", "year"]
     ).to_frame(index=False)
@@ -580,7 +585,7 @@ def write_templates(
     long.to_csv(csv_path, index=False)
     xlsx_path = out / f"{stem}.xlsx"
     _write_wide_xlsx(xlsx_path, country, by, grid, products, yrs, codes)
-    logger.info("wrote %s and %s", csv_path, xlsx_path)
+    logger.debug("wrote %s and %s", csv_path, xlsx_path)
     return [csv_path, xlsx_path]
 
 

@@ -151,7 +151,7 @@ def test_minerals_page_for_an_element() -> None:
     at = _open("minerals")
     at.selectbox(key="mineral").set_value("Co").run()
     routes, recoverable, ranked = _frames(at)
-    assert set(routes["Route"]) <= {"formal", "informal", "residual", "exported"}
+    assert set(routes["Route"]) <= {"formal", "scrap", "informal", "residual", "exported"}
     assert recoverable["Quantity"].str.contains("best-practice").any()
     assert ranked["Rank"].iloc[0] == "1"
     charts = [json.loads(c.proto.spec) for c in _unknown(at, "plotly_chart")]

@@ -19,6 +19,7 @@ from ewaste_tracker.defaults.pom import (
     default_run,
     pom_array,
 )
+from ewaste_tracker.estimate import estimate
 
 # GEM 2020 country figures for 2019 recalled by this project (not transcribed): loose bounds.
 RECALLED_2019_KG = {
@@ -52,10 +53,14 @@ def _target(figures: pd.DataFrame, name: str, scope: str, year: int) -> pd.Serie
     return row.iloc[0]
 
 
-@pytest.mark.parametrize("year", [2019, 2022])
-def test_world_generation_within_5_percent(figures, year):
-    row = _target(figures, "wg_world", "World", year)
-    assert row["model"] == pytest.approx(row["value"], rel=0.05)
+def _world(run, year: int) -> float:
+    return float(run.wg[:, :, int(np.flatnonzero(run.dims.years == year)[0])].sum() / 1e6)
+
+
+@pytest.mark.parametrize(("year", "mt"), [(2019, 53.6), (2022, 62.0)])
+def test_world_generation_within_5_percent(run, year, mt):
+    # 2019 (GEM 2020) is held out of the fit; 2022 is the sum of the annex countries
+    assert _world(run, year) == pytest.approx(mt, rel=0.05)
 
 
 def test_world_generation_2010_within_10_percent(figures):
@@ -65,16 +70,26 @@ def test_world_generation_2010_within_10_percent(figures):
 
 @pytest.mark.parametrize("category", ["1", "2", "3", "4", "5", "6"])
 def test_eu6_split_2019_within_15_percent(figures, category):
-    row = _target(figures, "wg_category", category, 2019)
+    row = _target(figures, "wg_category_share", category, 2019)
     assert row["model"] == pytest.approx(row["value"], rel=0.15)
 
 
-def test_regional_per_capita_in_published_order(figures):
-    pc = figures[figures["name"] == "wg_per_capita"]
-    published = list(pc.sort_values("value", ascending=False)["scope"])
-    modelled = list(pc.sort_values("model", ascending=False)["scope"])
-    assert modelled == published == ["Europe", "Oceania", "Americas", "Asia", "Africa"]
-    assert np.allclose(pc["model"], pc["value"], rtol=0.10)
+def test_every_annex_country_is_met_in_2022(run):
+    annex = catalog.gem2024_annex().set_index("iso3")
+    annex = annex[annex["generated_kt"].notna()]
+    n = int(np.flatnonzero(run.dims.years == 2022)[0])
+    idx = [run.dims.regions.index(r) for r in annex.index]
+    kt = run.wg[idx, :, n].sum(axis=1) / 1e3
+    # own put on market only (imported used equipment adds to the engine's figure, pinned in
+    # test_default_run), gross of reuse
+    ratio = kt / annex["generated_kt"].to_numpy(float)
+    assert np.all((ratio > 0.7) & (ratio < 1.35))
+
+
+def test_uninhabited_territories_have_no_market(run):
+    for iso in catalog.UNINHABITED:
+        if iso in run.dims.regions:
+            assert run.pom[run.dims.regions.index(iso)].sum() == 0.0
 
 
 @pytest.mark.parametrize("iso3", sorted(RECALLED_2019_KG))
@@ -138,7 +153,7 @@ def test_pom_scales_with_population_and_rises_with_income(scale, gdp, pop):
 
 
 def test_transfer_coefficients_sum_to_one_per_node():
-    regions = ["DEU", "USA", "CHN", "IND", "KEN", "BRA", "AUS"]
+    regions = ["DEU", "USA", "CHN", "IND", "KEN", "BRA", "AUS", "ATA"]
     tc = default_transfer_coefficients(regions, years=range(2000, 2031))
     assert list(tc.columns) == [
         "region",
@@ -156,28 +171,34 @@ def test_transfer_coefficients_sum_to_one_per_node():
     assert set(tc["region"]) == set(regions)
 
 
-def test_collection_split_reproduces_gem_2024(run):
+def test_collection_shares_meet_the_published_tonnes(run):
     tc = default_transfer_coefficients(list(run.dims.regions), years=[2022])
     gen = tc[tc["from_stage"] == "generated"].pivot_table(
         index="region", columns="to_stage", values="share"
     )
-    n = int(np.flatnonzero(run.dims.years == 2022)[0])
-    wg = pd.Series(run.wg[:, :, n].sum(axis=1) / 1e6, index=run.dims.regions)
-    gen = gen.reindex(wg.index)
-    formal = (gen["collection_formal"] * wg).sum()
-    residual = (gen["residual"] * wg).sum()
-    assert formal == pytest.approx(13.8 * wg.sum() / 61.8, rel=1e-6)
-    assert residual == pytest.approx(14.0 * wg.sum() / 61.8, rel=1e-6)
-    europe = run.un_region == "Europe"
-    assert (gen["collection_formal"] * wg)[europe].sum() / wg[europe].sum() == pytest.approx(0.428)
-    assert gen.loc[run.un_region == "Africa", "collection_formal"].max() < 0.01
+    rates = pd.read_csv(catalog.data_path("collection_rates.csv"), keep_default_na=False,
+                        na_values=[""]).set_index("iso3")  # fmt: skip
+    pub = rates[rates["basis"] == "published"]
+    assert len(pub) == 84
+    assert np.allclose(gen.loc[pub.index, "collection_formal"], pub["formal_share_2022"])
+    # no two countries share one rate because of their income group
+    rich = rates[rates["income_group"] == "Upper middle income"]["formal_share_2022"]
+    assert rich.round(4).nunique() > 20
+    assert gen.loc[run.un_region == "Africa", "collection_formal"].median() < 0.05
 
 
 def test_formal_rate_history_follows_gem():
-    h = formal_rate_history([1990, 2010, 2022, 2030])
-    assert h[0] == 0 and h[2] == pytest.approx(1.0)
-    assert h[1] * 13.8 / 62 == pytest.approx(8 / 34)
-    assert h[3] * 13.8 / 62 == pytest.approx(0.20)
+    # the anchors reproduce the published documented tonnes on the model's e-waste generated
+    run = estimate(store="/nonexistent/store.gpkg").result
+    ind = run.indicators
+    world = ind[(ind["region"] == "WLD") & ind["element"].isna()].set_index(["indicator", "year"])
+    h = formal_rate_history([1990, 2010, 2016, 2019, 2022, 2030])
+    assert h[0] == 0 and h[4] == pytest.approx(1.0)
+    # every country's 2022 rate is scaled alike, so the world figure follows the anchor up to
+    # the change in the mix of countries (richer countries generated more of it in 2010)
+    for year, mt in ((2010, 8.0), (2016, 8.9), (2019, 9.3)):
+        assert world.loc[("collected_formal_t", year), "value"] / 1e6 == pytest.approx(mt, rel=0.1)
+    assert world.loc[("collection_rate", 2030), "value"] == pytest.approx(0.20, rel=0.1)
 
 
 def test_bad_shares_file_names_line(tmp_path):

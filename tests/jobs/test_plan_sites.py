@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +50,30 @@ def test_pmedian_from_a_cost_table_is_the_brute_force_optimum(instance, tmp_path
     assignments = pd.read_csv(out / "assignments.csv")
     assert set(assignments["candidate_id"].dropna()) <= set(summary["chosen"])
     assert (out / "sites.geojson").is_file()
+
+
+def test_log_lines_name_the_output_folder_not_the_staging_folder(
+    instance, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    demand, costs, _, _ = instance
+    out = tmp_path / "plan"
+    args = ["plan-sites", "--demand", str(demand), "--costs", str(costs), "--model", "pmedian",
+            "--p", "2", "--out", str(out)]  # fmt: skip
+    with caplog.at_level(logging.INFO, logger="ewaste_tracker"):
+        assert main(args) == 0
+    assert f"wrote {out.resolve()}" in caplog.text
+    assert ".ewt-staging" not in caplog.text
+
+
+def test_the_solver_prints_nothing(instance, tmp_path: Path) -> None:
+    # a fresh process: HiGHS prints its banner when the first solver of a process is made
+    demand, costs, _, _ = instance
+    args = ["-m", "ewaste_tracker", "-q", "plan-sites", "--demand", str(demand), "--costs",
+            str(costs), "--model", "mclp", "--p", "2", "--minutes", "10", "--out",
+            str(tmp_path / "plan")]  # fmt: skip
+    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
 
 
 def test_mclp_objective_is_the_covered_weight(instance, tmp_path: Path) -> None:

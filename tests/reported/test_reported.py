@@ -71,7 +71,11 @@ def test_indicator_rows_carry_their_status_and_source(reported_run) -> None:
     assert ind.loc[("WLD", 2020, "pom_t"), "status"] == "mixed"
     assert ind.loc[("Africa", 2020, "collected_formal_t"), "status"] == "mixed"
     assert ind.loc[("Europe", 2020, "pom_t"), "status"] == "estimated"
-    assert set(est.indicators["status"].astype(str)) <= {"reported", "mixed", "estimated"}
+    # the Monitor's 2022 annex figures are "published" unless a submission touches them
+    assert ind.loc[("NGA", 2022, "generated_t"), "status"] == "published"
+    assert "Global E-waste Monitor 2024" in ind.loc[("NGA", 2022, "generated_t"), "source"]
+    assert set(est.indicators["status"].astype(str)) <= {"reported", "mixed", "published",
+                                                         "estimated"}  # fmt: skip
 
 
 def test_a_series_of_every_product_is_reported(tmp_path: Path) -> None:
@@ -97,11 +101,12 @@ def test_default_run_cli_writes_status_and_un_regions(reported_run, tmp_path: Pa
     ind = pd.read_parquet(out / "indicators.parquet", columns=["region", "year", "status"])
     assert {"WLD", "Africa", "Americas", "Asia", "Europe", "Oceania"} <= set(ind["region"])
     assert ind["region"].nunique() > 200
-    assert set(ind.loc[ind["region"] == "KEN", "status"]) == {"mixed", "estimated"}
+    assert set(ind.loc[ind["region"] == "KEN", "status"]) == {"mixed", "published", "estimated"}
     for name in ("flows.parquet", "stocks.parquet", "element_flows.parquet"):
         table = pd.read_parquet(out / name)
         assert "status" in table.columns, name
-        region = "region_to" if "region_to" in table.columns else "region"
+        # a flow belongs to its origin (imports from other countries keep their status)
+        region = "region_from" if "region_from" in table.columns else "region"
         ken = table[(table[region] == "KEN") & (table["year"] == 2020)]
         assert set(ken["status"].astype(str)) == {"reported"}, name
 
@@ -117,33 +122,35 @@ from ewaste_tracker.reported.overlay import (  # noqa: E402
 from ewaste_tracker.reported.targets import K_BOUNDS, indicator_values, reported_gaps  # noqa: E402
 from ewaste_tracker.testing import assert_mass_balanced, assert_non_negative  # noqa: E402
 
+# Kenya's fridges (0108): 6.8 kt generated in 2020 now that Kenya follows the Monitor's annex,
+# so the route targets are scaled to stay feasible together
 ROUTES = """country,year,product,indicator,value,unit
-KEN,2020,0108,collected_formal,500,t
-KEN,2020,0108,treated_preprocessing,1300,t
-KEN,2020,0108,treated_informal,6000,t
-KEN,2020,0108,exported_ewaste,300,t
-KEN,2020,0108,exported_used,120,t
+KEN,2020,0108,collected_formal,400,t
+KEN,2020,0108,treated_preprocessing,900,t
+KEN,2020,0108,treated_informal,4500,t
+KEN,2020,0108,exported_ewaste,250,t
+KEN,2020,0108,exported_used,100,t
 KEN,2021,0302,treated_informal,1000000,t
-KEN,2020,0303,stock,12000,t
-KEN,2018,0306,stock,5500,t
+KEN,2020,0303,stock,7000,t
+KEN,2018,0306,stock,3300,t
 KEN,2020,0303,treated_residual,150,t
-KEN,2022,0306,stock,7000,t
+KEN,2022,0306,stock,4200,t
 """
 TRADE = """country,year,product,indicator,value,unit
 NLD,2020,0302,exported_used,700,t
 NLD,2020,0302,exported_ewaste,900,t
 """
 FEASIBLE = [
-    ("KEN", "0108", 2020, "collected_formal", 500.0),
-    ("KEN", "0108", 2020, "treated_preprocessing", 1300.0),
-    ("KEN", "0108", 2020, "treated_informal", 6000.0),
-    ("KEN", "0108", 2020, "exported_ewaste", 300.0),
+    ("KEN", "0108", 2020, "collected_formal", 400.0),
+    ("KEN", "0108", 2020, "treated_preprocessing", 900.0),
+    ("KEN", "0108", 2020, "treated_informal", 4500.0),
+    ("KEN", "0108", 2020, "exported_ewaste", 250.0),
     # Kenya ships only outside the modelled regions by default: its used equipment leaves
     # through a ROW "use" link added for the report
-    ("KEN", "0108", 2020, "exported_used", 120.0),
+    ("KEN", "0108", 2020, "exported_used", 100.0),
     ("NLD", "0302", 2020, "exported_used", 700.0),
     ("NLD", "0302", 2020, "exported_ewaste", 900.0),
-    ("KEN", "0303", 2020, "stock", 12000.0),
+    ("KEN", "0303", 2020, "stock", 7000.0),
     ("KEN", "0303", 2020, "treated_residual", 150.0),
 ]
 
@@ -185,8 +192,8 @@ def test_stock_survey_years_are_fitted_by_least_squares(targets_run) -> None:
     assert K_BOUNDS[0] < k < K_BOUNDS[1]
     got = [_value(result, "KEN", "0306", y, "stock") for y in (2018, 2022)]
     before = [_value(baseline, "KEN", "0306", y, "stock") for y in (2018, 2022)]
-    err = sum((g - w) ** 2 for g, w in zip(got, (5500.0, 7000.0), strict=True))
-    assert err < sum((g - w) ** 2 for g, w in zip(before, (5500.0, 7000.0), strict=True))
+    err = sum((g - w) ** 2 for g, w in zip(got, (3300.0, 4200.0), strict=True))
+    assert err < sum((g - w) ** 2 for g, w in zip(before, (3300.0, 4200.0), strict=True))
 
 
 @pytest.mark.slow  # the targets fixture runs the world 3-6 times

@@ -1,4 +1,8 @@
-"""The tracker store: versions, GeoPackage compatibility, crash safety, runs and exports."""
+"""The tracker store on both backends: versions, crash safety, concurrency, runs and exports.
+
+Tests taking the ``store`` fixture run twice: on a new GeoPackage file and on a new
+PostgreSQL/PostGIS store (skipped when no server can be had, see ``tests/conftest.py``).
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from ewaste_tracker.errors import InputError, InputErrors
 from ewaste_tracker.submissions import geopackage
 from ewaste_tracker.submissions.geopackage import GPKG_APPLICATION_ID, GPKG_USER_VERSION
 from ewaste_tracker.submissions.store import (
+    INDICATOR_COLUMNS,
     Store,
     compare_runs,
     export_run,
@@ -46,7 +51,7 @@ CODES = Codes.from_tables(
 WRITER = """
 import sys, time, pathlib
 import pandas as pd
-from ewaste_tracker.submissions import store
+from ewaste_tracker.submissions import backend
 from ewaste_tracker.submissions.submit import INDICATORS, Codes, submit
 cat, store_path, flag = pathlib.Path(sys.argv[1]), sys.argv[2], pathlib.Path(sys.argv[3])
 codes = Codes.from_tables(pd.read_csv(cat / "countries.csv", dtype=str),
@@ -55,7 +60,7 @@ if sys.argv[4] == "pause":
     def hook():
         flag.write_text("in transaction")
         time.sleep(300)
-    store._before_commit = hook
+    backend._before_commit = hook
     submit(sys.argv[5], store=store_path, codes=codes, submitter="writer", years=(1980, 2030))
 else:
     flag.write_text("started")
@@ -64,13 +69,15 @@ else:
 """
 
 
-def big_submission(path: Path, *, country: str = "KEN", seed: int = 0) -> Path:
+def big_submission(
+    path: Path, *, country: str = "KEN", seed: int = 0, years: range = range(1981, 2021)
+) -> Path:
     """A valid submission of every test product x indicator x 1981-2020 (3,200 rows)."""
     grid = pd.MultiIndex.from_product(
         [
             sorted(CODES.unu_keys),
             list(INDICATORS),
-            range(1981, 2021),
+            years,
             [country],
         ],
         names=["product", "indicator", "year", "country"],
@@ -82,23 +89,17 @@ def big_submission(path: Path, *, country: str = "KEN", seed: int = 0) -> Path:
     return path
 
 
-def counts(path: Path) -> tuple[int, int, int, str]:
-    """(#submissions, #values, sum of n_values, integrity_check) in one snapshot."""
-    con = sqlite3.connect(path, isolation_level=None)
-    try:
-        con.execute("BEGIN")
-        n_sub, total_n = con.execute(
-            "SELECT count(*), coalesce(sum(n_values), 0) FROM submissions"
-        ).fetchone()
-        n_val = con.execute("SELECT count(*) FROM submission_values").fetchone()[0]
-        con.execute("COMMIT")
-        ok = con.execute("PRAGMA integrity_check").fetchone()[0]
-    finally:
-        con.close()
-    return n_sub, n_val, total_n, ok
+def counts(target: Path | str) -> tuple[int, int, int, bool]:
+    """(#submissions, #values, sum of n_values, consistent) in one snapshot."""
+    c = Store(target).check()
+    return c["submissions"], c["values"], c["expected_values"], c["ok"]
 
 
-def start_writer(store: Path, flag: Path, mode: str, *files: Path) -> subprocess.Popen[bytes]:
+def is_pg(target: Path | str) -> bool:
+    return isinstance(target, str)
+
+
+def start_writer(store: Path | str, flag: Path, mode: str, *files: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     args = [sys.executable, "-c", WRITER, str(CATALOG), str(store), str(flag), mode]
     return subprocess.Popen([*args, *map(str, files)], env=env, cwd=REPO)
@@ -112,8 +113,8 @@ def wait_for(cond, timeout: float = 60.0) -> None:
         time.sleep(0.02)
 
 
-def test_versions_are_numbered_per_country(tmp_path: Path) -> None:
-    s = tmp_path / "s.gpkg"
+def test_versions_are_numbered_per_country(store: Path | str, tmp_path: Path) -> None:
+    s = store
     r1 = submit(GOOD / "KEN_unu_long.csv", store=s, submitter="ministry", codes=CODES, years=YEARS)
     r2 = submit(GOOD / "GHA_eu6_wide.xlsx", store=s, codes=CODES, years=YEARS)
     r3 = submit(big_submission(tmp_path / "k.csv"), store=s, submitter="m2", codes=CODES)
@@ -122,22 +123,28 @@ def test_versions_are_numbered_per_country(tmp_path: Path) -> None:
     assert (r3.country, r3.version, r3.n_values) == ("KEN", 2, N_BIG)
     h = history("KEN", store=s)
     assert list(h["version"]) == [1, 2] and list(h["by"]) == ["ministry", "m2"]
+    # the embedded store publishes at once; the shared one waits for review
+    assert set(h["state"]) == ({"submitted"} if is_pg(s) else {"published"})
     assert h["time_utc"].str.endswith("Z").all()
     assert len(h["sha256"].iloc[0]) == 64
 
 
-def test_default_store_path_comes_from_the_environment(tmp_path: Path) -> None:
+def test_default_store_path_comes_from_the_environment(
+    store: Path | str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EWASTE_TRACKER_STORE", str(store))
     rec = submit(GOOD / "KEN_unu_long.csv", codes=CODES, years=YEARS)
-    assert Path(os.environ["EWASTE_TRACKER_STORE"]).is_file()
+    assert Store().exists() and str(Store().target) == str(store)
+    if not is_pg(store):
+        assert Path(os.environ["EWASTE_TRACKER_STORE"]).is_file()
     assert history("KEN").iloc[0]["id"] == rec.id
 
 
-def test_resubmitting_the_same_content_adds_no_version(tmp_path: Path) -> None:
-    s = tmp_path / "s.gpkg"
-    a = submit(GOOD / "KEN_unu_long.csv", store=s, codes=CODES, years=YEARS)
-    b = submit(GOOD / "KEN_unu_long.csv", store=s, codes=CODES, years=YEARS)
-    assert b.new is False and b.version == a.version == 1
-    assert counts(s)[:2] == (1, a.n_values)
+def test_resubmitting_the_same_content_adds_no_version(store: Path | str) -> None:
+    a = submit(GOOD / "KEN_unu_long.csv", store=store, codes=CODES, years=YEARS)
+    b = submit(GOOD / "KEN_unu_long.csv", store=store, codes=CODES, years=YEARS)
+    assert b.new is False and b.version == a.version == 1 and b.id == a.id
+    assert counts(store)[:2] == (1, a.n_values)
 
 
 @pytest.mark.parametrize("name", BAD_FILES)
@@ -148,10 +155,18 @@ def test_bad_submission_stores_nothing(tmp_path: Path, name: str) -> None:
     assert not s.exists() or counts(s)[:2] == (0, 0)
 
 
-def test_submitted_values_are_reported_and_versions_compare(tmp_path: Path) -> None:
-    s = Store(tmp_path / "s.gpkg")
-    submit(big_submission(tmp_path / "a.csv", seed=1), store=s.path, codes=CODES)
-    submit(big_submission(tmp_path / "b.csv", seed=2), store=s.path, codes=CODES)
+def test_a_bad_file_stores_nothing_on_either_backend(store: Path | str) -> None:
+    with pytest.raises(InputErrors):
+        submit(BAD / BAD_FILES[0], store=store, codes=CODES, years=YEARS)
+    assert not Store(store).exists() or counts(store)[:2] == (0, 0)
+
+
+def test_submitted_values_are_reported_and_versions_compare(
+    store: Path | str, tmp_path: Path
+) -> None:
+    s = Store(store)
+    submit(big_submission(tmp_path / "a.csv", seed=1), store=store, codes=CODES)
+    submit(big_submission(tmp_path / "b.csv", seed=2), store=store, codes=CODES)
     v1 = s.submission_values("KEN", 1)
     assert set(v1["status"]) == {"reported"} and set(v1["source"]) == {"submission KEN v1"}
     latest = s.submission_values("ken")
@@ -177,9 +192,9 @@ def test_store_is_a_geopackage_gis_tools_can_open(tmp_path: Path) -> None:
     finally:
         con.close()
     layers = set(pyogrio.list_layers(s)[:, 0])
-    assert {"submissions", "submission_values", "runs", "run_indicators"} <= layers
+    assert {"submissions", "submission_values", "audit", "runs", "run_regions"} <= layers
     df = pyogrio.read_dataframe(s, layer="submissions", read_geometry=False)
-    assert list(df["submitter"]) == ["ministry"]
+    assert list(df["submitter"]) == ["ministry"] and list(df["state"]) == ["published"]
 
 
 def test_a_foreign_sqlite_file_is_not_taken_over(tmp_path: Path) -> None:
@@ -193,8 +208,10 @@ def test_a_foreign_sqlite_file_is_not_taken_over(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_writer_killed_inside_the_transaction_leaves_no_trace(tmp_path: Path) -> None:
-    s, flag = tmp_path / "s.gpkg", tmp_path / "flag"
+def test_writer_killed_inside_the_transaction_leaves_no_trace(
+    store: Path | str, tmp_path: Path
+) -> None:
+    s, flag = store, tmp_path / "flag"
     first = submit(GOOD / "KEN_unu_long.csv", store=s, codes=CODES, years=YEARS)
     proc = start_writer(s, flag, "pause", big_submission(tmp_path / "big.csv"))
     try:
@@ -208,33 +225,37 @@ def test_writer_killed_inside_the_transaction_leaves_no_trace(tmp_path: Path) ->
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
-    assert counts(s) == (1, first.n_values, first.n_values, "ok")
+    assert counts(s) == (1, first.n_values, first.n_values, True)
+    assert list(Store(s).audit()["submission_id"].dropna().unique()) == [first.id]
     again = submit(tmp_path / "big.csv", store=s, codes=CODES)  # the lock was released
     assert again.version == 2 and counts(s)[1] == first.n_values + N_BIG
 
 
 @pytest.mark.slow
-def test_writer_killed_between_or_during_submissions_keeps_whole_ones(tmp_path: Path) -> None:
-    s, flag = tmp_path / "s.gpkg", tmp_path / "flag"
+def test_writer_killed_between_or_during_submissions_keeps_whole_ones(
+    store: Path | str, tmp_path: Path
+) -> None:
+    s, flag = store, tmp_path / "flag"
     files = [big_submission(tmp_path / f"f{i}.csv", seed=i) for i in range(12)]
-    with Store(s).connect():  # create the schema before the writer starts
-        pass
+    Store(s).init()  # create the schema before the writer starts
     proc = start_writer(s, flag, "loop", *files)
     try:
-        wait_for(lambda: s.exists() and counts(s)[0] >= 2)
+        wait_for(lambda: counts(s)[0] >= 2)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
     n_sub, n_val, total, ok = counts(s)
-    assert ok == "ok" and n_val == total == N_BIG * n_sub
+    assert ok and n_val == total == N_BIG * n_sub
     assert list(history("KEN", store=s)["version"]) == list(range(1, n_sub + 1))
 
 
-def test_concurrent_reader_sees_each_submission_whole_or_not_at_all(tmp_path: Path) -> None:
-    s = tmp_path / "s.gpkg"
-    files = [big_submission(tmp_path / f"f{i}.csv", seed=i) for i in range(8)]
+def test_concurrent_reader_sees_each_submission_whole_or_not_at_all(
+    store: Path | str, tmp_path: Path
+) -> None:
+    s = store
+    files = [big_submission(tmp_path / f"f{i}.csv", seed=i) for i in range(6)]
     submit(files[0], store=s, codes=CODES)
     errors: list[BaseException] = []
 
@@ -256,14 +277,13 @@ def test_concurrent_reader_sees_each_submission_whole_or_not_at_all(tmp_path: Pa
         seen.add(n_sub)
     writer.join()
     assert not errors
-    assert counts(s)[:2] == (8, 8 * N_BIG)
+    assert counts(s)[:2] == (6, 6 * N_BIG)
     assert len(seen) >= 2  # the reader really ran while the writer wrote
 
 
-def test_concurrent_writers_get_distinct_versions(tmp_path: Path) -> None:
-    s = tmp_path / "s.gpkg"
-    with Store(s).connect():
-        pass
+def test_concurrent_writers_get_distinct_versions(store: Path | str, tmp_path: Path) -> None:
+    s = store
+    Store(s).init()
     files = [big_submission(tmp_path / f"f{i}.csv", seed=i) for i in range(6)]
     records = []
 
@@ -276,7 +296,49 @@ def test_concurrent_writers_get_distinct_versions(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert sorted(r.version for r in records) == [1, 2, 3, 4, 5, 6]
-    assert counts(s) == (6, 6 * N_BIG, 6 * N_BIG, "ok")
+    assert counts(s) == (6, 6 * N_BIG, 6 * N_BIG, True)
+
+
+def test_many_submitters_with_retries_lose_nothing_and_duplicate_nothing(
+    store: Path | str, tmp_path: Path
+) -> None:
+    """Eight submitters (four countries, two each) send their file twice at once."""
+    s = store
+    Store(s).init()
+    countries = ["KEN", "GHA", "NGA", "ZAF"]
+    years = range(2011, 2021)  # 800 values a file
+    files = [
+        big_submission(tmp_path / f"{c}{k}.csv", country=c, seed=10 * i + k, years=years)
+        for i, c in enumerate(countries)
+        for k in range(2)
+    ]
+    n_values = 800
+    records: list = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(files) * 2)
+
+    def send(f: Path) -> None:
+        try:
+            barrier.wait()
+            records.append(submit(f, store=s, codes=CODES, years=YEARS))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send, args=(f,)) for f in files for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sum(r.new for r in records) == len(files)  # each file stored once ...
+    by_sha: dict[str, set[int]] = {}
+    for r in records:
+        by_sha.setdefault(r.sha256, set()).add(r.id)
+    assert all(len(ids) == 1 for ids in by_sha.values())  # ... and its retry got the same one
+    assert counts(s) == (len(files), len(files) * n_values, len(files) * n_values, True)
+    subs = Store(s).submissions()
+    for c in countries:
+        assert sorted(subs.loc[subs["country"] == c, "version"]) == [1, 2]
 
 
 def indicators(scale: float = 1.0) -> pd.DataFrame:
@@ -291,8 +353,8 @@ def indicators(scale: float = 1.0) -> pd.DataFrame:
     )
 
 
-def test_runs_are_fingerprinted_reused_and_compared(tmp_path: Path) -> None:
-    s = tmp_path / "s.gpkg"
+def test_runs_are_fingerprinted_reused_and_compared(store: Path | str, tmp_path: Path) -> None:
+    s = store
     inputs = {"pom": pd.DataFrame({"product": ["0306"], "year": [2020], "pom_t": [10.0]})}
     a = record_run(indicators(), inputs=inputs, parameters={"until": 2022}, store=s)
     same = record_run(indicators(), inputs=inputs, parameters={"until": 2022}, store=s)
@@ -332,9 +394,9 @@ def test_fingerprint_ignores_order_and_sees_every_value(rows: list, seed: int) -
     assert fingerprint({"pom": df}) != fingerprint({"other": df})
 
 
-def test_export_run_to_csv_and_geopackage(tmp_path: Path) -> None:
+def test_export_run_to_csv_and_geopackage(store: Path | str, tmp_path: Path) -> None:
     pyogrio = pytest.importorskip("pyogrio")
-    s = tmp_path / "s.gpkg"
+    s = store
     run = record_run(indicators(), inputs={}, parameters={}, store=s, label="default")
     out_csv = export_run(str(run.id), tmp_path / "out" / "run.csv", store=s)
     got = pd.read_csv(out_csv)
@@ -363,8 +425,8 @@ def test_failed_export_leaves_the_previous_file(tmp_path: Path, monkeypatch) -> 
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".run")) == []
 
 
-def test_export_of_unknown_run_or_format_is_refused(tmp_path: Path) -> None:
-    s = tmp_path / "s.gpkg"
+def test_export_of_unknown_run_or_format_is_refused(store: Path | str, tmp_path: Path) -> None:
+    s = store
     run = record_run(indicators(), inputs={}, store=s)
     with pytest.raises(InputError, match="no such run"):
         export_run(99, tmp_path / "x.csv", store=s)
@@ -383,6 +445,35 @@ def test_reading_creates_nothing_and_the_first_write_creates_the_store(tmp_path:
                    encoding="utf-8")  # fmt: skip
     submit(sub, store=p, codes=CODES, years=YEARS)
     assert p.is_file()
+
+
+def test_a_default_run_is_kept_compactly_and_read_back(store: Path | str) -> None:
+    """A run (100 regions x 60 years x 8 indicators x 3 elements) is one Parquet blob."""
+    rng = np.random.default_rng(3)
+    regions = [f"R{i:03d}" for i in range(100)]
+    grid = pd.MultiIndex.from_product(
+        [regions, range(1971, 2031), [f"ind{i}" for i in range(8)], ["Au", "Cu", None]],
+        names=["region", "year", "indicator", "element"],
+    ).to_frame(index=False)
+    grid["value"] = rng.gamma(2.0, 1000.0, len(grid)).round(3)
+    grid["unit"] = "t"
+    grid["status"] = "estimated"
+    grid["source"] = "model"
+    rec = record_run(grid, inputs={"n": pd.DataFrame({"x": [1]})}, store=store)
+    assert rec.n_rows == len(grid) == 144_000
+    # a row of SQLite costs ~70 bytes here; the blob costs a few
+    assert rec.size_bytes < 12 * len(grid)
+    back = Store(store).run_indicators(rec.id)
+    assert list(back.columns) == list(INDICATOR_COLUMNS)
+    for c in ("region", "indicator", "element", "unit", "source"):
+        got, want = back[c].to_numpy(object), grid[c].to_numpy(object)
+        assert ((got == want) | (pd.isna(got) & pd.isna(want))).all(), c
+    np.testing.assert_array_equal(back["year"], grid["year"])
+    np.testing.assert_array_equal(back["value"], grid["value"])
+    assert list(Store(store).runs("R007")["id"]) == [rec.id]
+    h = history("R007", store=store)
+    assert list(h["kind"]) == ["run"] and int(h["n_values"].iloc[0]) == 8 * 60 * 3
+    assert (int(h["first_year"].iloc[0]), int(h["last_year"].iloc[0])) == (1971, 2030)
 
 
 @pytest.mark.parametrize("kind", ["folder", "text", "foreign_gpkg", "foreign_sqlite"])

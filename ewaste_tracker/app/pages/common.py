@@ -24,13 +24,13 @@ __all__ = ["downloads", "outlines", "statuses", "world_template", "year_table"]
 
 
 @st.cache_resource(show_spinner=False, max_entries=48)
-def year_table(store: tuple[str, int, int], year: int) -> pd.DataFrame:
+def year_table(store: tuple, year: int) -> pd.DataFrame:
     """Indicators of one year, a row per region (read-only)."""
     return state.get_bundle().year_table(int(year))
 
 
 @st.cache_resource(show_spinner=False, max_entries=96)
-def statuses(store: tuple[str, int, int], year: int, indicator: str) -> pd.DataFrame:
+def statuses(store: tuple, year: int, indicator: str) -> pd.DataFrame:
     """Status and source per region of one indicator and year (read-only)."""
     return status_of(state.get_bundle().indicators, year=int(year), indicator=indicator)
 

@@ -25,13 +25,13 @@ YEARS = (1990, 2030)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _graph(store: tuple[str, int, int]) -> object:
+def _graph(store: tuple) -> object:
     """The lifecycle graph of every region (all years; read-only)."""
     return state.get_bundle().estimate.graph()
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _sankey(store: tuple[str, int, int], region: str, year: int) -> tuple[object, object]:
+def _sankey(store: tuple, region: str, year: int) -> tuple[Any, Any]:
     from ewaste_tracker.flows.balance import graph_to_sankey
 
     bundle = state.get_bundle()
@@ -43,7 +43,7 @@ def _sankey(store: tuple[str, int, int], region: str, year: int) -> tuple[object
 
 @st.cache_resource(show_spinner=False, max_entries=128)
 def _profile(
-    store: tuple[str, int, int], iso3: str, year: int, elements: tuple[str, ...], unit: str
+    store: tuple, iso3: str, year: int, elements: tuple[str, ...], unit: str
 ) -> dict[str, Any]:
     """Every table, figure and text of one profile (cached per country, year, elements, unit)."""
     b = state.get_bundle()

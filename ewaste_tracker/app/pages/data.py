@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -38,7 +39,7 @@ def _templates(est: object, iso3: str, by: str) -> bytes:
 
 
 @st.cache_resource(show_spinner="Checking the submission…", max_entries=8)
-def _validate(digest: str, file_name: str, confirm: bool, _data: bytes) -> object:
+def _validate(digest: str, file_name: str, confirm: bool, _data: bytes) -> Any:
     """``(accepted, warnings)`` of an uploaded submission, or the :class:`InputError`."""
     from ewaste_tracker.submissions.submit import read_submission
 
@@ -54,7 +55,7 @@ def _validate(digest: str, file_name: str, confirm: bool, _data: bytes) -> objec
         shutil.rmtree(path.parent, ignore_errors=True)
 
 
-def _store(file_name: str, data: bytes, submitter: str, confirm: bool) -> object:
+def _store(file_name: str, data: bytes, submitter: str, confirm: bool) -> Any:
     """Validate again and keep the file in the store as the country's next version."""
     from ewaste_tracker.submissions.submit import submit
 
@@ -140,7 +141,7 @@ def _submission(ctx: state.Context) -> None:
         )
         state.show_table(errors, alt="Every problem found in the submission", key="errors")
         return
-    accepted, warnings = got  # type: ignore[misc]
+    accepted, warnings = got
     countries = sorted(set(accepted["country"].astype(str)))
     years = accepted["year"].astype(int)
     st.info(

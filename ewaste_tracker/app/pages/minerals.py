@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from ewaste_tracker import catalog
@@ -18,7 +20,7 @@ from ewaste_tracker.app.views.core import LABELS, ViewError
 
 
 @st.cache_resource(show_spinner=False)
-def _catalog() -> tuple[object, object]:
+def _catalog() -> tuple[Any, Any]:
     return catalog.recovery(), catalog.mine_shares()
 
 

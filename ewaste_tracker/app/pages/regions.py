@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from typing import Any
 
 import streamlit as st
 
@@ -19,7 +20,7 @@ from ewaste_tracker.errors import InputError
 
 
 @st.cache_resource(show_spinner="Spreading the e-waste over the population grid…", max_entries=8)
-def _grid(store: tuple[str, int, int], iso3: str, year: int) -> tuple[object, object, str]:
+def _grid(store: tuple, iso3: str, year: int) -> tuple[Any, Any, str]:
     """Grid, cell table and map page of one country and year."""
     from ewaste_tracker.maps.render import GridLayer, build_map
 
@@ -45,8 +46,8 @@ def _grid(store: tuple[str, int, int], iso3: str, year: int) -> tuple[object, ob
 
 @st.cache_resource(show_spinner="Summing the grid into your regions…", max_entries=8)
 def _regions(
-    store: tuple[str, int, int], iso3: str, year: int, digest: str, file_name: str, _data: bytes
-) -> tuple[object, dict, str] | InputError:
+    store: tuple, iso3: str, year: int, digest: str, file_name: str, _data: bytes
+) -> tuple[Any, dict, str] | InputError:
     """An uploaded boundaries file summed from the grid (cached per file content)."""
     from ewaste_tracker.jobs.map_inputs import read_boundaries
     from ewaste_tracker.maps.errors import MapInputError

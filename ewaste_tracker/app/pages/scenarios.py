@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from ewaste_tracker.app import state
@@ -16,7 +18,7 @@ SERIES = ("pom_t", "generated_t", "collected_formal_t", "stock_t")
 @st.cache_resource(
     show_spinner="Re-running the estimate for every country with the levers…", max_entries=2
 )
-def _run(store: tuple[str, int, int], choices: sviews.Choices) -> object:
+def _run(store: tuple, choices: sviews.Choices) -> Any:
     """The scenario estimate (every region; footprint included)."""
     from ewaste_tracker.scenario import scenario
 
@@ -79,7 +81,7 @@ def _controls(year: int) -> sviews.Choices | None:
     )
 
 
-def _side(ctx: state.Context, scen: object, region: str, choices: sviews.Choices) -> None:
+def _side(ctx: state.Context, scen: Any, region: str, choices: sviews.Choices) -> None:
     b = ctx.bundle
     name = b.names.name(region)
     year = max(ctx.year, choices.from_year)

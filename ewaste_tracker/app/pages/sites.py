@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from typing import Any
 
 import geopandas as gpd
 import streamlit as st
@@ -58,7 +59,7 @@ def _network(digest: str, file_name: str, _data: bytes | None) -> sviews.Network
 
 @st.cache_resource(show_spinner="Planning the sites…", max_entries=8)
 def _plan(
-    store: tuple[str, int, int],
+    store: tuple,
     digest: str,
     iso3: str,
     year: int,
@@ -66,7 +67,7 @@ def _plan(
     p: int,
     minutes: float,
     _network: sviews.Network,
-) -> tuple[object, dict, str] | InputError:
+) -> tuple[Any, dict, str] | InputError:
     b = state.get_bundle()
     try:
         result, origin = sviews.plan(

@@ -20,7 +20,7 @@ from ewaste_tracker.app.views.world import (
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _indicator(
-    store: tuple[str, int, int], year: int, key: str, elements: tuple[str, ...], unit: str
+    store: tuple, year: int, key: str, elements: tuple[str, ...], unit: str
 ) -> tuple[object, str, str]:
     """Values, map page and map text of one indicator (cached per year, elements, unit)."""
     bundle = state.get_bundle()
@@ -47,7 +47,7 @@ def _indicator(
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _gap(store: tuple[str, int, int], year: int, target: float) -> tuple[object, str, str]:
+def _gap(store: tuple, year: int, target: float) -> tuple[object, str, str]:
     bundle = state.get_bundle()
     values = gap_values(
         common.year_table(store, year),

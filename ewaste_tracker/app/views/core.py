@@ -258,7 +258,7 @@ def year_tables(indicators: pd.DataFrame, years: Sequence[int]) -> dict[int, pd.
     for year, part in wide.groupby(level="year", sort=True):
         table = part.droplevel("year")
         table.index.name = "region"
-        out[int(year)] = table
+        out[int(year)] = table  # type: ignore[call-overload]
     return out
 
 
@@ -530,7 +530,7 @@ def country_series(
 def element_routes(
     elements_table: pd.DataFrame, *, region: str, year: int, elements: Sequence[str]
 ) -> pd.DataFrame:
-    """Element recovered and lost by route (formal, informal, residual, exported).
+    """Element recovered and lost by route (formal, scrap, informal, residual, exported).
 
     Parameters
     ----------

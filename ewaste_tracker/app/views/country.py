@@ -301,10 +301,12 @@ def group_partners(
             p = out_key[t[0]]
             t = (p, "partner_out", label(p, "to"))
         rows.append((idx(s), idx(t), value[i], node_stage[src[i]], node_stage[tgt[i]]))
-    grouped = pd.DataFrame(rows, columns=["source", "target", "value_t", "stage_from", "stage_to"])
-    grouped = grouped.groupby(
+    ungrouped = pd.DataFrame(
+        rows, columns=["source", "target", "value_t", "stage_from", "stage_to"]
+    )
+    grouped: pd.DataFrame = ungrouped.groupby(
         ["source", "target", "stage_from", "stage_to"], as_index=False, sort=False
-    )["value_t"].sum()
+    )["value_t"].sum()  # type: ignore[assignment]
     new_nodes = pd.DataFrame(
         {
             "node": np.arange(len(order)),

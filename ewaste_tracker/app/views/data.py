@@ -65,12 +65,16 @@ def errors_table(exc: InputError) -> pd.DataFrame:
     )
 
 
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
 def warnings_table(warnings: Sequence[object]) -> pd.DataFrame:
     """Plausibility warnings of an accepted submission, one row each."""
     return pd.DataFrame(
         {
             "file": [Path(str(getattr(w, "path", "") or "")).name for w in warnings],
-            "row": ["" if getattr(w, "row", None) is None else str(w.row) for w in warnings],
+            "row": [_text(getattr(w, "row", None)) for w in warnings],
             "column": [str(getattr(w, "column", "") or "") for w in warnings],
             "value": [str(getattr(w, "value", "") or "") for w in warnings],
             "warning": [str(getattr(w, "message", w)) for w in warnings],

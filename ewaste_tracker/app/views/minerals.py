@@ -28,7 +28,7 @@ from ewaste_tracker.app.views.core import ViewError
 
 __all__ = ["ROUTES", "element_ranking", "losses_by_route", "mined_instead", "recoverable"]
 
-ROUTES = ("formal", "informal", "residual", "exported")
+ROUTES = ("formal", "scrap", "informal", "residual", "exported")
 """Routes of the element table, in the order shown."""
 
 
@@ -69,7 +69,8 @@ def best_practice(recovery: pd.DataFrame, element: str) -> float:
     """:math:`\\eta^{high}_{pre}\\,\\eta^{high}_{end}` of ``element`` (``data/recovery.csv``)."""
     sub = recovery[recovery["element"].astype(str) == element].set_index("route")
     try:
-        return float(sub.loc["preprocessing", "high"]) * float(sub.loc["endprocessing", "high"])
+        pre, end = sub.loc["preprocessing", "high"], sub.loc["endprocessing", "high"]
+        return float(pre) * float(end)  # type: ignore[arg-type]
     except KeyError as exc:
         raise ViewError(f"no formal recovery efficiencies for {element}") from exc
 

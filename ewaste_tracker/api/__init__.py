@@ -1,0 +1,4 @@
+"""The HTTP API for national submissions (FastAPI; ``ewaste-tracker serve``).
+
+Needs the ``server`` extra. See :mod:`ewaste_tracker.api.app`.
+"""

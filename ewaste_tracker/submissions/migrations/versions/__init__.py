@@ -1,0 +1,1 @@
+"""Revisions of the PostgreSQL store's schema, oldest first."""
