@@ -38,8 +38,9 @@ __all__ = [
 
 LAYOUT = {
     "height": 380,
-    "margin": {"l": 50, "r": 10, "t": 50, "b": 40},
+    "margin": {"l": 50, "r": 40, "t": 50, "b": 40},
     "legend": {"orientation": "h", "y": -0.18},
+    "modebar": {"orientation": "v"},
 }
 """Layout every chart shares."""
 

@@ -47,11 +47,17 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+RIGHT_AXIS = ("stock_t",)
+"""Trend series drawn on the right-hand axis (stocks, not yearly flows)."""
+
+
 def trend_figure(trend: pd.DataFrame, *, title: str) -> go.Figure:
     """Lines of a :func:`ewaste_tracker.app.views.country.trend` table (tonnes).
 
     Reported (and other non-estimated) points are drawn as markers in their status colour;
-    with ``p5`` and ``p95`` columns a band of the line's colour shows the 5-95 % range.
+    with ``p5`` and ``p95`` columns a band of the line's colour shows the 5-95 % range. The
+    equipment in use (ten times the yearly flows or more) has its own axis on the right, so
+    the flows stay readable.
     """
     import plotly.graph_objects as go
 
@@ -61,6 +67,7 @@ def trend_figure(trend: pd.DataFrame, *, title: str) -> go.Figure:
         colour = SERIES_COLOURS.get(str(ind), "#636363")
         label = escape_label(TREND_INDICATORS.get(str(ind), str(ind)))
         unit = str(part["unit"].iloc[0]) if len(part) else "t"
+        axis = "y2" if ind in RIGHT_AXIS else "y"
         if has_range and part[["p5", "p95"]].notna().any().any():
             fig.add_scatter(
                 x=part["year"],
@@ -69,6 +76,7 @@ def trend_figure(trend: pd.DataFrame, *, title: str) -> go.Figure:
                 line={"width": 0},
                 showlegend=False,
                 hoverinfo="skip",
+                yaxis=axis,
             )
             fig.add_scatter(
                 x=part["year"],
@@ -79,12 +87,14 @@ def trend_figure(trend: pd.DataFrame, *, title: str) -> go.Figure:
                 fillcolor=_rgba(colour, 0.18),
                 name=f"{label}: 5-95 % range",
                 hoverinfo="skip",
+                yaxis=axis,
             )
         fig.add_scatter(
             x=part["year"],
             y=part["value"],
             mode="lines",
             name=label,
+            yaxis=axis,
             line={"color": colour, "width": 2},
             customdata=[escape_label(quantity(v, unit)) for v in part["value"]],
             hovertemplate=f"{label} %{{x}}: %{{customdata}}<extra></extra>",
@@ -97,6 +107,7 @@ def trend_figure(trend: pd.DataFrame, *, title: str) -> go.Figure:
                 y=pts["value"],
                 mode="markers",
                 name=f"{label}: {', '.join(sorted(set(pts['status'])))}",
+                yaxis=axis,
                 marker={
                     "color": [STATUS_COLOURS.get(s, "#000") for s in pts["status"]],
                     "size": 8,
@@ -113,7 +124,25 @@ def trend_figure(trend: pd.DataFrame, *, title: str) -> go.Figure:
                 hovertemplate=f"{label} %{{x}}: %{{customdata[0]}} (%{{customdata[1]}})"
                 "<extra></extra>",
             )
-    fig.update_layout(title=escape_label(title), yaxis_title="t", xaxis_title="year", **LAYOUT)
+    layout = {**LAYOUT, "margin": {**LAYOUT["margin"], "r": 110}}
+    fig.update_layout(
+        title=escape_label(title),
+        yaxis_title="t per year",
+        xaxis_title="year",
+        **layout,
+    )
+    if any(ind in RIGHT_AXIS for ind in trend["indicator"].unique()):
+        fig.update_layout(
+            yaxis2={
+                "title": {"text": "t in use"},
+                "overlaying": "y",
+                "side": "right",
+                "showgrid": False,
+                "rangemode": "tozero",
+                "tickformat": ".2~s",
+            },
+            yaxis={"rangemode": "tozero"},
+        )
     return fig
 
 
@@ -155,7 +184,7 @@ def categories_figure(cats: pd.DataFrame, *, title: str) -> go.Figure:
         barmode="group",
         title=escape_label(title),
         xaxis_title="t",
-        **{**LAYOUT, "margin": {"l": 260, "r": 10, "t": 50, "b": 40}},
+        **{**LAYOUT, "margin": {"l": 260, "r": 40, "t": 50, "b": 40}},
     )
     return fig
 

@@ -93,7 +93,7 @@ def mined_figure(mined: pd.DataFrame, *, element: str, title: str) -> go.Figure:
     fig.update_layout(
         title=escape_label(title),
         xaxis_title="t",
-        **{**LAYOUT, "height": 460, "margin": {"l": 200, "r": 10, "t": 50, "b": 40}},
+        **{**LAYOUT, "height": 460, "margin": {"l": 200, "r": 40, "t": 50, "b": 40}},
     )
     return fig
 

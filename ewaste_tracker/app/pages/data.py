@@ -108,6 +108,16 @@ def _changes(ctx: state.Context) -> None:
             ],
         )
         show = moved[["indicator", "year", "before", "status_before", "after", "status_after"]]
+        show = show.rename(
+            columns={
+                "indicator": "Figure",
+                "year": "Year",
+                "before": "Before",
+                "status_before": "Status before",
+                "after": "After",
+                "status_after": "Status after",
+            }
+        )
         state.show_table(
             show, alt=f"Figures of {name} before and after the submission", key="changed_table"
         )
