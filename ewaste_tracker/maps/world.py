@@ -142,7 +142,7 @@ class WorldMap:
             f'<div class="ewt-legend" role="note"><b>{escape(title)}</b>{rows}{small}</div>'
             "<script>"
             f"var geo={self.geojson};var data={json_for_script(data)};"
-            f"var map=L.map('map',{{preferCanvas:true,zoomSnap:0.25,minZoom:1,maxZoom:9,"
+            f"var map=L.map('map',{{preferCanvas:true,zoomSnap:0.25,minZoom:0,maxZoom:9,"
             f"attributionControl:false}}).fitBounds([[{s_},{w}],[{n},{e}]],{{padding:[0,0]}});"
             "L.geoJSON(geo,{style:function(f){var d=data[f.properties.r];"
             f"return {{fillColor:d?d[0]:'{NO_DATA}',color:'#666',weight:0.5,fillOpacity:0.9}};}},"

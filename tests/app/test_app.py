@@ -202,8 +202,8 @@ def test_a_stored_submission_changes_the_estimate_at_once(tmp_path: Path, monkey
     assert not at.exception
     assert "Stored" in at.success[0].value
     changed = _frames(at)[0]
-    assert {"reported", "mixed"} & set(changed["status_after"])  # the file's values now count
-    assert "Put on market" in set(changed["indicator"])
+    assert {"reported", "mixed"} & set(changed["Status after"])  # the file's values now count
+    assert "Put on market" in set(changed["Figure"])
 
 
 @pytest.mark.slow

@@ -68,6 +68,8 @@ def trend_figure(trend: pd.DataFrame, *, title: str) -> go.Figure:
         label = escape_label(TREND_INDICATORS.get(str(ind), str(ind)))
         unit = str(part["unit"].iloc[0]) if len(part) else "t"
         axis = "y2" if ind in RIGHT_AXIS else "y"
+        if axis == "y2":
+            label += " (right axis)"
         if has_range and part[["p5", "p95"]].notna().any().any():
             fig.add_scatter(
                 x=part["year"],
