@@ -126,7 +126,7 @@ def trend_figure(trend: pd.DataFrame, *, title: str) -> go.Figure:
                 hovertemplate=f"{label} %{{x}}: %{{customdata[0]}} (%{{customdata[1]}})"
                 "<extra></extra>",
             )
-    layout = {**LAYOUT, "margin": {**LAYOUT["margin"], "r": 110}}
+    layout = {**LAYOUT, "margin": {"l": 50, "r": 110, "t": 50, "b": 40}}  # room for the right axis
     fig.update_layout(
         title=escape_label(title),
         yaxis_title="t per year",
