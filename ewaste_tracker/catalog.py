@@ -11,6 +11,8 @@ Tables
 =================================  ===========================================================
 :func:`countries`                  ISO3, names, UN region/sub-region, World Bank income group,
                                    population and GDP (Natural Earth 5.1.1, 2019)
+:func:`country_names`              official short names (UN M49, as in the Global E-waste
+                                   Monitor 2024) and the common names people search for
 :func:`outlines`                   country outlines (GeoDataFrame, EPSG:4326)
 :func:`population_gdp`             population and GDP per capita by country, 1970-2030
 :func:`products`                   the 54 UNU-KEYs, EU-6 / EU-10 categories, unit weights
@@ -63,6 +65,7 @@ __all__ = [
     "CatalogError",
     "composition",
     "countries",
+    "country_names",
     "crm",
     "data_path",
     "default_transfer_coefficients",
@@ -85,6 +88,7 @@ __all__ = [
 
 FILES: dict[str, str] = {
     "countries": "countries.csv",
+    "country_names": "country_names.csv",
     "population_gdp": "population_gdp_timeseries.csv",
     "products": "products.csv",
     "lifetimes": "lifetimes.csv",
@@ -104,7 +108,8 @@ FILES: dict[str, str] = {
 """Table name to file name in the data folder."""
 
 # Code columns kept as text: UNU-KEYs have leading zeros; "NA" (Namibia) is not missing.
-_TEXT = {"unu_key", "product", "iso3", "region", "eu6_category", "eu10_category", "elements"}
+_TEXT = {"unu_key", "product", "iso3", "region", "eu6_category", "eu10_category", "elements",
+         "factor", "substance", "aliases"}  # fmt: skip
 LEVELS = ("low", "central", "high")
 TC_COLUMNS = (
     "income_group", "un_region", "product", "year", "from_stage", "to_stage", "share", "source"
@@ -166,6 +171,21 @@ def countries() -> pd.DataFrame:
         gdp_usd_million, gdp_year, source``; income groups are the four World Bank groups.
     """
     return _table("countries")
+
+
+def country_names() -> pd.DataFrame:
+    """Official short names of the countries and territories, with the names people search for.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``iso3, name, aliases, source``: ``name`` the UN M49 English short name as the
+        Global E-waste Monitor 2024 writes it ("South Sudan", "Republic of Korea"),
+        ``aliases`` other names separated by ``|`` (the Natural Earth map name such as
+        "S. Sudan", common names such as "South Korea"; may be empty). One row per ISO3 of
+        :func:`countries`.
+    """
+    return _table("country_names")
 
 
 @functools.cache

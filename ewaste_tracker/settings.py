@@ -4,14 +4,17 @@ Settings here are paths and defaults that belong to the installation, not to a u
 session: Streamlit sessions share module globals, so per-user choices (scenario, country,
 years) are function arguments, never settings.
 
-The two paths are read from the environment each time they are asked for:
+The paths are read from the environment each time they are asked for:
 
 * :func:`data_dir`: the folder of the shipped reference data (``ewaste_tracker/data``,
   package data); the environment variable ``EWASTE_TRACKER_DATA`` overrides it;
 * :func:`store_target`: the tracker store, a GeoPackage/SQLite file for one user (by default
   ``tracker.gpkg`` in the user's data folder, :func:`store_path`) or a shared
   PostgreSQL/PostGIS database given by its URL (``postgresql://user@host/db``, see
-  :mod:`ewaste_tracker.submissions.postgis`); ``EWASTE_TRACKER_STORE`` overrides it.
+  :mod:`ewaste_tracker.submissions.postgis`); ``EWASTE_TRACKER_STORE`` overrides it;
+* :func:`cache_dir`: where the app keeps the default estimate between server starts (the
+  user's cache folder, ``platformdirs.user_cache_dir("ewaste-tracker")``);
+  ``EWASTE_TRACKER_CACHE`` overrides it (a folder, or ``off`` to keep nothing on disk).
 
 Attributes
 ----------
@@ -92,3 +95,20 @@ def store_path() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("ewaste-tracker")) / "tracker.gpkg"
+
+
+def cache_dir() -> Path | None:
+    """Return the folder where computed results may be kept between runs, or ``None``.
+
+    Returns
+    -------
+    pathlib.Path or None
+        ``$EWASTE_TRACKER_CACHE`` when set (``None`` when it is ``off``, ``none`` or ``0``),
+        else the user's cache folder for ewaste-tracker.
+    """
+    env = os.environ.get("EWASTE_TRACKER_CACHE")
+    if env is not None:
+        return None if env.strip().lower() in ("", "off", "none", "0", "false") else Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("ewaste-tracker"))

@@ -42,8 +42,9 @@ def shared_data() -> Path:
 
 @pytest.fixture(autouse=True)
 def _isolated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Never let a test touch the user's real tracker store."""
+    """Never let a test touch the user's real tracker store or cache folder."""
     monkeypatch.setenv("EWASTE_TRACKER_STORE", str(tmp_path / "store.gpkg"))
+    monkeypatch.setenv("EWASTE_TRACKER_CACHE", "off")
 
 
 PG_SCRIPT = REPO / "scripts" / "postgres_for_tests.sh"

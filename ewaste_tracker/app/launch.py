@@ -28,6 +28,7 @@ STREAMLIT_FLAGS = (
     "--server.headless=true",
     "--server.enableStaticServing=true",
     "--server.fileWatcherType=none",
+    "--server.maxUploadSize=50",
     "--browser.gatherUsageStats=false",
     "--browser.serverAddress=127.0.0.1",
     "--global.developmentMode=false",

@@ -87,7 +87,7 @@ def demand_from_estimate(
     raster = grid.raster
     total = raster.data.sum(axis=0)
     inv = ~raster.transform
-    col, row = inv * (xy[:, 0], xy[:, 1])
+    col, row = inv @ (xy[:, 0], xy[:, 1])
     row, col = np.floor(row).astype(int), np.floor(col).astype(int)
     ok = inside & (row >= 0) & (row < total.shape[0]) & (col >= 0) & (col < total.shape[1])
     cell = np.where(ok, row * total.shape[1] + col, -1)

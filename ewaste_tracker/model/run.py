@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import networkx as nx
@@ -36,7 +36,7 @@ from ewaste_tracker.flows.circularity import circularity_from_flows
 from ewaste_tracker.flows.dims import Dims
 from ewaste_tracker.flows.errors import TransferCoefficientError
 from ewaste_tracker.flows.indicators import indicators_arrays, indicators_table
-from ewaste_tracker.flows.lifetime_table import LifetimeTable
+from ewaste_tracker.flows.lifetime_table import LifetimeExtension, LifetimeTable
 from ewaste_tracker.flows.lifetimes import discard_matrix
 from ewaste_tracker.flows.minerals import (
     ElementFlows,
@@ -88,6 +88,10 @@ class ModelInputs:
         Region → aggregate code (e.g. UN region), besides the world total ``WLD``.
     years
         First and last model year; default: the POM years.
+    lifetime_extension
+        A lifetime-extension policy (:class:`ewaste_tracker.flows.lifetimes.LifetimeExtension`)
+        acting on devices already in use as well as on later cohorts, first and second life;
+        ``None`` (default) for none.
     paths
         Table name → file it came from, for messages and provenance.
     """
@@ -105,6 +109,7 @@ class ModelInputs:
     years: tuple[int, int] | None = None
     collection_target: float = EU_COLLECTION_TARGET
     paths: dict[str, str] = field(default_factory=dict)
+    lifetime_extension: LifetimeExtension | None = None
 
 
 @dataclass
@@ -264,6 +269,9 @@ def prepare_run(inputs: ModelInputs) -> PreparedRun:
         inputs.second_life if inputs.second_life is not None else _second_life(inputs.lifetimes)
     )
     table2 = lifetime_table(second, dims, path=paths.get("second_life", "second_life"))
+    if inputs.lifetime_extension is not None:
+        table = extended_table(table, inputs.lifetime_extension)
+        table2 = extended_table(table2, inputs.lifetime_extension)
     try:
         tcs = TransferCoefficients.from_frame(inputs.transfer_coefficients, dims)
     except TransferCoefficientError as exc:
@@ -359,6 +367,20 @@ def run_model(inputs: ModelInputs) -> RunResult:
     return RunResult(
         prep.dims, out.system, out.elements, out.element_generated, indicators, prep.prices
     )
+
+
+def extended_table(table: LifetimeTable, extension: LifetimeExtension) -> LifetimeTable:
+    """``table`` with ``extension`` on the cells it targets (codes not in the run are left out)."""
+    products = (
+        None
+        if extension.products is None
+        else tuple(p for p in extension.products if p in set(table.products))
+    )
+    regions = None if extension.regions is None else tuple(
+        r for r in extension.regions if r in set(table.regions))  # fmt: skip
+    if (products is not None and not products) or (regions is not None and not regions):
+        return table
+    return table.with_extension(replace(extension, products=products, regions=regions))
 
 
 USED_STAGES = ("use", "refurbishment")
@@ -491,6 +513,12 @@ def inputs_fingerprint_tables(inputs: ModelInputs) -> dict[str, pd.DataFrame]:
         tables["groups"] = pd.DataFrame(
             {"region": list(inputs.groups), "group": list(inputs.groups.values())}
         )
+    ext = inputs.lifetime_extension
+    if ext is not None:
+        tables["lifetime_extension"] = pd.DataFrame(
+            {"from_year": [ext.from_year], "factor": [ext.factor],
+             "products": [" ".join(ext.products or ())], "regions": [" ".join(ext.regions or ())]}
+        )  # fmt: skip
     return tables
 
 

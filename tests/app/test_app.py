@@ -1,468 +1,260 @@
-"""The Streamlit page (run headless with AppTest) and the tables and figures behind it.
+"""The Streamlit app run headless with AppTest: every page from its link and its main uses.
 
-The page tests run the real all-country default estimate once per test session (the app
-caches it with ``st.cache_resource``, shared by every AppTest in the process).
+The page tests run the real all-country default estimate once per test process (the app
+keeps it with ``st.cache_resource``, shared by every AppTest in the process; caching on disk
+is off in tests). AppTest renders neither plotly charts nor map frames: their protos are
+inspected instead (chart specs, the map page's HTML).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import zipfile
 from pathlib import Path
 
-import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pytest
-import shapely
-from hypothesis import given
-from hypothesis import strategies as st
 
-from ewaste_tracker.app import figures, provenance, views
+from ewaste_tracker.app.state import PAGES
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
-TIMEOUT = 180  # the first run builds the default estimate for every country
+DATA = Path(__file__).resolve().parents[1] / "data"
+TIMEOUT = 600  # the first run builds the default estimate for every country
 
 
-# ---------------------------------------------------------------------------- the page
-
-
-@pytest.fixture(scope="module")
-def page():
-    """The app after its first run with default choices."""
+def _open(page: str, country: str = "KEN", year: str = "2022", **params: str):
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params.update(page=page, country=country, year=year, **params)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
 
-def _fresh():
-    from streamlit.testing.v1 import AppTest
+def _unknown(at, kind: str) -> list:
+    """Elements AppTest cannot render (charts, frames), in page order."""
+    found = []
 
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.run()
-    return at
+    def walk(node) -> None:
+        for child in getattr(node, "children", {}).values():
+            if type(child).__name__ == "UnknownElement" and child.type == kind:
+                found.append(child)
+            walk(child)
 
-
-def _tables(block) -> list[pd.DataFrame]:
-    return [c.value for c in block.children.values() if type(c).__name__ == "Dataframe"]
-
-
-def _unknown(block, kind: str) -> list:
-    return [
-        c
-        for c in block.children.values()
-        if type(c).__name__ == "UnknownElement" and c.type == kind
-    ]
-
-
-def test_page_shows_title_tabs_and_sidebar(page):
-    assert page.title[0].value.startswith("E-waste tracker")
-    assert [t.label for t in page.tabs] == ["Lost critical minerals", "Circularity gaps", "Country"]
-    assert page.slider(key="year").value == 2022
-    chosen = set(page.multiselect(key="elements").value)
-    assert {"Co", "Pd", "Nd", "Dy", "Ga", "Sb", "Li", "Ta", "Au", "Ag", "Cu"} <= chosen
-    assert "In" not in chosen  # indium left the EU list in 2023
-    assert "Fe" not in chosen and "plastics" not in chosen
-    assert page.slider(key="target").value == 65
-
-
-def test_lost_minerals_tab_ranks_countries_with_units_and_sources(page):
-    ranked, by_element, balance = _tables(page.tabs[0])
-    assert {"CHN", "USA", "IND", "DEU", "KEN", "BRA"} <= set(ranked["Code"])
-    assert ranked["Code"].is_unique and len(ranked) > 200
-    assert ranked["Rank"].iloc[0] == 1
-    assert ranked["Lost (USD)"].is_monotonic_decreasing
-    for col in ("Lost (t)", "Lost (USD)", "Recovered (t)", "Recovered (USD)"):
-        assert (ranked[col] >= 0).all()
-    assert set(ranked["Status"]) <= {"estimated", "reported"}
-    assert ranked["Source"].str.contains("pom_model.csv").all()
-    assert by_element["Source"].str.contains("data/prices.csv").any()
-    # the world bar chart adds up to the sum over countries (aggregation)
-    assert balance["Lost (USD)"].sum() == pytest.approx(ranked["Lost (USD)"].sum(), rel=1e-9)
-    assert len(_unknown(page.tabs[0], "plotly_chart")) == 1
+    walk(at.main)
+    return found
 
 
 def _unjson(text: str) -> str:
-    """Undo the \\u escapes JSON embedded in a page uses for <, > and &."""
     for code, char in (("\\u003c", "<"), ("\\u003e", ">"), ("\\u0026", "&")):
         text = text.replace(code, char)
     return text
 
 
-def _need_assets() -> None:
-    from ewaste_tracker.maps.assets import assets_dir
-
-    if assets_dir(required=False) is None:
-        pytest.skip("static/vendor map assets are not installed")
+def _frames(at) -> list[pd.DataFrame]:
+    return [d.value for d in at.dataframe]
 
 
-def test_maps_load_scripts_locally_and_escape_names(page):
-    _need_assets()
-    maps = _unknown(page.tabs[0], "component_instance") + _unknown(
-        page.tabs[1], "component_instance"
-    )
-    assert len(maps) == 2
-    for m in maps:
-        args = json.loads(m.proto.json_args)
-        links = [*args["js_links"], *args["css_links"]]
-        assert links and all(link.startswith("/app/static/vendor/") for link in links)
-        assert "leaflet" in " ".join(links)
-        assert not re.search(r"https?://", args["header"] + args["script"])
-        script = _unjson(args["script"])
-        assert "d&#x27;Ivoire" in script  # Côte d'Ivoire, apostrophe escaped
-        assert "d'Ivoire" not in script
+@pytest.mark.parametrize("page", [p for p in PAGES if p not in ("regions", "sites")])
+def test_every_page_opens_from_its_link_and_keeps_the_link(page) -> None:
+    at = _open(page, country="DEU", year="2015")
+    assert at.radio(key="page").value == page
+    assert at.selectbox(key="country").value == "DEU"
+    assert at.slider(key="year").value == 2015
+    assert dict(at.query_params) == {"page": page, "country": "DEU", "year": "2015"}
+    assert at.title[0].value
 
 
-def test_circularity_tab_shows_world_and_un_regions(page):
-    aggs, ctry = _tables(page.tabs[1])
-    assert list(aggs["Code"][:1]) == ["WLD"]
-    assert {"Africa", "Americas", "Asia", "Europe", "Oceania"} <= set(aggs["Code"])
-    assert {"KEN", "DEU", "CHN"} <= set(ctry["Code"])
-    gap = aggs["Target (%)"] - aggs["Collection rate, of POM 3-yr avg (%)"]
-    np.testing.assert_allclose(aggs["Gap to target (percentage points)"], gap, atol=0.011)
-    mci = pd.concat([aggs, ctry])["MCI (index 0-1)"].dropna()
-    assert len(mci) > 200 and mci.between(0, 1).all()
-
-
-def test_country_tab_has_series_sankey_routes_and_provenance(page):
-    tab = page.tabs[2]
-    assert "Kenya (KEN)" in tab.subheader[0].value
-    charts = _unknown(tab, "plotly_chart")
-    assert len(charts) == 3
-    sankey = json.loads(charts[1].proto.spec)
-    assert sankey["data"][0]["type"] == "sankey"
-    labels = set(sankey["data"][0]["node"]["label"])
-    assert {"outside the system", "use", "generated", "collection formal"} <= labels
-    routes, prov = _tables(tab)
-    assert set(routes["Route"]) <= {"formal", "scrap", "informal", "residual", "exported"}
-    assert set(prov["Status"]) <= {"estimated", "reported"}
-    assert {"put on market", "lifetimes", "transfer coefficients", "composition"} <= set(
-        prov["Input"]
-    )
-    assert prov["Source"].str.contains("data/").all()
-
-
-def test_widgets_change_the_tables():
-    at = _fresh()
-    before = _tables(at.tabs[0])[0].set_index("Code")["Lost (USD)"]
+def test_navigation_and_choices_rewrite_the_link() -> None:
+    at = _open("world")
+    at.radio(key="page").set_value("country").run()
+    assert at.title[0].value == "Kenya (KEN), 2022"
+    at.selectbox(key="country").set_value("VNM").run()
     at.slider(key="year").set_value(2010).run()
     assert not at.exception
-    after = _tables(at.tabs[0])[0].set_index("Code")["Lost (USD)"]
-    assert "2010" in at.tabs[0].subheader[0].value
-    assert after["CHN"] != pytest.approx(before["CHN"])
-    assert after.sum() < before.sum()  # less e-waste was generated in 2010 than in 2022
-    at.slider(key="target").set_value(85)
-    at.selectbox(key="country").set_value("DEU")
+    assert at.title[0].value == "Viet Nam (VNM), 2010"
+    assert dict(at.query_params) == {"page": "country", "country": "VNM", "year": "2010"}
+
+
+def test_links_find_countries_by_common_name_and_ignore_bad_values() -> None:
+    at = _open("country", country="South Sudan", year="1850")
+    assert at.title[0].value == "South Sudan (SSD), 2022"
+    label = at.selectbox(key="country")
+    assert "South Sudan (SSD)" in label.format_func("SSD")
+    at = _open("nowhere", country="ZZZ")
+    assert at.radio(key="page").value == "world" and at.selectbox(key="country").value == "KEN"
+
+
+def test_world_page_maps_the_indicator_and_the_gap_with_local_scripts() -> None:
+    at = _open("world")
+    maps = _unknown(at, "iframe")
+    assert len(maps) == 2
+    for m in maps:
+        html = _unjson(m.proto.srcdoc)
+        assert "/app/static/vendor/leaflet@1.9.3/dist/leaflet.js" in html
+        assert not re.search(r"(src|href)=\"https?://", html)
+        assert "d&#x27;Ivoire" in html and "d'Ivoire" not in html  # escaped name
+        assert m.proto.alt.startswith("World map")
+    gap = _unjson(maps[1].proto.srcdoc)
+    assert "target met" in gap and "Gap to a 65 % collection target" in gap
+    ranked, gaps = _frames(at)
+    assert {"CHN", "USA", "KEN", "SSD"} <= set(ranked["Code"])
+    assert ranked["Value"].str.contains(r"kg/inh$|^n/a$").all() and ranked["Value"].iloc[0] != "n/a"
+    known = gaps["Value"][gaps["Value"] != "n/a"]
+    assert len(known) > 200 and known.str.endswith(" pp").all()
+    assert "South Sudan" in set(ranked["Country / region"])
+    assert any("Highest:" in c.value for c in at.caption)
+
+
+def test_world_page_indicators_and_an_empty_element_list() -> None:
+    at = _open("world")
+    at.selectbox(key="world_indicator").set_value("lost").run()
+    ranked = _frames(at)[0]
+    assert ranked["Value"].iloc[0].endswith("USD") and ranked["Rank"].iloc[0] == "1"
+    assert "bn USD" in " ".join(ranked["Value"])  # no raw 10118710986 USD
+    at.multiselect(key="elements").set_value([]).run()
+    assert not at.exception
+    assert "element" in at.info[0].value
+    assert len(_unknown(at, "iframe")) == 1  # the gap map still shows
+    at.slider(key="target").set_value(45).run()
+    assert "Gap to a 45 % collection target" in _unjson(_unknown(at, "iframe")[0].proto.srcdoc)
+
+
+def test_country_profile_is_complete_and_its_sankey_readable() -> None:
+    at = _open("country", country="VNM")
+    labels = [m.label for m in at.metric]
+    assert "E-waste generated per inhabitant" in labels and "Documented formal collection" in labels
+    values = {m.label: m.value for m in at.metric}
+    assert values["E-waste generated"].endswith(("kt", "Mt"))
+    charts = {
+        c.proto.id.split("-")[-1]: json.loads(c.proto.spec) for c in _unknown(at, "plotly_chart")
+    }
+    sankey = next(s for s in charts.values() if s["data"][0]["type"] == "sankey")
+    nodes = sankey["data"][0]["node"]["label"]
+    assert len(nodes) <= 40  # was 155 with every partner
+    assert any(lbl.startswith("from other countries") or lbl.startswith("to ") for lbl in nodes)
+    assert len(charts) == 5 and all(c.proto.alt for c in _unknown(at, "plotly_chart"))
+    minerals, sources = _frames(at)
+    assert {"Au", "Co", "Cu"} <= set(minerals["Element"])
+    assert set(sources["status"]) <= {"estimated", "reported", "mixed", "published"}
+    assert sources["source"].str.len().gt(0).all()
+    at.toggle(key="show_footprint").set_value(True).run()
+    footprint = _frames(at)[1]
+    assert "embodied GHG of equipment put on market" in set(footprint["Indicator"])
+    assert footprint["All products"].str.contains("CO2e|t|GWh|m3").any()
+
+
+def test_minerals_page_for_an_element() -> None:
+    at = _open("minerals")
+    at.selectbox(key="mineral").set_value("Co").run()
+    routes, recoverable, ranked = _frames(at)
+    assert set(routes["Route"]) <= {"formal", "scrap", "informal", "residual", "exported"}
+    assert recoverable["Quantity"].str.contains("best-practice").any()
+    assert ranked["Rank"].iloc[0] == "1"
+    charts = [json.loads(c.proto.spec) for c in _unknown(at, "plotly_chart")]
+    mined = next(c for c in charts if c["data"][0].get("orientation") == "h")["data"][0]["y"]
+    assert "Democratic Republic of the Congo" in mined  # most cobalt is mined there
+    at.segmented_control(key="mineral_where").set_value("KEN").run()
+    assert not at.exception and "Kenya" in at.subheader[0].value
+
+
+def test_data_page_lists_every_error_of_a_bad_submission() -> None:
+    at = _open("data")
+    bad = b"country,year,product,indicator,value,unit\nXXX,1800,9999,pom,abc,kg\n"
+    at.file_uploader(key="submission_upload").set_value(("bad.csv", bad, "text/csv")).run()
+    assert "Nothing was stored" in at.error[0].value
+    errors = _frames(at)[0]
+    assert {"country", "year", "product", "value"} <= set(errors["column"])
+    assert (errors["file"] == "bad.csv").all()
+    evil = b"country,year\n"
+    at.file_uploader(key="submission_upload").set_value(
+        ("![x](http://example.org/x.png).csv", evil, "text/csv")
+    ).run()
+    assert not at.exception
+    assert all("![x](" not in e.value for e in at.error)
+
+
+def test_data_page_offers_templates_and_downloads_with_context() -> None:
+    at = _open("data", country="GHA")
+    labels = [b.label for b in at.get("download_button")]
+    assert any("Templates for Ghana" in lbl for lbl in labels)
+    assert {"CSV", "Excel", "GeoPackage"} <= set(labels)
+    at.radio(key="download_table").set_value("world_year").run()
+    assert not at.exception
+    assert any(
+        "rows; columns: region, year, indicator, element, value, unit, status, source" in c.value
+        for c in at.caption
+    )
+
+
+@pytest.mark.slow
+def test_a_stored_submission_changes_the_estimate_at_once(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("EWASTE_TRACKER_STORE", str(tmp_path / "store.gpkg"))
+    at = _open("data", country="KEN", year="2021")
+    good = (DATA / "good" / "KEN_unu_long.csv").read_bytes()
+    at.file_uploader(key="submission_upload").set_value(("KEN_unu_long.csv", good, "text/csv"))
+    at.text_input(key="submitter").set_value("Ministry of Environment").run()
+    assert "The file is valid" in at.info[0].value
+    at.button(key="store_submission").click().run()
+    assert not at.exception
+    assert "Stored" in at.success[0].value
+    changed = _frames(at)[0]
+    assert {"reported", "mixed"} & set(changed["Status after"])  # the file's values now count
+    assert "Put on market" in set(changed["Figure"])
+
+
+@pytest.mark.slow
+def test_scenarios_run_and_show_before_and_after() -> None:
+    at = _open("scenarios")
+    assert "Run the scenario" in at.info[0].value
+    at.slider(key="lever_collection").set_value(65)
+    at.slider(key="lever_lifetime").set_value(20)
+    at.slider(key="lever_recovery").set_value(50)
+    at.button[0].click().run()
+    assert not at.exception
+    kenya, world = _frames(at)
+    for table in (kenya, world):
+        assert list(table.columns) == ["Figure", "Baseline", "Scenario", "Change", "Change (%)"]
+    ken = kenya.set_index("Figure")
+    assert ken.loc["Documented formal collection", "Change"].startswith("+") or not ken.loc[
+        "Documented formal collection", "Change"
+    ].startswith("-")
+    assert "Lever" not in world.columns and len(_unknown(at, "plotly_chart")) == 1
+
+
+@pytest.mark.slow
+def test_regions_page_grid_and_uploaded_boundaries(tmp_path: Path) -> None:
+    at = _open("regions", country="RWA")
+    grid = _unknown(at, "iframe")[0]
+    assert "/app/static/vendor/leaflet" in grid.proto.srcdoc
+    assert not re.search(r"(src|href)=\"https?://", grid.proto.srcdoc)
+    data = (DATA / "rwanda_provinces.gpkg").read_bytes()
+    at.file_uploader(key="boundaries_upload").set_value(("rwanda.gpkg", data, "application/x"))
     at.run()
     assert not at.exception
-    aggs = _tables(at.tabs[1])[0]
-    assert (aggs["Target (%)"] == 85).all()
-    assert "Germany (DEU)" in at.tabs[2].subheader[0].value
+    table = _frames(at)[0]
+    assert len(table) == 5 and "Kigali City" in set(table["Country / region"])
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as zf:
+        zf.writestr("../../evil.shp", b"x")
+    at.file_uploader(key="boundaries_upload").set_value(("evil.zip", zipped.getvalue(), "x"))
+    at.run()
+    assert "refused" in at.error[0].value and "unsafe path" in " ".join(_frames(at)[0]["problem"])
 
 
-# ---------------------------------------------------------------------------- views
-
-
-def _indicators(rows: list[tuple[str, int, str, float]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=["region", "year", "indicator", "value"])
-    frame["unit"] = np.where(frame["indicator"].str.contains("usd"), "USD", "t")
-    return frame
-
-
-@pytest.fixture
-def wide() -> pd.DataFrame:
-    rows = []
-    data = {
-        # region: (lost_t Au, lost_usd Au, rec_t Au, rec_usd Au, lost_t Cu, lost_usd Cu)
-        "AAA": (1.0, 5.8e7, 0.5, 2.9e7, 100.0, 8.8e5),
-        "BBB": (2.0, 11.6e7, 0.1, 0.58e7, 10.0, 8.8e4),
-        "CCC": (0.0, 0.0, 0.0, 0.0, 300.0, 2.64e6),
-    }
-    for r, (lt, lu, rt, ru, clt, clu) in data.items():
-        rows += [
-            (r, 2022, "lost_t:Au", lt),
-            (r, 2022, "lost_usd:Au", lu),
-            (r, 2022, "recovered_t:Au", rt),
-            (r, 2022, "recovered_usd:Au", ru),
-            (r, 2022, "lost_t:Cu", clt),
-            (r, 2022, "lost_usd:Cu", clu),
-            (r, 2022, "recovered_t:Cu", 1.0),
-            (r, 2022, "recovered_usd:Cu", 8.8e3),
-            (r, 2021, "lost_t:Au", 99.0),
-        ]
-    rows += [
-        ("AAA", 2022, "collection_basis_t", 1000.0),
-        ("AAA", 2022, "collected_formal_t", 400.0),
-        ("AAA", 2022, "collection_rate", 0.5),
-        ("BBB", 2022, "collection_basis_t", 200.0),
-        ("BBB", 2022, "collected_formal_t", 180.0),
-        ("WLD", 2022, "collection_basis_t", 1200.0),
-        ("WLD", 2022, "collected_formal_t", 580.0),
-    ]
-    return views.year_table(_indicators(rows), 2022)
-
-
-NAMES = {"AAA": "Aland", "BBB": "Bland", "CCC": "<b>Cland</b>", "WLD": "World"}
-
-
-def test_year_table_pivots_one_year(wide):
-    assert list(wide.index) == ["AAA", "BBB", "CCC", "WLD"]
-    assert wide.loc["AAA", "lost_t:Au"] == 1.0  # not the 2021 value
-    with pytest.raises(views.ViewError, match="year 1950"):
-        views.year_table(_indicators([("AAA", 2022, "lost_t:Au", 1.0)]), 1950)
-
-
-def test_lost_minerals_ranking_and_usd_sums(wide):
-    table = views.lost_minerals_table(
-        wide, year=2022, elements=["Au", "Cu"], countries=["AAA", "BBB", "CCC"], names=NAMES
-    )
-    assert table["lost_usd"].is_monotonic_decreasing
-    assert table.iloc[0][["region", "element"]].tolist() == ["BBB", "Au"]
-    ranked = views.ranked_countries(table)
-    assert ranked["region"].tolist() == ["BBB", "AAA", "CCC"]
-    assert ranked["rank"].tolist() == [1, 2, 3]
-    assert ranked.set_index("region").loc["AAA", "lost_usd"] == pytest.approx(5.8e7 + 8.8e5)
-    by_t = views.ranked_countries(table, by="lost_t")
-    assert by_t["region"].tolist() == ["CCC", "AAA", "BBB"]
-    assert (table["status"] == "estimated").all()
-    with pytest.raises(views.ViewError, match="Nd"):
-        views.lost_minerals_table(wide, year=2022, elements=["Nd"], countries=["AAA"], names=NAMES)
-
-
-def test_gap_is_target_minus_rate(wide):
-    table = views.circularity_table(
-        wide, year=2022, target=0.65, countries=["AAA", "BBB"], aggregates=["WLD"], names=NAMES
-    )
-    t = table.set_index("region")
-    assert table["region"].tolist() == ["WLD", "AAA", "BBB"]  # world first, largest gap next
-    assert t.loc["AAA", "collection_rate_on_basis_pct"] == pytest.approx(40.0)
-    assert t.loc["AAA", "gap_pct"] == pytest.approx(25.0)
-    assert t.loc["AAA", "gap_t"] == pytest.approx(250.0)
-    assert t.loc["BBB", "gap_pct"] == pytest.approx(65.0 - 90.0)  # target exceeded
-    assert t.loc["WLD", "status"] == "aggregate"
-    with pytest.raises(views.ViewError, match="fraction"):
-        views.circularity_table(wide, year=2022, target=65, countries=["AAA"], names=NAMES)
-
-
-@given(
-    basis=st.floats(1.0, 1e9),
-    share=st.floats(0.0, 2.0),
-    target=st.floats(0.0, 1.0),
-)
-def test_gap_in_tonnes_and_points_agree(basis, share, target):
-    collected = share * basis
-    rows = [
-        ("AAA", 2022, "collection_basis_t", basis),
-        ("AAA", 2022, "collected_formal_t", collected),
-    ]
-    t = views.circularity_table(
-        views.year_table(_indicators(rows), 2022),
-        year=2022,
-        target=target,
-        countries=["AAA"],
-        names={},
-    ).iloc[0]
-    assert t["gap_t"] == pytest.approx(t["gap_pct"] / 100 * basis, rel=1e-9, abs=1e-6)
-    assert t["gap_t"] + collected == pytest.approx(target * basis, rel=1e-9, abs=1e-6)
-
-
-@given(
-    values=st.lists(st.floats(0, 1e12), min_size=1, max_size=12),
-)
-def test_ranking_sums_are_preserved(values):
-    regions = [f"R{i:02d}" for i in range(len(values))]
-    rows = [(r, 2022, f"{q}:Au", v) for r, v in zip(regions, values, strict=True) for q in
-            ("lost_t", "lost_usd", "recovered_t", "recovered_usd")]  # fmt: skip
-    wide = views.year_table(_indicators(rows), 2022)
-    table = views.lost_minerals_table(wide, year=2022, elements=["Au"], countries=regions, names={})
-    ranked = views.ranked_countries(table)
-    assert ranked["lost_usd"].sum() == pytest.approx(sum(values), rel=1e-12)
-    assert ranked["lost_usd"].is_monotonic_decreasing
-    assert (np.diff(ranked["rank"]) >= 0).all()
-
-
-def test_provenance_marks_reported_years():
-    pom = pd.DataFrame(
-        {
-            "region": ["KEN", "KEN", "KEN", "GHA"],
-            "product": ["0001", "0002", "0001", "0001"],
-            "year": [2020, 2020, 2021, 2020],
-            "pom_t": [1.0, 2.0, 3.0, 4.0],
-            "status": ["reported", "estimated", "estimated", "estimated"],
-            "source": ["KEN submission", "default model", "default model", "default model"],
-        }
-    )
-    prov = provenance.provenance_from_pom(pom).set_index(["region", "year"])
-    assert prov.loc[("KEN", 2020), "status"] == "reported"
-    assert prov.loc[("KEN", 2020), "source"] == "KEN submission || default model"
-    assert prov.loc[("KEN", 2021), "status"] == "estimated"
-    assert prov.loc[("GHA", 2020), "source"] == "default model"
-
-
-def test_country_provenance_splits_reported_and_estimated_years():
-    prov = pd.DataFrame(
-        {
-            "region": ["KEN"] * 4 + ["GHA"],
-            "year": [2019, 2020, 2021, 2022, 2020],
-            "status": ["estimated", "reported", "reported", "estimated", "reported"],
-            "source": ["model", "KEN 2023", "KEN 2023", "model", "GHA"],
-        }
-    )
-    out = provenance.country_provenance(
-        prov, region="KEN", years=(2019, 2022), model_sources={"lifetimes": "data/lifetimes.csv"}
-    )
-    assert out[["input", "status", "first_year", "last_year"]].values.tolist() == [
-        ["put on market", "estimated", 2019, 2019],
-        ["put on market", "reported", 2020, 2021],
-        ["put on market", "estimated", 2022, 2022],
-        ["lifetimes", "estimated", 2019, 2022],
-    ]
-    with pytest.raises(views.ViewError, match="'XXX'"):
-        provenance.country_provenance(prov, region="XXX", years=(2019, 2022))
-
-
-def test_default_elements_are_critical_plus_precious():
-    crm = pd.DataFrame(
-        {
-            "raw_material": ["cobalt", "PGM", "gold", "iron"],
-            "elements": ["Co", "Pd Pt", "Au", "Fe"],
-            "critical": [True, True, False, False],
-        }
-    )
-    chosen = views.default_elements(("Ag", "Au", "Co", "Fe", "Pd", "plastics"), crm)
-    assert chosen == ["Ag", "Au", "Co", "Pd"]
-
-
-def test_country_series_and_routes():
-    ind = _indicators(
-        [("KEN", y, i, float(y)) for y in (2000, 2001) for i in ("pom_t", "generated_t", "mci")]
-    )
-    ind["region"] = ind["region"].astype("category")
-    series = views.country_series(ind, region="KEN")
-    assert set(series["indicator"]) == {"pom_t", "generated_t"}
-    assert series["unit"].eq("t").all()
-    with pytest.raises(views.ViewError, match="'XXX'"):
-        views.country_series(ind, region="XXX")
-    et = pd.DataFrame(
-        {
-            "region": pd.Categorical(["KEN", "KEN", "GHA"]),
-            "year": [2000, 2000, 2000],
-            "element": pd.Categorical(["Au", "Cu", "Au"]),
-            "route": pd.Categorical(["formal", "informal", "formal"]),
-            "input_t": [1.0, 2.0, 3.0],
-            "recovered_t": [0.5, 1.0, 1.0],
-            "lost_t": [0.5, 1.0, 2.0],
-        }
-    )
-    routes = views.element_routes(et, region="KEN", year=2000, elements=["Au"])
-    assert routes[["element", "route", "input_t"]].values.tolist() == [["Au", "formal", 1.0]]
-    fig = figures.routes_figure(views.element_routes(et, region="KEN", year=2000,
-                                                     elements=["Au", "Cu"]), title="t")  # fmt: skip
-    pct = {(b.name, b.x[0]): b.y[0] for b in fig.data}
-    assert pct[("formal: recovered", "Au")] == pytest.approx(50.0)
-
-
-def test_map_and_figures_escape_names(wide):
-    _need_assets()
-    table = views.lost_minerals_table(
-        wide, year=2022, elements=["Au"], countries=["AAA", "CCC"], names=NAMES
-    )
-    outlines = gpd.GeoDataFrame(
-        {"region": ["AAA", "CCC"], "name": ["Aland", "<b>Cland</b>"]},
-        geometry=[shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)],
-        crs=4326,
-    )
-    layer = figures.choropleth_layer(
-        views.ranked_countries(table), outlines, column="lost_usd", unit="USD",
-        indicator="lost (USD)", year=2022,
-    )  # fmt: skip
-    html = _unjson(figures.world_map(layer, name="lost", basemap=outlines).get_root().render())
-    assert "&lt;b&gt;Cland&lt;/b&gt;" in html
-    assert "<b>Cland</b>" not in html
-    assert "/app/static/vendor/leaflet@1.9.3/dist/leaflet.js" in html
-    fig = figures.element_bar_figure(
-        pd.DataFrame({"element": ["<i>Au</i>"], "recovered_usd": [1.0], "lost_usd": [2.0]}),
-        unit="USD",
-        title="<script>x</script>",
-    )
-    assert fig.data[0].x[0] == "&lt;i&gt;Au&lt;/i&gt;"
-    assert "<script>" not in fig.layout.title.text
-    assert views.display(pd.DataFrame(columns=["lost_usd"])).columns[0] == "Lost (USD)"
-
-
-def test_sankey_places_stages_in_flow_order():
-    nodes = pd.DataFrame(
-        {
-            "region": ["sysenv", "KEN", "KEN", "KEN", "UGA"],
-            "stage": ["sysenv", "market", "use", "recovered", "use"],
-            "label": ["sysenv sysenv", "market", "use", "recovered", "UGA use"],
-        }
-    )
-    x, y = figures.sankey_positions(nodes, region="KEN")
-    assert x[0] < x[1] < x[2] < x[3] <= x[4]
-    assert ((0 < y) & (y < 1)).all()
-    links = pd.DataFrame(
-        {"source": [0, 1, 2, 2], "target": [1, 2, 4, 0], "value_t": [3.0, 3.0, 1.0, 0.5]}
-    )
-    fig = figures.sankey_figure(nodes, links, region="KEN", title="KEN")
-    sankey = fig.data[0]
-    assert sankey.node.label[0] == "outside the system"
-    assert list(sankey.link.value) == [3.0, 3.0, 1.0, 0.5]
-    # flows into the boundary end at a node of their own at the right, not back at the left
-    assert list(sankey.link.target) == [1, 2, 4, 5]
-    assert sankey.node.x[5] > sankey.node.x[2]
-
-
-def test_display_rounds_and_labels_units():
-    frame = pd.DataFrame({"lost_usd": [1234.567], "gap_pct": [1.23456], "lost_t": [0.123456]})
-    shown = views.display(frame)
-    assert shown.columns.tolist() == ["Lost (USD)", "Gap to target (percentage points)", "Lost (t)"]
-    assert shown.iloc[0].tolist() == [1235.0, 1.23, 0.123]
-
-
-def test_region_outlines_are_light_but_keep_small_states():
-    big = shapely.Polygon([(x / 10, 40 + ((x * 7) % 3) / 100) for x in range(200)] + [(20, 50)])
-    tiny = shapely.box(7.40, 43.72, 7.44, 43.75)  # Monaco-sized
-    out = figures.region_outlines(
-        gpd.GeoDataFrame({"iso3": ["AAA", "MCO"], "name": ["A", "Monaco"]},
-                         geometry=[big, tiny], crs=4326)
-    )  # fmt: skip
-    assert out.columns.tolist() == ["region", "name", "geometry"]
-    assert not out.geometry.is_empty.any()
-    assert shapely.get_num_coordinates(out.geometry.iloc[0]) < shapely.get_num_coordinates(big)
-    assert out.geometry.iloc[1].intersects(tiny)
-
-
-def test_country_tab_shows_the_footprint_and_the_ict_trajectory(page):
-    tab = page.tabs[2]
-    box = tab.expander[0]
-    assert "Footprint" in box.label
-    table = _tables(box)[0]
-    got = table.set_index("Indicator")
-    assert {"embodied GHG of equipment put on market", "refrigerants released",
-            "mercury released", "ICT operators' energy"} <= set(got.index)  # fmt: skip
-    assert (got["ICT"] <= got["All products"] * (1 + 1e-9) + 1e-9).all()
-    assert got["Source"].str.len().gt(0).all()
-    chart = json.loads(_unknown(box, "plotly_chart")[0].proto.spec)
-    assert any("L.1470" in str(d.get("name")) for d in chart["data"])
-
-
-def test_country_footprint_view_and_trajectory_figure():
-    fp = pd.DataFrame({
-        "region": "KEN", "year": 2022, "group": ["all", "ict"] * 2,
-        "indicator": ["embodied_ghg_t_co2e"] * 2 + ["mercury_released_t"] * 2,
-        "value": [10.0, 4.0, 2.0, 0.5], "unit": ["t CO2e"] * 2 + ["t"] * 2,
-        "status": "estimated", "source": "data/footprint_factors.csv",
-    })  # fmt: skip
-    out = views.country_footprint(fp, region="KEN", year=2022)
-    assert list(out["All products"]) == [10.0, 2.0] and list(out["ICT"]) == [4.0, 0.5]
-    with pytest.raises(views.ViewError):
-        views.country_footprint(fp, region="XXX", year=2022)
-    tr = pd.DataFrame({"region": "KEN", "year": [2020, 2021], "embodied_t_co2e": [1e6, 1e6],
-                       "use_phase_t_co2e": [2e6, 2e6], "operators_t_co2e": [0.0, 0.0],
-                       "trajectory_t_co2e": [3e6, 2.865e6]})  # fmt: skip
-    fig = figures.trajectory_figure(tr, region="KEN", title="<b>x</b>")
-    assert "<b>" not in fig.layout.title.text and len(fig.data) == 4
+@pytest.mark.slow
+def test_sites_page_plans_the_demo_network() -> None:
+    at = _open("sites", country="KEN")
+    assert "Finland" in " ".join(c.value for c in at.caption)
+    at.number_input(key="site_p").set_value(5)
+    at.button[0].click().run()
+    assert not at.exception
+    coverage, sites = _frames(at)
+    assert coverage["Sites"].tolist() == ["today's sites", "plan"]
+    assert sites["Receives (t/yr)"].str.endswith(("t", "kg")).all()
+    assert len(sites) == 5
+    m = _unknown(at, "iframe")[0]
+    assert "/app/static/vendor/leaflet" in m.proto.srcdoc and m.proto.alt.startswith("Map")

@@ -60,6 +60,7 @@ __all__ = [
     "lost_minerals_table",
     "ranked_countries",
     "year_table",
+    "year_tables",
 ]
 
 WORLD = "WLD"
@@ -108,6 +109,30 @@ LABELS: Mapping[str, str] = {
     "indicator": "Indicator",
     "value": "Value",
     "unit": "Unit",
+    "rate_pct": "Collection rate, EU basis (%)",
+    "label": "Figure",
+    "before": "Baseline",
+    "after": "Scenario",
+    "change": "Change",
+    "change_pct": "Change (%)",
+    "exported_t": "Exported (t)",
+    "eol_rr": "End-of-life recycling rate",
+    "lost_share": "Share of all lost",
+    "share": "Share of world mine production",
+    "mined_t": "Mined instead (t)",
+    "pom_t": "Put on market (t)",
+    "stock_t": "In use (t)",
+    "generated_share": "Share of e-waste generated",
+    "sites": "Sites",
+    "n": "Number",
+    "minutes": "Time standard (min)",
+    "demand_within_share": "Demand within the time standard",
+    "candidate_id": "Site",
+    "kind": "Kind",
+    "today": "Open today",
+    "tonnes_t": "Receives (t/yr)",
+    "demand_points_n": "Demand points served",
+    "category": "Category",
 }
 """Display names with units for the columns of the tables below."""
 
@@ -200,6 +225,41 @@ def year_table(indicators: pd.DataFrame, year: int) -> pd.DataFrame:
     ).pivot(index="region", columns="indicator", values="value")
     wide.columns.name = None
     return wide
+
+
+def year_tables(indicators: pd.DataFrame, years: Sequence[int]) -> dict[int, pd.DataFrame]:
+    """:func:`year_table` of several years at once (one pivot of all their rows).
+
+    Returns
+    -------
+    dict
+        Year → year table; years without rows are left out.
+    """
+    y = indicators["year"].to_numpy()
+    sub = indicators[np.isin(y, np.asarray(list(years)))]
+    if sub.empty:
+        return {}
+    names = sub["indicator"].astype(str).to_numpy(dtype=object)
+    if "element" in sub.columns:
+        el = sub["element"].astype(object).to_numpy()
+        has = pd.notna(el)
+        names = np.where(has, names + ":" + np.where(has, el, "").astype(str), names)
+    frame = pd.DataFrame(
+        {
+            "year": sub["year"].to_numpy(),
+            "region": sub["region"].astype(str).to_numpy(),
+            "indicator": names,
+            "value": sub["value"].to_numpy(dtype=float),
+        }
+    )
+    wide = frame.pivot(index=["year", "region"], columns="indicator", values="value")
+    wide.columns.name = None
+    out = {}
+    for year, part in wide.groupby(level="year", sort=True):
+        table = part.droplevel("year")
+        table.index.name = "region"
+        out[int(year)] = table  # type: ignore[call-overload]
+    return out
 
 
 def _col(wide: pd.DataFrame, name: str) -> np.ndarray:
@@ -470,7 +530,7 @@ def country_series(
 def element_routes(
     elements_table: pd.DataFrame, *, region: str, year: int, elements: Sequence[str]
 ) -> pd.DataFrame:
-    """Element recovered and lost by route (formal, informal, residual, exported).
+    """Element recovered and lost by route (formal, scrap, informal, residual, exported).
 
     Parameters
     ----------

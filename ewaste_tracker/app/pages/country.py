@@ -1,0 +1,202 @@
+"""Country page: a one-page profile in the Global E-waste Monitor's style."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from ewaste_tracker.app import state
+from ewaste_tracker.app.figures import country as cfig
+from ewaste_tracker.app.figures.core import (
+    balance_figure,
+    balance_text,
+    routes_figure,
+    trajectory_figure,
+)
+from ewaste_tracker.app.format import markdown_text, quantity
+from ewaste_tracker.app.pages import common
+from ewaste_tracker.app.views import country as cviews
+from ewaste_tracker.app.views.core import LABELS, country_footprint, element_routes
+from ewaste_tracker.app.views.country import group_partners
+
+YEARS = (1990, 2030)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _graph(store: tuple) -> object:
+    """The lifecycle graph of every region (all years; read-only)."""
+    return state.get_bundle().estimate.graph()
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _sankey(store: tuple, region: str, year: int) -> tuple[Any, Any]:
+    from ewaste_tracker.flows.balance import graph_to_sankey
+
+    bundle = state.get_bundle()
+    nodes, links = graph_to_sankey(_graph(store), region=region, year=year)  # type: ignore[arg-type]
+    return group_partners(
+        nodes, links, region=region, names=bundle.names.names, groups=bundle.groups
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=128)
+def _profile(
+    store: tuple, iso3: str, year: int, elements: tuple[str, ...], unit: str
+) -> dict[str, Any]:
+    """Every table, figure and text of one profile (cached per country, year, elements, unit)."""
+    b = state.get_bundle()
+    name = b.names.name(iso3)
+    rows = b.region_rows(iso3)
+    out: dict[str, Any] = {"name": name, "head": cviews.headline(rows, region=iso3, year=year)}
+    trend = cviews.trend(rows, region=iso3, years=YEARS)
+    title = f"Put on market, e-waste generated, collected and in use, {name}"
+    out["trend"] = (
+        cfig.trend_figure(trend, title=title),
+        f"Line chart: {title}, {YEARS[0]}-{YEARS[1]}",
+        cfig.trend_text(trend, title=title, years=YEARS),
+    )
+    cats = cviews.categories(b.eu6, region=iso3, year=year)
+    title = f"E-waste by category, {name}, {year}"
+    out["categories"] = (
+        cfig.categories_figure(cats, title=title),
+        f"Bar chart: {title}",
+        cfig.categories_text(cats, title=title),
+    )
+    nodes, links = _sankey(store, iso3, year)
+    title = f"Lifecycle of electrical and electronic equipment, {name}, {year} (t)"
+    out["sankey"] = (
+        cfig.sankey_figure(nodes, links, title=title),
+        f"Sankey diagram: {title}",
+        cfig.sankey_text(nodes, links, title=title),
+    )
+    if elements:
+        mins = cviews.minerals(rows, region=iso3, year=year, elements=elements)
+        title = f"Recovered and lost, {name}, {year} ({unit})"
+        out["balance"] = (
+            balance_figure(mins, unit=unit, title=title),
+            f"Bar chart: {title}",
+            balance_text(mins, unit=unit, title=title),
+        )
+        routes = element_routes(b.region_elements(iso3), region=iso3, year=year, elements=elements)
+        title = f"Where the elements end, {name}, {year}"
+        out["routes"] = (
+            routes_figure(routes, title=title),
+            f"Stacked bar chart: {title}",
+            f"{title}: share of each element by route and fate; the table below lists the tonnes.",
+        )
+        out["minerals"] = common.readable(mins, labels=LABELS)
+    shown = rows[(rows["year"].between(*YEARS)).to_numpy()]
+    keep = (
+        shown["indicator"].isin(list(cviews.HEADLINE)).to_numpy()
+        | shown["element"].isin(list(elements)).to_numpy()
+    )
+    out["sources"] = cviews.sources(shown[keep], model_sources=b.model_sources)
+    return out
+
+
+def _headline(head: pd.DataFrame) -> None:
+    """The headline figures as metrics, four a row."""
+    rows = head.set_index("indicator")
+    keys = [k for k in cviews.HEADLINE if k in rows.index and k != "population"]
+    for start in range(0, len(keys), 4):
+        cols = st.columns(4)
+        for col, k in zip(cols, keys[start : start + 4], strict=False):
+            r = rows.loc[k]
+            col.metric(
+                cviews.HEADLINE[k],
+                quantity(r["value"], str(r["unit"])),
+                help=markdown_text(f"{r['status']}: {r['source']}"),
+            )
+
+
+def _chart(item: tuple[Any, str, str], key: str) -> None:
+    fig, alt, text = item
+    state.show_chart(fig, alt=alt, text=text, key=key)
+
+
+def _footprint(ctx: state.Context, name: str) -> None:
+    b, iso3, year = ctx.bundle, ctx.country, ctx.year
+    fp = country_footprint(b.region_footprint(iso3), region=iso3, year=year)
+    for col in ("All products", "ICT"):
+        fp[col] = [quantity(v, u) for v, u in zip(fp[col], fp["Unit"], strict=True)]
+    state.show_table(fp.drop(columns="Unit"), alt=f"Footprint, {name}, {year}")
+    tr = b.trajectory
+    if iso3 in set(tr["region"]):
+        title = f"ICT emissions against ITU-T L.1470, {name}"
+        state.show_chart(
+            trajectory_figure(tr, region=iso3, title=title),
+            key="trajectory_chart",
+            alt=f"Bar chart: {title}",
+            text=f"{title}: embodied, use-phase and operators' emissions by year "
+            "against the -45 % path of 2020-2030.",
+        )
+
+
+def _reconciliation(ctx: state.Context, name: str) -> None:
+    """The country's reported values reconciled with the model, flagged ones first."""
+    from ewaste_tracker.reconciliation import reconciliation_table
+
+    table = reconciliation_table(ctx.bundle.estimate, ctx.country)
+    if table.empty:
+        return
+    flagged = int(table["flagged"].sum())
+    st.subheader(f"Reconciliation of {name}'s reported data: {flagged} value(s) flagged")
+    shown = table.sort_values(["flagged", "normalised_residual"], ascending=False)
+    state.show_table(shown.drop(columns=["source"]),
+                     alt=f"Reported values of {name} reconciled with the model")  # fmt: skip
+    st.caption(
+        "Weighted least squares under the lifecycle balances (STAN-style): a value is "
+        "flagged when its normalised residual is beyond 3. See the documentation page on "
+        "reconciliation."
+    )
+
+
+def render(ctx: state.Context) -> None:
+    """The country profile."""
+    iso3, year = ctx.country, ctx.year
+    prof = _profile(ctx.store, iso3, year, ctx.elements, ctx.unit)
+    name = prof["name"]
+    head = prof["head"]
+    st.title(f"{name} ({iso3}), {year}")
+    status = ", ".join(sorted(set(head["status"])))
+    pop = head.set_index("indicator")["value"].get("population")
+    st.caption(
+        f"Population {quantity(pop, 'inh')}. Status of these figures: {status} "
+        "(reported = from the country's accepted submission; estimated = the "
+        "ewaste-tracker model)."
+    )
+    _headline(head)
+    left, right = st.columns(2, gap="medium")
+    with left:
+        _chart(prof["trend"], "trend_chart")
+    with right:
+        _chart(prof["categories"], "categories_chart")
+    _chart(prof["sankey"], "sankey_chart")
+    st.subheader("Minerals recovered and lost")
+    if not ctx.elements:
+        st.info("No element chosen in the sidebar: choose elements to see their fate.")
+    else:
+        left, right = st.columns(2, gap="medium")
+        with left:
+            _chart(prof["balance"], "balance_chart")
+        with right:
+            _chart(prof["routes"], "routes_chart")
+        state.show_table(prof["minerals"], alt=f"Minerals recovered and lost, {name}, {year}")
+    if st.toggle(f"Footprint of {name}'s electronics, {year}", key="show_footprint"):
+        _footprint(ctx, name)
+    _reconciliation(ctx, name)
+    st.subheader("Where every number comes from")
+    src = prof["sources"]
+    state.show_table(src, alt=f"Status and source of the numbers of {name}")
+    rows = ctx.bundle.region_rows(iso3)
+    common.downloads(
+        rows.reset_index(drop=True),
+        name=f"{iso3}_indicators",
+        key="dl_country",
+        what=f"indicators of {name} ({iso3})",
+        years=YEARS,
+        elements=ctx.bundle.elements,
+        sources=list(src["source"]),
+    )
