@@ -307,6 +307,9 @@ class Estimate:
                 yield self._with_status(block, "region")
         elif name == "element_flows":
             yield from self._element_blocks()
+        elif name == "reported_gaps":
+            if self.gaps is not None:
+                yield self.gaps
         elif name == "uncertainty":  # the input distributions of the Monte Carlo bands
             if self.bands is not None:
                 yield self.bands.provenance

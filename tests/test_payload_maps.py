@@ -124,23 +124,24 @@ def test_app_world_map_runs_no_payload(driver, tmp_path: Path) -> None:
     import pandas as pd
     import shapely
 
-    from ewaste_tracker.app import figures
-    from ewaste_tracker.maps.export import save_map
+    from ewaste_tracker.app.figures.world import world_page
+    from ewaste_tracker.maps.assets import VENDOR
+    from ewaste_tracker.maps.world import WorldMap
 
+    codes = [f"R{i}" for i in range(len(PAYLOADS))]
     outlines = gpd.GeoDataFrame(
-        {"region": [f"R{i}" for i in range(len(PAYLOADS))], "name": list(PAYLOADS)},
+        {"region": codes},
         geometry=[shapely.box(10 * i, 0, 10 * i + 8, 8) for i in range(len(PAYLOADS))],
         crs="EPSG:4326",
     )
-    table = pd.DataFrame(
-        {"region": outlines["region"], "name": list(PAYLOADS),
-         "lost_usd": [1.0, 2.0, 3.0, 4.0, 5.0], "status": "estimated", "source": PAYLOADS[0]}
+    values = pd.DataFrame(
+        {"region": codes, "value": [1.0, 2.0, 3.0, 4.0, 5.0], "unit": "USD",
+         "status": PAYLOADS[3], "source": PAYLOADS[0]}
     )  # fmt: skip
-    layer = figures.choropleth_layer(
-        table, outlines, column="lost_usd", unit="USD", indicator=PAYLOADS[1], year=2022
-    )
-    from ewaste_tracker.maps.assets import VENDOR
-
-    m = figures.world_map(layer, name=PAYLOADS[2], basemap=outlines, base_url=VENDOR.as_uri())
-    page = save_map(m, tmp_path / "world.html")
+    html = world_page(
+        WorldMap(outlines), values, None, title=PAYLOADS[1], year=2022,
+        names=dict(zip(codes, PAYLOADS, strict=True)), base_url=VENDOR.as_uri(),
+    )  # fmt: skip
+    page = tmp_path / "world.html"
+    page.write_text(html, encoding="utf-8")
     _assert_inert(driver, page)

@@ -100,13 +100,25 @@ def _settle(driver, wait: float = WAIT) -> None:
     )
 
 
-def _metric(driver, label: str) -> str:
+def _find_metric(driver, label: str) -> str | None:
     from selenium.webdriver.common.by import By
 
     for m in driver.find_elements(By.CSS_SELECTOR, "[data-testid='stMetric']"):
         if m.find_element(By.CSS_SELECTOR, "[data-testid='stMetricLabel']").text == label:
             return str(m.find_element(By.CSS_SELECTOR, "[data-testid='stMetricValue']").text)
-    raise AssertionError(f"no metric {label!r} on the page")
+    return None
+
+
+def _metric(driver, label: str, wait: float = 120) -> str:
+    """The value of a metric, once the page shows it (a rerun may still be drawing it)."""
+    end = time.monotonic() + wait
+    while (value := _find_metric(driver, label)) is None and time.monotonic() < end:
+        time.sleep(0.5)
+    if value is None:
+        main = driver.find_elements("css selector", "[data-testid='stMain']")
+        text = main[0].text[:800] if main else driver.page_source[:800]
+        raise AssertionError(f"no metric {label!r} on the page; it shows: {text!r}")
+    return value
 
 
 def _slider(driver, label: str):
