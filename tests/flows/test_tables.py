@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ewaste_tracker.flows.balance import graph_to_frames
@@ -20,11 +20,21 @@ def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out.sort_values([*keys, "year"], kind="stable").reset_index(drop=True)
 
 
+def _build(system: tuple):
+    """The system of a drawn case (cases refused by design, an infinite reuse loop, skipped)."""
+    dims, pom, tcs, life, second, exports = system
+    try:
+        return build_system(pom, dims, tcs, life, second_life=second, exports=exports)
+    except ValueError as exc:  # full reuse with certain same-year discard: refused by design
+        assume("infinite loop" not in str(exc))
+        raise
+
+
 @settings(max_examples=30)
 @given(systems(), st.data())
 def test_dense_tables_equal_the_graph_tables(system: tuple, data: st.DataObject) -> None:
-    dims, pom, tcs, life, second, exports = system
-    res = build_system(pom, dims, tcs, life, second_life=second, exports=exports)
+    dims = system[0]
+    res = _build(system)
     flows_g, stocks_g = graph_to_frames(system_to_graph(res))
     flows_d, stocks_d = system_to_frames(res)
     fk, sk = [*KEYS, "product"], ["region", "stage", "product"]
@@ -59,8 +69,8 @@ def test_dense_tables_equal_the_graph_tables(system: tuple, data: st.DataObject)
 def test_blocks_are_the_table_in_bounded_pieces(system: tuple, rows: int, by_product: bool) -> None:
     """A writer streaming small blocks gets the whole table's rows, with
     every block no larger than asked (or one region's / one trade edge's rows)."""
-    dims, pom, tcs, life, second, exports = system
-    res = build_system(pom, dims, tcs, life, second_life=second, exports=exports)
+    dims = system[0]
+    res = _build(system)
     flows, stocks = system_to_frames(res, by_product=by_product)
     inner = len(dims.years) * (len(dims.products) if by_product else 1)
     fb = list(flow_blocks(res, by_product=by_product, block_rows=rows))
