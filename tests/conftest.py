@@ -25,7 +25,34 @@ settings.register_profile(
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
+# The quick run (``-m "not slow ..."``): fewer examples, the same properties; the full suite
+# (``make test``, CI) draws the profile above. Chosen in pytest_configure, once -m is known.
+settings.register_profile(
+    "quick",
+    deadline=None,
+    max_examples=15,
+    derandomize=bool(os.environ.get("CI")),
+    suppress_health_check=[HealthCheck.too_slow],
+)
 settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+
+QUICK = False
+"""Whether this run leaves the slow tests out (set in :func:`pytest_configure`)."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load the ``quick`` Hypothesis profile when the run leaves the slow tests out."""
+    global QUICK
+    if "not slow" in (config.getoption("markexpr", "") or ""):
+        QUICK = True
+        settings.load_profile("quick")
+
+
+def examples(n: int) -> int:
+    """``n`` Hypothesis examples in the full suite, a quarter (at least 5) in the quick run."""
+    return max(5, n // 4) if QUICK else n
+
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_DATA = Path(__file__).resolve().parent / "data"

@@ -113,6 +113,7 @@ def test_hostile_input_is_refused_in_one_line(
     _untouched(Path(place["tmp"]))
 
 
+@pytest.mark.slow  # writes and opens a million-row workbook
 def test_a_million_empty_excel_rows_are_refused_early(tmp_path: Path, capsys) -> None:
     book = million_empty_rows(tmp_path / "big.xlsx")
     assert main(["submit", str(book), "--store", str(tmp_path / "s.gpkg")]) == 2

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from ewaste_tracker.errors import InputErrors
 from ewaste_tracker.model.inputs import LIFETIME_SCHEMA, POM_SCHEMA, TC_SCHEMA
 from ewaste_tracker.tables import _read_clean, _read_full, read_table
+from tests.conftest import examples
 
 CASES = [
     (POM_SCHEMA, "region,product,year,pom_t\nKEN,0306,2010,12.5\nKEN,0306,2011,1e3\n"),
@@ -74,7 +75,7 @@ codes = st.sampled_from(["KEN", "UGA", "TZA", "RWA"])
 numbers = st.floats(0, 1e9, allow_nan=False).map(lambda v: f"{v:.6g}")
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.lists(st.tuples(codes, st.sampled_from(["0306", "0108", "0002"]),
                           st.integers(1990, 2030), numbers),
                 min_size=1, max_size=30, unique_by=lambda r: r[:3]))  # fmt: skip

@@ -47,7 +47,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 __all__ = ["FLAG_THRESHOLD", "Reconciled", "reconcile", "serial_elimination"]
 
@@ -177,6 +176,8 @@ def reconcile(
         testable = sd_adj > 1e-12 * np.maximum(np.sqrt(var0), 1e-300)
         z = np.where(testable, np.abs(diff) / np.where(testable, sd_adj, 1.0), np.nan)
     dof = dof.astype(int)
+    from scipy import stats  # 1-3 s to import: only when a reconciliation runs
+
     p = np.where(dof > 0, stats.chi2.sf(chi2, np.maximum(dof, 1)), np.nan)
     return Reconciled(
         x=x,

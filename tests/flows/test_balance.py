@@ -16,6 +16,7 @@ from ewaste_tracker.flows.balance import (
 from ewaste_tracker.flows.errors import MassBalanceError
 from ewaste_tracker.flows.system import build_system, system_to_graph
 from ewaste_tracker.flows.transfer import ExportDestinations, TransferCoefficients
+from tests.conftest import examples
 from tests.flows.test_system import make_dims, systems, tc_table, weibull_matrix
 
 FLOW_COLUMNS = ["region_from", "stage_from", "region_to", "stage_to", "product", "year", "value_t"]
@@ -95,7 +96,7 @@ def test_frames_have_documented_columns_and_totals(graph) -> None:
     assert set(stocks["stage"]) == {"use", "recovered", "disposed", "losses"}
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(systems())
 def test_graph_table_round_trip(system: tuple) -> None:
     dims, pom, tcs, life, second, exports = system

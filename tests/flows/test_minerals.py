@@ -22,6 +22,7 @@ from ewaste_tracker.flows.minerals import (
     recovery,
     route_inputs_from_flows,
 )
+from tests.conftest import examples
 
 # Formal-chain efficiencies for Au, Ag, Cu from the literature:
 # pre-processing: Chancerel et al. (2009), J. Ind. Ecol. 13(5) - share reaching recoverable
@@ -268,7 +269,7 @@ def test_element_frame_checks_labels() -> None:
 flow = arrays(np.float64, (2, 2, 3), elements=st.floats(0.0, 1e6))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(cf_pre=flow, ci_pre=flow, cf_ref=flow, ci_ref=flow, rejects=flow, zero_formal=st.booleans())
 def test_no_route_carries_mass_where_its_stage_carries_none(
     cf_pre: np.ndarray,

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from scipy import optimize, stats
 
 from ewaste_tracker.flows.reconcile import reconcile, serial_elimination
+from tests.conftest import examples
 
 SPLITTER = np.array([[1.0, -1.0, -1.0]])  # flow 1 splits into flows 2 and 3
 
@@ -99,7 +100,7 @@ def systems(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return y, var, A
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(systems())
 def test_reconciled_flows_balance(system: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
     y, var, A = system

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from ewaste_tracker.flows.balance import graph_to_frames
 from ewaste_tracker.flows.system import build_system, system_to_graph
 from ewaste_tracker.flows.tables import TRADE_CODES, flow_blocks, stock_blocks, system_to_frames
+from tests.conftest import examples
 from tests.flows.test_system import systems
 
 KEYS = ["region_from", "stage_from", "region_to", "stage_to"]
@@ -30,7 +31,7 @@ def _build(system: tuple):
         raise
 
 
-@settings(max_examples=30)
+@settings(max_examples=examples(30))
 @given(systems(), st.data())
 def test_dense_tables_equal_the_graph_tables(system: tuple, data: st.DataObject) -> None:
     dims = system[0]
@@ -64,7 +65,7 @@ def test_dense_tables_equal_the_graph_tables(system: tuple, data: st.DataObject)
     assert np.isclose(tot_st["stock_t"].sum(), stocks_g["stock_t"].sum(), rtol=1e-12)
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(systems(), st.integers(1, 400), st.booleans())
 def test_blocks_are_the_table_in_bounded_pieces(system: tuple, rows: int, by_product: bool) -> None:
     """A writer streaming small blocks gets the whole table's rows, with

@@ -235,6 +235,7 @@ def test_subnational_split_conserves_the_total(cuts: list[int], seed: int) -> No
     np.testing.assert_allclose(sub[list(EU6_BANDS)].sum(axis=1), sub["value"], rtol=1e-9)
 
 
+@pytest.mark.slow  # reprojects a user raster and maps a country
 def test_user_population_raster_in_another_crs_keeps_the_total(
     no_store: None, tmp_path: Path
 ) -> None:

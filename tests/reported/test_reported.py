@@ -30,6 +30,7 @@ def reported_run(tmp_path_factory: pytest.TempPathFactory):
     return store, est.inputs, est.result, est
 
 
+@pytest.mark.slow  # the module fixture runs the world with a submission
 def test_reported_pom_replaces_the_default(reported_run) -> None:
     _, inputs, result, _ = reported_run
     pom = inputs.pom.set_index(["region", "product", "year"])
@@ -43,6 +44,7 @@ def test_reported_pom_replaces_the_default(reported_run) -> None:
     assert result.system.flows[("market", "use")][r, p, n] == pytest.approx(412.5)
 
 
+@pytest.mark.slow  # the module fixture runs the world with a submission
 def test_reported_collection_is_met_by_the_model(reported_run) -> None:
     _, _, result, _ = reported_run
     dims, flows = result.dims, result.system.flows
@@ -54,6 +56,7 @@ def test_reported_collection_is_met_by_the_model(reported_run) -> None:
         assert got == pytest.approx(min(tonnes, generated), rel=1e-6)
 
 
+@pytest.mark.slow  # the module fixture runs the world with a submission
 def test_indicator_rows_carry_their_status_and_source(reported_run) -> None:
     *_, est = reported_run
     ind = est.indicators.assign(indicator=lambda t: t["indicator"].astype(str))

@@ -16,7 +16,7 @@ from ewaste_tracker.cli import main
 from ewaste_tracker.errors import InputErrors
 from ewaste_tracker.submissions.rules import INDICATORS
 from ewaste_tracker.submissions.submit import Codes, read_submission
-from tests.conftest import TEST_DATA
+from tests.conftest import TEST_DATA, examples
 
 CATALOG = TEST_DATA / "good" / "catalog"
 CODES = Codes.from_tables(
@@ -57,7 +57,9 @@ def _write(path: Path, rows: list[dict[str, str]]) -> None:
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(150),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(rows=st.lists(cells, min_size=1, max_size=8))
 def test_a_file_is_refused_with_its_name_or_stored_as_written(tmp_path: Path, rows) -> None:
@@ -80,7 +82,9 @@ def test_a_file_is_refused_with_its_name_or_stored_as_written(tmp_path: Path, ro
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(40),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(rows=st.lists(cells, min_size=1, max_size=4))
 def test_the_command_line_exits_0_or_2_in_one_line(tmp_path: Path, rows, capsys) -> None:
