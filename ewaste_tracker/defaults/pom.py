@@ -539,13 +539,22 @@ def default_pom(
     kappa = country_factors(regs)
     pom = pom_array(model, shares, pop, gdp, yrs, info["un_region"].fillna("").to_numpy(str), kappa)
     n_r, n_p, n_y = pom.shape
+    # labels as categoricals: a million rows of repeated strings cost seconds as str columns
+    n = n_r * n_p * n_y
     return pd.DataFrame(
         {
-            "region": np.repeat(np.array(regs, dtype=object), n_p * n_y),
-            "product": np.tile(np.repeat(np.array(shares.products, dtype=object), n_y), n_r),
+            "region": pd.Categorical.from_codes(
+                np.repeat(np.arange(n_r), n_p * n_y), categories=pd.Index(list(regs), dtype=str)
+            ),
+            "product": pd.Categorical.from_codes(
+                np.tile(np.repeat(np.arange(n_p), n_y), n_r),
+                categories=pd.Index(list(shares.products), dtype=str),
+            ),
             "year": np.tile(yrs, n_r * n_p),
             "pom_t": pom.ravel(),
-            "status": STATUS,
-            "source": _source(model),
+            "status": pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[STATUS]),
+            "source": pd.Categorical.from_codes(
+                np.zeros(n, dtype=np.int8), categories=[_source(model)]
+            ),
         }
     )

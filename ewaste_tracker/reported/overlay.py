@@ -151,6 +151,8 @@ def overlay_reported(
     est["status"] = "estimated"
     if "source" not in est:
         est["source"] = "model estimate"
+    elif isinstance(est["source"].dtype, pd.CategoricalDtype):  # reported sources are new
+        est["source"] = est["source"].astype(str)
     rep = reported.loc[reported["product_level"] == "unu_key"]
     eu6 = reported.loc[reported["product_level"] == "eu6"]
     if len(eu6):
