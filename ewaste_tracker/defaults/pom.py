@@ -552,9 +552,11 @@ def default_pom(
             ),
             "year": np.tile(yrs, n_r * n_p),
             "pom_t": pom.ravel(),
-            "status": pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[STATUS]),
+            "status": pd.Categorical.from_codes(
+                np.zeros(n, dtype=np.int8), categories=pd.Index([STATUS], dtype=str)
+            ),
             "source": pd.Categorical.from_codes(
-                np.zeros(n, dtype=np.int8), categories=[_source(model)]
+                np.zeros(n, dtype=np.int8), categories=pd.Index([_source(model)], dtype=str)
             ),
         }
     )

@@ -177,7 +177,9 @@ def generated_grid(
     """Spread the country's e-waste generated per EU-6 category over its people.
 
     Population comes from :func:`ewaste_tracker.maps.grid.default_population_grid` (country total of
-    ``data/population_gdp.csv`` for ``year``, GLOBE land mask, GeoNames cities); tonnes are
+    ``data/population_gdp.csv`` for ``year``, GLOBE land mask, GeoNames cities), built once per
+    country, year and resolution and then read from the user's cache folder
+    (:mod:`ewaste_tracker.jobs.grid_cache`); tonnes are
     downscaled with :func:`ewaste_tracker.maps.grid.downscale` (dasymetric, Mennis 2003), so the
     cells sum to the national total per category. Tonnes are e-waste generated net of reuse
     (:func:`ewaste_tracker.model.run.generated_net_of_reuse`), the ``generated_t`` indicator.
@@ -185,7 +187,8 @@ def generated_grid(
     default grid as the weights; the cells are then those of that raster.
     """
     from ewaste_tracker import catalog
-    from ewaste_tracker.maps.grid import default_population_grid, downscale
+    from ewaste_tracker.jobs.grid_cache import population_grid
+    from ewaste_tracker.maps.grid import downscale
     from ewaste_tracker.model.run import generated_net_of_reuse
 
     r = run.dims.regions.index(iso3)
@@ -207,8 +210,9 @@ def generated_grid(
     res = grid_resolution(area)
     w, s, e, n_ = zone.total_bounds
     bounds = (w - res, max(s - res, -90.0), e + res, min(n_ + res, 90.0))
+    cached = False
     if population is None:
-        weights = default_population_grid(
+        weights, cached = population_grid(
             zone, resolution=res, bounds=bounds, id_column="iso3", pop_column="population"
         )
         weights_source = "dasymetric: country population, GLOBE land mask, GeoNames cities"
@@ -242,6 +246,7 @@ def generated_grid(
         "shape": list(raster.shape),
         "cells_with_waste": len(cells),
         "population": people,
+        "population_grid_cached": cached,
         "generated_t": national,
         "grid_sum_t": float(total.sum()),
         "by_eu6_t": {b: float(v) for b, v in zip(EU6_BANDS, totals.iloc[0], strict=True)},

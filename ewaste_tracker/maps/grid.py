@@ -317,7 +317,11 @@ def downscale(
     z = _zones_on(zones, weights, id_column)
     T, bands = _totals_matrix(totals, z.labels)
     n = len(z.labels)
-    w = np.nan_to_num(weights.data.ravel().astype(np.float64, copy=False), nan=0.0)
+    w = np.asarray(weights.data, dtype=np.float64).ravel()
+    missing = np.isnan(w)
+    if missing.any():  # NaN (no data) weighs nothing; skipped when none, as in most grids
+        w = np.where(missing, 0.0, w)
+    del missing
     if (w < 0).any():
         r, c = divmod(int(np.flatnonzero(w < 0)[0]), weights.shape[1])
         raise ZoneMismatchError(f"weights must be non-negative; cell (row {r}, col {c}) < 0")
@@ -336,7 +340,10 @@ def downscale(
             list(z.labels[flat_zero][:20]),
         )
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(W[zid] > 0, w_in / W[zid], 1.0 / N[zid])
+        if flat_zero.any():
+            share = np.where(W[zid] > 0, w_in / W[zid], 1.0 / N[zid])
+        else:  # one gather per cell: the zones' inverse weights
+            share = w_in * np.where(W > 0, 1.0 / W, 0.0)[zid]
     out = np.zeros((T.shape[0], w.size))
     out[:, inside] = T[:, zid] * share
     empty = (N == 0) & nonzero
@@ -353,11 +360,8 @@ def downscale(
             raise EmptyZoneError(f"zone(s) {off} own no cell and lie off the grid")
         np.add.at(out.T, cells, T[:, empty].T)  # out.T is a view; cells may repeat
         logger.warning("zones without cells put in their representative-point cell: %s", labels)
-    check = np.bincount(
-        (np.arange(T.shape[0])[:, None] * n + zid[None, :]).ravel(),
-        weights=out[:, inside].ravel(),
-        minlength=T.shape[0] * n,
-    ).reshape(T.shape[0], n)
+    check = np.stack([np.bincount(zid, weights=out[k, inside], minlength=n)
+                      for k in range(T.shape[0])])  # a loop over the few bands  # fmt: skip
     expect = np.where(empty, 0.0, T)
     err = np.abs(check - expect).max(initial=0.0)
     if err > 1e-9 * max(1.0, float(np.abs(T).max(initial=0.0))):
