@@ -391,7 +391,8 @@ class Estimate:
     @property
     def footprint(self) -> pd.DataFrame:
         """Life-cycle footprint: ``region, year, group, indicator, value, unit, status,
-        source`` for the groups ``all`` and ``ict`` (see :mod:`ewaste_tracker.footprint`)."""
+        source`` for the groups ``all`` and ``ict`` (see :mod:`ewaste_tracker.footprint`);
+        with Monte Carlo draws also ``p5, p50, p95`` after ``value``."""
         if "footprint" not in self._cache:
             from ewaste_tracker.footprint import footprint_table
 
@@ -682,7 +683,8 @@ def _with_bands(
         keep = table["region"].isin(est.countries).to_numpy()
     bands = run_bands(
         est.inputs, draws=draws, seed=seed, batch=batch, scheduler=scheduler,
-        workers=workers, keep=keep, progress=tick,
+        workers=workers, keep=keep, progress=tick, footprint=True,
+        footprint_regions=est.countries,
     )  # fmt: skip
     tick(f"{draws} draws")
     est.bands = bands

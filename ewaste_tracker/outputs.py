@@ -155,7 +155,16 @@ TABLES: dict[str, list[tuple[str, str, str, str | None]]] = {
         ("year", "integer", "calendar year", None),
         ("group", "string", "all (every product) or ict (UNU-KEYs 0301-0309, 0407, 0408)", None),
         ("indicator", "string", "footprint indicator (README: The footprint)", None),
-        ("value", "number", "the value, in the row's unit", "see unit"),
+        ("value", "number", "the value, in the row's unit (the central run)", "see unit"),
+        (
+            "p5",
+            "number",
+            "5th percentile over the Monte Carlo draws of the flows and the "
+            "factors (run --draws; empty for operators' rows)",
+            "see unit",
+        ),
+        ("p50", "number", "median over the Monte Carlo draws (run --draws)", "see unit"),
+        ("p95", "number", "95th percentile over the Monte Carlo draws (run --draws)", "see unit"),
         ("unit", "string", "unit of value: t CO2e, GWh, m3, TJ, t Sb-eq, t", None),
         ("status", "string", "reported / mixed / estimated / input", None),
         ("source", "string", "factor file, submission or named assumption behind the row", None),

@@ -1,0 +1,96 @@
+"""Monte Carlo bands of the footprint: ordered, consistent in every draw, seed-stable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ewaste_tracker.flows.footprint import GROUPS, INDICATORS
+from ewaste_tracker.model.folder import read_inputs_folder
+from ewaste_tracker.model.run import compute_run, prepare_run
+from ewaste_tracker.uncertainty.bands import run_bands
+from ewaste_tracker.uncertainty.draws import Spreads, draw, draw_space, tile_batch
+from ewaste_tracker.uncertainty.footprint import (
+    batch_footprint,
+    footprint_draw,
+    footprint_space,
+    log_triangular,
+)
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "ewaste_tracker" / "data" / "examples"
+EXAMPLE = EXAMPLE / "east_africa"
+NAMES = list(INDICATORS)
+
+
+@pytest.fixture(scope="module")
+def setup() -> tuple:
+    inputs = read_inputs_folder(EXAMPLE)
+    base = prepare_run(inputs)
+    central = compute_run(base)
+    assert central.first_life is not None
+    fspace = footprint_space(inputs, base, central.system, central.first_life)
+    return inputs, base, draw_space(inputs, base, Spreads()), fspace
+
+
+def _column(name: str, group: str) -> int:
+    return 2 * NAMES.index(name) + GROUPS.index(group)
+
+
+@settings(max_examples=4, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_every_draw_keeps_the_footprint_consistent(setup: tuple, seed: int) -> None:
+    """Per draw: ICT never exceeds all products, released + avoided refrigerant is the
+    refrigerant in e-waste (nothing recaptured is also released), nothing is negative."""
+    _, _, space, fspace = setup
+    draws = [draw(space, seed, i) for i in range(3)]
+    prep = tile_batch(space, draws)
+    out = compute_run(prep)
+    assert out.first_life is not None
+    fdraws = [footprint_draw(fspace, seed, i) for i in range(3)]
+    v = batch_footprint(fspace, prep, out.system, out.first_life, draws=draws, fdraws=fdraws)
+    assert v.shape[0] == 3 and np.isfinite(v).all() and (v >= -1e-9).all()
+    for name in NAMES:
+        every, ict = v[..., _column(name, "all")], v[..., _column(name, "ict")]
+        assert (ict <= every * (1 + 1e-9) + 1e-9).all(), name
+    for group in GROUPS:
+        inside = v[..., _column("refrigerant_in_ewaste_t_co2e", group)]
+        released = v[..., _column("refrigerant_released_t_co2e", group)]
+        avoided = v[..., _column("refrigerant_avoided_t_co2e", group)]
+        np.testing.assert_allclose(released + avoided, inside, rtol=1e-9, atol=1e-9)
+    # the draws differ from one another (factors and flows are drawn)
+    emb = v[..., _column("embodied_ghg_t_co2e", "all")]
+    assert not np.allclose(emb[0], emb[1])
+
+
+def test_footprint_bands_are_ordered_and_do_not_depend_on_batches(
+    setup: tuple,
+) -> None:
+    inputs = setup[0]
+    one = run_bands(inputs, draws=6, seed=5, batch=6, footprint=True)
+    two = run_bands(inputs, draws=6, seed=5, batch=3, footprint=True)
+    assert one.footprint is not None and two.footprint is not None
+    np.testing.assert_array_equal(one.footprint, two.footprint)
+    q = one.footprint
+    ok = np.isfinite(q).all(axis=1)
+    assert ok.all()
+    tol = 1e-6 * np.abs(q).max(axis=1)
+    assert (q[:, 0] <= q[:, 1] + tol).all() and (q[:, 1] <= q[:, 2] + tol).all()
+    assert (q[:, 2] > q[:, 0]).mean() > 0.5  # real ranges, not points
+    # the footprint rides on the indicators' draws: their bands are unchanged
+    plain = run_bands(inputs, draws=6, seed=5, batch=6)
+    np.testing.assert_array_equal(plain.quantiles, one.quantiles)
+
+
+def test_log_triangular_spans_low_to_high_around_the_central_value() -> None:
+    u = (np.arange(2001) + 0.5) / 2001
+    x = log_triangular(np.array(2.0), np.array(4.0), np.array(8.0), u)
+    assert x.min() >= 2.0 and x.max() <= 8.0
+    assert np.median(x) == pytest.approx(4.0, rel=1e-3)  # symmetric on the log scale
+    zero = log_triangular(np.array(0.0), np.array(1.0), np.array(3.0), u)  # linear: low 0
+    assert zero.min() >= 0.0 and zero.max() <= 3.0
+    point = log_triangular(np.array(5.0), np.array(5.0), np.array(5.0), u)
+    assert (point == 5.0).all()
