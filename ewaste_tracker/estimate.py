@@ -349,7 +349,30 @@ class Estimate:
                              prices=res.prices)  # fmt: skip
             codes = regions.get_indexer(frame["region"].cat.categories)[frame["region"].cat.codes]
             frame["region"] = pd.Categorical.from_codes(codes, regions, validate=False)
+            if self.bands is not None and self.bands.elements is not None:
+                frame = self._element_band_columns(frame, block)
             yield self._with_status(frame, "region")
+
+    def _element_band_columns(self, frame: pd.DataFrame, block: np.ndarray) -> pd.DataFrame:
+        """``<quantity>_p5/_p50/_p95`` of the element rows of a block of regions (their order:
+        route, region, element, year; layout of :mod:`ewaste_tracker.uncertainty.elements`)."""
+        from ewaste_tracker.flows.minerals import ROUTES
+        from ewaste_tracker.uncertainty.elements import QUANTITIES
+
+        assert self.bands is not None
+        n_r, n_e, n_n = len(self.regions), len(self.elements), len(self.years)
+        k = np.arange(len(ROUTES))[:, None, None, None]
+        r = np.asarray(block, dtype=np.int64)[None, :, None, None]
+        e = np.arange(n_e)[None, None, :, None]
+        n = np.arange(n_n)[None, None, None, :]
+        index = (((k * n_r + r) * n_e + e) * n_n + n).ravel()
+        step = len(ROUTES) * n_r * n_e * n_n
+        columns = {}
+        for q, name in enumerate(QUANTITIES):
+            band = self.bands.element_band(q * step + index)
+            for i, p in enumerate(("p5", "p50", "p95")):
+                columns[f"{name}_{p}"] = band[:, i]
+        return frame.assign(**columns)
 
     def _frames(self, detail: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         key = f"frames:{detail}"
@@ -383,7 +406,8 @@ class Estimate:
     @property
     def element_flows(self) -> pd.DataFrame:
         """Elements by route: ``region, year, element, route, input_t, recovered_t, lost_t,
-        recovered_usd, lost_usd, status`` (tonnes of element; USD at the run's prices)."""
+        recovered_usd, lost_usd, status`` (tonnes of element; USD at the run's prices); with
+        Monte Carlo draws also ``input_t_p5 .. lost_t_p95`` before ``status``."""
         if "elements" not in self._cache:
             self._cache["elements"] = _concat(list(self._element_blocks()))
         return self._cache["elements"]
@@ -684,7 +708,7 @@ def _with_bands(
     bands = run_bands(
         est.inputs, draws=draws, seed=seed, batch=batch, scheduler=scheduler,
         workers=workers, keep=keep, progress=tick, footprint=True,
-        footprint_regions=est.countries,
+        footprint_regions=est.countries, elements=True, element_regions=est.countries,
     )  # fmt: skip
     tick(f"{draws} draws")
     est.bands = bands

@@ -85,6 +85,7 @@ logger = logging.getLogger(__name__)
 
 FORMATS = ("parquet", "csv")
 
+_PERCENTILES = (("p5", "5th percentile"), ("p50", "median"), ("p95", "95th percentile"))
 _STATUS = ("status", "string", "reported / mixed / estimated / input (see the README)", None)
 TABLES: dict[str, list[tuple[str, str, str, str | None]]] = {
     "indicators": [
@@ -148,6 +149,11 @@ TABLES: dict[str, list[tuple[str, str, str, str | None]]] = {
             "USD",
         ),
         ("lost_usd", "number", "value of the element lost, at the prices of the row's year", "USD"),
+        *[
+            (f"{q}_{p}", "number", f"{label} of {q} over the Monte Carlo draws (run --draws)", "t")
+            for q in ("input_t", "recovered_t", "lost_t")
+            for p, label in _PERCENTILES
+        ],
         _STATUS,
     ],
     "footprint": [

@@ -151,6 +151,10 @@ def test_run_draws_writes_bands_for_every_indicator(tmp_path: Path) -> None:
               for f in r["schema"]["fields"]}  # fmt: skip
     assert {"p5", "p50", "p95"} <= fields
     assert prov["input"].str.contains("footprint factors").any()
+    el = pd.read_csv(out / "element_flows.csv", dtype={"region": str})
+    band = [f"{q}_{p}" for q in ("input_t", "recovered_t", "lost_t") for p in ("p5", "p50", "p95")]
+    assert band <= list(el.columns) and el[band].notna().all().all()
+    assert (el["lost_t_p5"] <= el["lost_t_p95"] * (1 + 1e-6) + 1e-12).all()
 
 
 @pytest.mark.parametrize(

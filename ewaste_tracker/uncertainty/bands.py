@@ -50,6 +50,7 @@ from ewaste_tracker.uncertainty.draws import (
     provenance,
     tile_batch,
 )
+from ewaste_tracker.uncertainty.elements import ElementCells, element_cells, element_values
 from ewaste_tracker.uncertainty.footprint import (
     FootprintSpace,
     batch_footprint,
@@ -104,6 +105,9 @@ class Bands:
     footprint_values
         ``(N, F)`` float32 draws of those cells (for sums and differences of footprint rows
         within each draw); ``None`` without footprint or with the sketch.
+    elements, element_rows
+        ``(X, 3)`` p5, p50, p95 of the kept element-table cells and their positions in the
+        element layout (:mod:`ewaste_tracker.uncertainty.elements`), or ``None``.
     """
 
     quantiles: np.ndarray
@@ -119,6 +123,8 @@ class Bands:
     footprint: np.ndarray | None = None
     footprint_rows: np.ndarray | None = None
     footprint_values: np.ndarray | None = None
+    elements: np.ndarray | None = None
+    element_rows: np.ndarray | None = None
 
     @property
     def provenance(self) -> pd.DataFrame:
@@ -133,6 +139,18 @@ class Bands:
         out = np.full((n_rows, 3), np.nan)
         out[self.rows] = self.quantiles
         return pd.DataFrame(out, columns=["p5", "p50", "p95"])
+
+    def element_band(self, index: np.ndarray) -> np.ndarray:
+        """``(len(index), 3)`` p5, p50, p95 of element-layout cells (NaN where not kept)."""
+        index = np.asarray(index, dtype=np.int64)
+        out = np.full((index.size, 3), np.nan)
+        if self.elements is None or self.element_rows is None or not self.element_rows.size:
+            return out
+        at = np.searchsorted(self.element_rows, index)
+        at = np.minimum(at, self.element_rows.size - 1)
+        hit = self.element_rows[at] == index
+        out[hit] = self.elements[at[hit]]
+        return out
 
     def footprint_band(self, n_rows: int) -> np.ndarray:
         """``(n_rows, 3)`` p5, p50, p95 of the footprint rows (NaN where not kept)."""
@@ -155,12 +173,13 @@ def batch_values(
     cells: np.ndarray,
     check: bool = False,
     footprint: FootprintSpace | None = None,
+    elements: ElementCells | None = None,
 ) -> np.ndarray:
     """Kept indicator cells of draws ``start .. stop - 1``: ``(stop - start, C)`` float32.
 
     The draws run as one engine run over ``stop - start`` copies of the regions. With
     ``footprint``, the kept footprint cells of the same draws follow the indicator cells
-    (``C + F`` columns).
+    (``C + F`` columns); with ``elements``, the kept element-table cells follow them.
     """
     draws = [draw(space, seed, i) for i in range(start, stop)]
     prep = tile_batch(space, draws)
@@ -168,14 +187,16 @@ def batch_values(
     if check:
         check_draw_balance(out.system)
     flat = out.values.reshape(len(draws), -1)
-    kept = np.ascontiguousarray(flat[:, cells], dtype=np.float32)
-    if footprint is None:
-        return kept
-    assert out.first_life is not None
-    fdraws = [footprint_draw(footprint, seed, i) for i in range(start, stop)]
-    fp = batch_footprint(footprint, prep, out.system, out.first_life, draws=draws, fdraws=fdraws)
-    fp_kept = fp.reshape(len(draws), -1)[:, footprint.cells].astype(np.float32)
-    return np.concatenate([kept, fp_kept], axis=1)
+    parts = [np.ascontiguousarray(flat[:, cells], dtype=np.float32)]
+    if footprint is not None:
+        assert out.first_life is not None
+        fdraws = [footprint_draw(footprint, seed, i) for i in range(start, stop)]
+        fp = batch_footprint(footprint, prep, out.system, out.first_life, draws=draws,
+                             fdraws=fdraws)  # fmt: skip
+        parts.append(fp.reshape(len(draws), -1)[:, footprint.cells].astype(np.float32))
+    if elements is not None:
+        parts.append(element_values(elements, out.elements, len(draws)))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
 def _quantiles(values: np.ndarray) -> np.ndarray:
@@ -214,6 +235,8 @@ def run_bands(
     method: str = "auto",
     footprint: bool = False,
     footprint_regions: Collection[str] | None = None,
+    elements: bool = False,
+    element_regions: Collection[str] | None = None,
 ) -> Bands:
     """Monte Carlo bands of a run's indicators.
 
@@ -245,6 +268,12 @@ def run_bands(
         the same draws of the flows, and drawn factors).
     footprint_regions
         Footprint rows to keep (region codes, ``WLD`` or UN regions; default every row).
+    elements
+        Also the bands of the element table's tonnes (:mod:`ewaste_tracker.uncertainty.elements`).
+    element_regions
+        Regions whose element rows are kept. With none (every region), the element bands are
+        left out, with a warning, when their exact percentiles would not fit in
+        :data:`EXACT_LIMIT_BYTES` (bounded memory: pass the countries you need).
 
     Returns
     -------
@@ -267,6 +296,20 @@ def run_bands(
                                  regions=footprint_regions, k=spreads.footprint)  # fmt: skip
         central_kept = np.concatenate([central_kept, fspace.central])
     n_ind = cells.size
+    n_fp = central_kept.size - n_ind
+    espace = None
+    if elements:
+        espace = element_cells(central.elements, base.regions, element_regions)
+        fits = 4 * draws * (central_kept.size + espace.cells.size) <= EXACT_LIMIT_BYTES
+        if element_regions is None and (method == "sketch" or not fits):
+            logger.warning(
+                "bands: %d draws of the element table of every region would not fit in "
+                "%.1f GB; element bands left out (pass the countries you need)",
+                draws, EXACT_LIMIT_BYTES / 2**30,
+            )  # fmt: skip
+            espace = None
+        else:
+            central_kept = np.concatenate([central_kept, espace.central])
     n_kept = central_kept.size
     need = 4 * draws * n_kept
     if method not in ("auto", "exact", "sketch"):
@@ -287,7 +330,7 @@ def run_bands(
     if sketch_mode:  # the pilot draws, always the same ones, fix the grid of zero cells
         first = min(PILOT, draws)
         pilot = np.concatenate([
-            batch_values(space, seed, a, min(a + batch, first), cells, check, fspace)
+            batch_values(space, seed, a, min(a + batch, first), cells, check, fspace, espace)
             for a in range(0, first, batch)
         ])  # fmt: skip
         sketch = HistogramSketch(central_kept, pilot)
@@ -305,12 +348,12 @@ def run_bands(
     if not use_dask:
         for a in starts:
             b = min(a + batch, draws)
-            accept(a, batch_values(space, seed, a, b, cells, check, fspace))
+            accept(a, batch_values(space, seed, a, b, cells, check, fspace, espace))
             if progress is not None:
                 progress(f"draws {b}/{draws}")
     else:
         n_workers = _run_dask(space, seed, starts, batch, draws, cells, check, accept,
-                              scheduler, workers, progress, fspace)  # fmt: skip
+                              scheduler, workers, progress, fspace, espace)  # fmt: skip
     if sketch is not None:
         quantiles = sketch.quantiles(QUANTILES)
         logger.info("bands: histogram sketch of %d cells (%d bins)", n_kept, sketch.bins)
@@ -321,9 +364,12 @@ def run_bands(
         quantiles[:n_ind], rows, draws, seed, batch, spreads,
         None if values is None else values[:, :n_ind], n_workers, scheduler,
         "sketch" if sketch is not None else "exact",
-        footprint=None if fspace is None else quantiles[n_ind:],
+        footprint=None if fspace is None else quantiles[n_ind : n_ind + n_fp],
         footprint_rows=None if fspace is None else fspace.cells,
-        footprint_values=None if fspace is None or values is None else values[:, n_ind:],
+        footprint_values=None if fspace is None or values is None
+        else values[:, n_ind : n_ind + n_fp],
+        elements=None if espace is None else quantiles[n_ind + n_fp :],
+        element_rows=None if espace is None else espace.cells,
     )  # fmt: skip
 
 
@@ -359,6 +405,7 @@ def _run_dask(  # type: ignore[no-untyped-def]
     workers,
     progress,
     fspace=None,
+    espace=None,
 ) -> int:
     from distributed import as_completed
 
@@ -368,9 +415,10 @@ def _run_dask(  # type: ignore[no-untyped-def]
         space_f = client.scatter(space, broadcast=True)
         cells_f = client.scatter(cells, broadcast=True)
         fspace_f = None if fspace is None else client.scatter(fspace, broadcast=True)
+        espace_f = None if espace is None else client.scatter(espace, broadcast=True)
         futures = {
             client.submit(batch_values, space_f, seed, a, min(a + batch, draws), cells_f,
-                          check, fspace_f, pure=False): a
+                          check, fspace_f, espace_f, pure=False): a
             for a in starts
         }  # fmt: skip
         done = 0
