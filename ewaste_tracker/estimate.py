@@ -300,7 +300,10 @@ class Estimate:
         by_product = detail == "product"
         shown = self._shown()
         if name == "flows":
+            bands = self._flow_band_rows(by_product)
             for block in flow_blocks(self.result.system, regions=shown, by_product=by_product):
+                if bands is not None:
+                    block = bands(block)
                 yield self._with_status(block, ("region_from", "region_to"))
         elif name == "stocks":
             for block in stock_blocks(self.result.system, regions=shown, by_product=by_product):
@@ -315,6 +318,46 @@ class Estimate:
                 yield self.bands.provenance
         else:
             yield getattr(self, name)
+
+    def _flow_band_rows(self, by_product: bool) -> Callable[[pd.DataFrame], pd.DataFrame] | None:
+        """A function adding ``value_t_p5/_p50/_p95`` to the successive blocks of the flows
+        table (their rows: region blocks of edge key, region, product, year, then the trade
+        edges; layout of :mod:`ewaste_tracker.uncertainty.flows`), or ``None`` without bands."""
+        bands = self.bands
+        if bands is None or bands.flows is None:
+            return None
+        from ewaste_tracker.uncertainty.flows import trade_edges
+
+        system = self.result.system
+        n_r, n_p, n_n = self.result.dims.shape
+        shown = self._shown()
+        sel = np.arange(n_r) if shown is None else np.flatnonzero(np.isin(self.regions, shown))
+        n_keys = len(system.flows)
+        n_edges = trade_edges(system, sel)[1]
+        inner = n_p * n_n if by_product else n_n
+        s_w, s_t = n_keys * n_r * n_p * n_n, n_edges * n_p * n_n
+        base_w, base_t = (0, s_w) if by_product else (s_w + s_t, s_w + s_t + n_keys * n_r * n_n)
+        at = {"region": 0, "edge": 0}
+
+        def add(block: pd.DataFrame) -> pd.DataFrame:
+            assert bands is not None
+            if at["region"] < sel.size:  # a block of regions: key, region, inner
+                regs = sel[at["region"] : at["region"] + len(block) // (n_keys * inner)]
+                at["region"] += regs.size
+                j = np.arange(n_keys)[:, None, None]
+                cell = (j * n_r + regs[None, :, None]) * inner + np.arange(inner)[None, None]
+                index = base_w + cell.ravel()
+            else:  # a block of trade edges: edge, inner
+                edges = at["edge"] + np.arange(len(block) // inner)
+                at["edge"] += edges.size
+                index = base_t + (edges[:, None] * inner + np.arange(inner)[None]).ravel()
+            q = bands.flow_band(index)
+            cols = list(block.columns)
+            pos = cols.index("value_t") + 1
+            out = block.assign(value_t_p5=q[:, 0], value_t_p50=q[:, 1], value_t_p95=q[:, 2])
+            return out[[*cols[:pos], "value_t_p5", "value_t_p50", "value_t_p95", *cols[pos:]]]
+
+        return add
 
     def _element_blocks(self) -> Iterator[pd.DataFrame]:
         from ewaste_tracker.flows.minerals import ElementFlows, RouteResult
@@ -709,6 +752,7 @@ def _with_bands(
         est.inputs, draws=draws, seed=seed, batch=batch, scheduler=scheduler,
         workers=workers, keep=keep, progress=tick, footprint=True,
         footprint_regions=est.countries, elements=True, element_regions=est.countries,
+        flows=True, flow_regions=est.countries,
     )  # fmt: skip
     tick(f"{draws} draws")
     est.bands = bands

@@ -109,6 +109,16 @@ TABLES: dict[str, list[tuple[str, str, str, str | None]]] = {
         ("product", "string", "UNU-KEY (product detail only)", None),
         ("year", "integer", "calendar year", None),
         ("value_t", "number", "mass flow in the year", "t"),
+        *[
+            (
+                f"value_t_{p}",
+                "number",
+                f"{label} of value_t over the Monte Carlo draws "
+                "(run --draws; the countries asked, or every region while it fits)",
+                "t",
+            )
+            for p, label in _PERCENTILES
+        ],
         (
             "hs_code",
             "string",

@@ -155,6 +155,12 @@ def test_run_draws_writes_bands_for_every_indicator(tmp_path: Path) -> None:
     band = [f"{q}_{p}" for q in ("input_t", "recovered_t", "lost_t") for p in ("p5", "p50", "p95")]
     assert band <= list(el.columns) and el[band].notna().all().all()
     assert (el["lost_t_p5"] <= el["lost_t_p95"] * (1 + 1e-6) + 1e-12).all()
+    flows = pd.read_csv(out / "flows.csv", dtype={"region_from": str, "region_to": str})
+    assert list(flows.columns[6:10]) == ["value_t", "value_t_p5", "value_t_p50", "value_t_p95"]
+    assert flows[["value_t_p5", "value_t_p95"]].notna().all().all()
+    fields = {f["name"] for r in package["resources"] if r["name"] == "flows"
+              for f in r["schema"]["fields"]}  # fmt: skip
+    assert {"value_t_p5", "value_t_p50", "value_t_p95"} <= fields
 
 
 @pytest.mark.parametrize(

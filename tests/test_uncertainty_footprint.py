@@ -68,21 +68,22 @@ def test_every_draw_keeps_the_footprint_consistent(setup: tuple, seed: int) -> N
     assert not np.allclose(emb[0], emb[1])
 
 
-def test_footprint_bands_are_ordered_and_do_not_depend_on_batches(
-    setup: tuple,
-) -> None:
+def test_bands_are_ordered_and_do_not_depend_on_batches(setup: tuple) -> None:
+    """Footprint, element and flow bands: the same for 1 or 2 batches, ordered, not points."""
     inputs = setup[0]
-    one = run_bands(inputs, draws=6, seed=5, batch=6, footprint=True)
-    two = run_bands(inputs, draws=6, seed=5, batch=3, footprint=True)
-    assert one.footprint is not None and two.footprint is not None
-    np.testing.assert_array_equal(one.footprint, two.footprint)
-    q = one.footprint
-    ok = np.isfinite(q).all(axis=1)
-    assert ok.all()
-    tol = 1e-6 * np.abs(q).max(axis=1)
-    assert (q[:, 0] <= q[:, 1] + tol).all() and (q[:, 1] <= q[:, 2] + tol).all()
-    assert (q[:, 2] > q[:, 0]).mean() > 0.5  # real ranges, not points
-    # the footprint rides on the indicators' draws: their bands are unchanged
+    opts = {"footprint": True, "elements": True, "element_regions": ["KEN"], "flows": True,
+            "flow_regions": ["KEN"]}  # fmt: skip
+    one = run_bands(inputs, draws=6, seed=5, batch=6, **opts)
+    two = run_bands(inputs, draws=6, seed=5, batch=3, **opts)
+    for name in ("footprint", "elements", "flows"):
+        q = getattr(one, name)
+        assert q is not None
+        np.testing.assert_array_equal(q, getattr(two, name))
+        assert np.isfinite(q).all()
+        tol = 1e-6 * np.abs(q).max(axis=1)
+        assert (q[:, 0] <= q[:, 1] + tol).all() and (q[:, 1] <= q[:, 2] + tol).all()
+        assert (q[:, 2] > q[:, 0]).mean() > 0.3, name  # real ranges, not points
+    # the other tables ride on the indicators' draws: their bands are unchanged
     plain = run_bands(inputs, draws=6, seed=5, batch=6)
     np.testing.assert_array_equal(plain.quantiles, one.quantiles)
 
@@ -98,7 +99,7 @@ def test_log_triangular_spans_low_to_high_around_the_central_value() -> None:
     assert (point == 5.0).all()
 
 
-def test_element_bands_are_ordered_and_each_draw_conserves_the_element(setup: tuple) -> None:
+def test_each_draw_conserves_the_element_on_every_domestic_route(setup: tuple) -> None:
     from ewaste_tracker.uncertainty.elements import element_cells, element_values
 
     inputs, _, space, _ = setup
@@ -111,11 +112,32 @@ def test_element_bands_are_ordered_and_each_draw_conserves_the_element(setup: tu
     dom = v[:, :, : len(DOMESTIC_ROUTES)]
     np.testing.assert_allclose(dom[:, 1] + dom[:, 2], dom[:, 0], rtol=1e-5, atol=1e-6)
     assert (v >= -1e-6).all()
-    one = run_bands(inputs, draws=4, seed=2, batch=4, elements=True, element_regions=["KEN"])
-    two = run_bands(inputs, draws=4, seed=2, batch=2, elements=True, element_regions=["KEN"])
-    assert one.elements is not None and two.elements is not None
-    np.testing.assert_array_equal(one.elements, two.elements)
-    q = one.elements
-    tol = 1e-6 * np.abs(q).max(axis=1)
-    assert (q[:, 0] <= q[:, 1] + tol).all() and (q[:, 1] <= q[:, 2] + tol).all()
-    assert one.element_rows is not None and one.element_rows.size == cells.cells.size // 4
+
+
+@pytest.mark.slow
+def test_with_every_spread_off_each_table_band_is_its_value(setup: tuple) -> None:
+    """Zero spreads make every draw the central run: each band row must then sit on its own
+    row's value, which checks how the footprint, element and flow cells line up with the
+    rows of their tables (product and total detail, trade edges included)."""
+    import ewaste_tracker as et
+
+    inputs = setup[0]
+    none = Spreads(pom=0, reported_pom=0, lifetime_shape=0, lifetime_scale=0,
+                   tc_concentration=1e15, composition=0, recovery=0, prices=0,
+                   footprint=0)  # fmt: skip
+    est = et.estimate(inputs=inputs)
+    est.bands = run_bands(inputs, draws=1, seed=0, batch=1, spreads=none, footprint=True,
+                          elements=True, flows=True)  # fmt: skip
+    est._cache.clear()
+    flows, _ = est.totals()
+    for table, value, band in (
+        (est.flows, "value_t", "value_t"),
+        (flows, "value_t", "value_t"),
+        (est.element_flows, "lost_t", "lost_t"),
+        (est.footprint[~est.footprint["indicator"].str.startswith("operators_")], "value", ""),
+    ):
+        sep = "_" if band else ""
+        for q in ("p5", "p50", "p95"):
+            np.testing.assert_allclose(table[f"{band}{sep}{q}"], table[value], rtol=1e-4,
+                                       atol=1e-6)  # fmt: skip
+    assert (est.flows["region_to"] != est.flows["region_from"]).any()  # trade rows checked

@@ -34,6 +34,7 @@ import logging
 import os
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,6 +52,7 @@ from ewaste_tracker.uncertainty.draws import (
     tile_batch,
 )
 from ewaste_tracker.uncertainty.elements import ElementCells, element_cells, element_values
+from ewaste_tracker.uncertainty.flows import FlowCells, flow_cells, flow_values
 from ewaste_tracker.uncertainty.footprint import (
     FootprintSpace,
     batch_footprint,
@@ -108,6 +110,8 @@ class Bands:
     elements, element_rows
         ``(X, 3)`` p5, p50, p95 of the kept element-table cells and their positions in the
         element layout (:mod:`ewaste_tracker.uncertainty.elements`), or ``None``.
+    flows, flow_rows
+        The same for the flows table (flow layout, :mod:`ewaste_tracker.uncertainty.flows`).
     """
 
     quantiles: np.ndarray
@@ -125,6 +129,8 @@ class Bands:
     footprint_values: np.ndarray | None = None
     elements: np.ndarray | None = None
     element_rows: np.ndarray | None = None
+    flows: np.ndarray | None = None
+    flow_rows: np.ndarray | None = None
 
     @property
     def provenance(self) -> pd.DataFrame:
@@ -142,15 +148,11 @@ class Bands:
 
     def element_band(self, index: np.ndarray) -> np.ndarray:
         """``(len(index), 3)`` p5, p50, p95 of element-layout cells (NaN where not kept)."""
-        index = np.asarray(index, dtype=np.int64)
-        out = np.full((index.size, 3), np.nan)
-        if self.elements is None or self.element_rows is None or not self.element_rows.size:
-            return out
-        at = np.searchsorted(self.element_rows, index)
-        at = np.minimum(at, self.element_rows.size - 1)
-        hit = self.element_rows[at] == index
-        out[hit] = self.elements[at[hit]]
-        return out
+        return _lookup(self.elements, self.element_rows, index)
+
+    def flow_band(self, index: np.ndarray) -> np.ndarray:
+        """``(len(index), 3)`` p5, p50, p95 of flow-layout cells (NaN where not kept)."""
+        return _lookup(self.flows, self.flow_rows, index)
 
     def footprint_band(self, n_rows: int) -> np.ndarray:
         """``(n_rows, 3)`` p5, p50, p95 of the footprint rows (NaN where not kept)."""
@@ -158,6 +160,18 @@ class Bands:
         if self.footprint is not None and self.footprint_rows is not None:
             out[self.footprint_rows] = self.footprint
         return out
+
+
+def _lookup(q: np.ndarray | None, rows: np.ndarray | None, index: np.ndarray) -> np.ndarray:
+    """Rows ``index`` of the sorted kept positions ``rows`` with quantiles ``q`` (else NaN)."""
+    index = np.asarray(index, dtype=np.int64)
+    out = np.full((index.size, 3), np.nan)
+    if q is None or rows is None or not rows.size:
+        return out
+    at = np.minimum(np.searchsorted(rows, index), rows.size - 1)
+    hit = rows[at] == index
+    out[hit] = q[at[hit]]
+    return out
 
 
 def check_draw_balance(system: object) -> None:
@@ -174,6 +188,7 @@ def batch_values(
     check: bool = False,
     footprint: FootprintSpace | None = None,
     elements: ElementCells | None = None,
+    flows: FlowCells | None = None,
 ) -> np.ndarray:
     """Kept indicator cells of draws ``start .. stop - 1``: ``(stop - start, C)`` float32.
 
@@ -196,6 +211,8 @@ def batch_values(
         parts.append(fp.reshape(len(draws), -1)[:, footprint.cells].astype(np.float32))
     if elements is not None:
         parts.append(element_values(elements, out.elements, len(draws)))
+    if flows is not None:
+        parts.append(flow_values(flows, out.system, len(draws)))
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
@@ -237,6 +254,8 @@ def run_bands(
     footprint_regions: Collection[str] | None = None,
     elements: bool = False,
     element_regions: Collection[str] | None = None,
+    flows: bool = False,
+    flow_regions: Collection[str] | None = None,
 ) -> Bands:
     """Monte Carlo bands of a run's indicators.
 
@@ -274,6 +293,8 @@ def run_bands(
         Regions whose element rows are kept. With none (every region), the element bands are
         left out, with a warning, when their exact percentiles would not fit in
         :data:`EXACT_LIMIT_BYTES` (bounded memory: pass the countries you need).
+    flows, flow_regions
+        The same for the flows table (:mod:`ewaste_tracker.uncertainty.flows`).
 
     Returns
     -------
@@ -297,19 +318,27 @@ def run_bands(
         central_kept = np.concatenate([central_kept, fspace.central])
     n_ind = cells.size
     n_fp = central_kept.size - n_ind
-    espace = None
+    optional: list[tuple[str, Any, Collection[str] | None]] = []
     if elements:
-        espace = element_cells(central.elements, base.regions, element_regions)
-        fits = 4 * draws * (central_kept.size + espace.cells.size) <= EXACT_LIMIT_BYTES
-        if element_regions is None and (method == "sketch" or not fits):
+        optional.append(("element", element_cells(central.elements, base.regions,
+                                                  element_regions), element_regions))  # fmt: skip
+    if flows:
+        optional.append(("flow", flow_cells(central.system, base.regions, flow_regions),
+                         flow_regions))  # fmt: skip
+    kept_extra: dict[str, Any] = {}
+    for name, extra, chosen in optional:
+        fits = 4 * draws * (central_kept.size + extra.cells.size) <= EXACT_LIMIT_BYTES
+        if chosen is None and (method == "sketch" or not fits):
             logger.warning(
-                "bands: %d draws of the element table of every region would not fit in "
-                "%.1f GB; element bands left out (pass the countries you need)",
-                draws, EXACT_LIMIT_BYTES / 2**30,
+                "bands: %d draws of the %s table of every region would not fit in %.1f GB; "
+                "its bands are left out (pass the countries you need)",
+                draws, name, EXACT_LIMIT_BYTES / 2**30,
             )  # fmt: skip
-            espace = None
-        else:
-            central_kept = np.concatenate([central_kept, espace.central])
+            continue
+        kept_extra[name] = (extra, central_kept.size)
+        central_kept = np.concatenate([central_kept, extra.central])
+    espace = kept_extra.get("element", (None, 0))[0]
+    flspace = kept_extra.get("flow", (None, 0))[0]
     n_kept = central_kept.size
     need = 4 * draws * n_kept
     if method not in ("auto", "exact", "sketch"):
@@ -330,7 +359,8 @@ def run_bands(
     if sketch_mode:  # the pilot draws, always the same ones, fix the grid of zero cells
         first = min(PILOT, draws)
         pilot = np.concatenate([
-            batch_values(space, seed, a, min(a + batch, first), cells, check, fspace, espace)
+            batch_values(space, seed, a, min(a + batch, first), cells, check, fspace, espace,
+                         flspace)
             for a in range(0, first, batch)
         ])  # fmt: skip
         sketch = HistogramSketch(central_kept, pilot)
@@ -348,12 +378,13 @@ def run_bands(
     if not use_dask:
         for a in starts:
             b = min(a + batch, draws)
-            accept(a, batch_values(space, seed, a, b, cells, check, fspace, espace))
+            accept(a, batch_values(space, seed, a, b, cells, check, fspace, espace, flspace))
             if progress is not None:
                 progress(f"draws {b}/{draws}")
     else:
         n_workers = _run_dask(space, seed, starts, batch, draws, cells, check, accept,
-                              scheduler, workers, progress, fspace, espace)  # fmt: skip
+                              scheduler, workers, progress, fspace, espace,
+                              flspace)  # fmt: skip
     if sketch is not None:
         quantiles = sketch.quantiles(QUANTILES)
         logger.info("bands: histogram sketch of %d cells (%d bins)", n_kept, sketch.bins)
@@ -368,9 +399,19 @@ def run_bands(
         footprint_rows=None if fspace is None else fspace.cells,
         footprint_values=None if fspace is None or values is None
         else values[:, n_ind : n_ind + n_fp],
-        elements=None if espace is None else quantiles[n_ind + n_fp :],
+        elements=_part(quantiles, kept_extra, "element"),
         element_rows=None if espace is None else espace.cells,
+        flows=_part(quantiles, kept_extra, "flow"),
+        flow_rows=None if flspace is None else flspace.cells,
     )  # fmt: skip
+
+
+def _part(quantiles: np.ndarray, kept: dict[str, Any], name: str) -> np.ndarray | None:
+    """The quantiles of one optional table's cells (``None`` when it was left out)."""
+    if name not in kept:
+        return None
+    cells, at = kept[name]
+    return quantiles[at : at + cells.cells.size]
 
 
 def _client(scheduler: str | None, workers: int | None):  # type: ignore[no-untyped-def]
@@ -406,6 +447,7 @@ def _run_dask(  # type: ignore[no-untyped-def]
     progress,
     fspace=None,
     espace=None,
+    flspace=None,
 ) -> int:
     from distributed import as_completed
 
@@ -416,9 +458,10 @@ def _run_dask(  # type: ignore[no-untyped-def]
         cells_f = client.scatter(cells, broadcast=True)
         fspace_f = None if fspace is None else client.scatter(fspace, broadcast=True)
         espace_f = None if espace is None else client.scatter(espace, broadcast=True)
+        flspace_f = None if flspace is None else client.scatter(flspace, broadcast=True)
         futures = {
             client.submit(batch_values, space_f, seed, a, min(a + batch, draws), cells_f,
-                          check, fspace_f, espace_f, pure=False): a
+                          check, fspace_f, espace_f, flspace_f, pure=False): a
             for a in starts
         }  # fmt: skip
         done = 0
