@@ -319,12 +319,13 @@ def run_bands(
     n_ind = cells.size
     n_fp = central_kept.size - n_ind
     optional: list[tuple[str, Any, Collection[str] | None]] = []
-    if elements:
+    if elements:  # the cells first, their central values once they are known to fit
         optional.append(("element", element_cells(central.elements, base.regions,
-                                                  element_regions), element_regions))  # fmt: skip
+                                                  element_regions, central=False),
+                         element_regions))  # fmt: skip
     if flows:
-        optional.append(("flow", flow_cells(central.system, base.regions, flow_regions),
-                         flow_regions))  # fmt: skip
+        optional.append(("flow", flow_cells(central.system, base.regions, flow_regions,
+                                            central=False), flow_regions))  # fmt: skip
     kept_extra: dict[str, Any] = {}
     for name, extra, chosen in optional:
         fits = 4 * draws * (central_kept.size + extra.cells.size) <= EXACT_LIMIT_BYTES
@@ -335,6 +336,10 @@ def run_bands(
                 draws, name, EXACT_LIMIT_BYTES / 2**30,
             )  # fmt: skip
             continue
+        if name == "element":
+            extra.central = element_values(extra, central.elements, 1)[0]
+        else:
+            extra.central = flow_values(extra, central.system, 1)[0]
         kept_extra[name] = (extra, central_kept.size)
         central_kept = np.concatenate([central_kept, extra.central])
     espace = kept_extra.get("element", (None, 0))[0]

@@ -54,9 +54,14 @@ class ElementCells:
 
 
 def element_cells(
-    elements: ElementFlows, regions: tuple[str, ...], keep: Collection[str] | None = None
+    elements: ElementFlows,
+    regions: tuple[str, ...],
+    keep: Collection[str] | None = None,
+    *,
+    central: bool = True,
 ) -> ElementCells:
-    """The element cells of the regions ``keep`` (default all) and their central values."""
+    """The element cells of the regions ``keep`` (default all) and (``central``) their
+    central values."""
     first = np.asarray(elements.routes[ROUTES[0]].input_t)
     n_r, n_e, n_n = first.shape
     per_region = n_e * n_n
@@ -73,7 +78,8 @@ def element_cells(
             parts.append((name, route, np.arange(at, at + local.size), local))
             at += local.size
     out = ElementCells(np.concatenate(cells), (n_r, n_e, n_n), parts, np.zeros(0))
-    out.central = element_values(out, elements, 1)[0]
+    if central:
+        out.central = element_values(out, elements, 1)[0]
     return out
 
 

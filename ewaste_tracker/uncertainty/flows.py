@@ -87,9 +87,14 @@ class FlowCells:
 
 
 def flow_cells(
-    system: SystemResult, regions: tuple[str, ...], keep: Collection[str] | None = None
+    system: SystemResult,
+    regions: tuple[str, ...],
+    keep: Collection[str] | None = None,
+    *,
+    central: bool = True,
 ) -> FlowCells:
-    """The flow cells of the regions ``keep`` (default all) and their central values."""
+    """The flow cells of the regions ``keep`` (default all) and (``central``) their central
+    values."""
     keys = list(system.flows)
     first = np.asarray(system.flows[keys[0]])
     n_r, n_p, n_n = first.shape
@@ -105,7 +110,8 @@ def flow_cells(
     trade = s_w + np.arange(s_t)
     t_tot = s_w + s_t + s_wt + np.arange(n_edges * n_n)
     cells.cells = np.concatenate([within, trade, s_w + s_t + w_tot, t_tot]).astype(np.int64)
-    cells.central = flow_values(cells, system, 1)[0]
+    if central:
+        cells.central = flow_values(cells, system, 1)[0]
     return cells
 
 
