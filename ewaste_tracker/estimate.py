@@ -300,7 +300,10 @@ class Estimate:
         by_product = detail == "product"
         shown = self._shown()
         if name == "flows":
+            bands = self._flow_band_rows(by_product)
             for block in flow_blocks(self.result.system, regions=shown, by_product=by_product):
+                if bands is not None:
+                    block = bands(block)
                 yield self._with_status(block, ("region_from", "region_to"))
         elif name == "stocks":
             for block in stock_blocks(self.result.system, regions=shown, by_product=by_product):
@@ -315,6 +318,46 @@ class Estimate:
                 yield self.bands.provenance
         else:
             yield getattr(self, name)
+
+    def _flow_band_rows(self, by_product: bool) -> Callable[[pd.DataFrame], pd.DataFrame] | None:
+        """A function adding ``value_t_p5/_p50/_p95`` to the successive blocks of the flows
+        table (their rows: region blocks of edge key, region, product, year, then the trade
+        edges; layout of :mod:`ewaste_tracker.uncertainty.flows`), or ``None`` without bands."""
+        bands = self.bands
+        if bands is None or bands.flows is None:
+            return None
+        from ewaste_tracker.uncertainty.flows import trade_edges
+
+        system = self.result.system
+        n_r, n_p, n_n = self.result.dims.shape
+        shown = self._shown()
+        sel = np.arange(n_r) if shown is None else np.flatnonzero(np.isin(self.regions, shown))
+        n_keys = len(system.flows)
+        n_edges = trade_edges(system, sel)[1]
+        inner = n_p * n_n if by_product else n_n
+        s_w, s_t = n_keys * n_r * n_p * n_n, n_edges * n_p * n_n
+        base_w, base_t = (0, s_w) if by_product else (s_w + s_t, s_w + s_t + n_keys * n_r * n_n)
+        at = {"region": 0, "edge": 0}
+
+        def add(block: pd.DataFrame) -> pd.DataFrame:
+            assert bands is not None
+            if at["region"] < sel.size:  # a block of regions: key, region, inner
+                regs = sel[at["region"] : at["region"] + len(block) // (n_keys * inner)]
+                at["region"] += regs.size
+                j = np.arange(n_keys)[:, None, None]
+                cell = (j * n_r + regs[None, :, None]) * inner + np.arange(inner)[None, None]
+                index = base_w + cell.ravel()
+            else:  # a block of trade edges: edge, inner
+                edges = at["edge"] + np.arange(len(block) // inner)
+                at["edge"] += edges.size
+                index = base_t + (edges[:, None] * inner + np.arange(inner)[None]).ravel()
+            q = bands.flow_band(index)
+            cols = list(block.columns)
+            pos = cols.index("value_t") + 1
+            out = block.assign(value_t_p5=q[:, 0], value_t_p50=q[:, 1], value_t_p95=q[:, 2])
+            return out[[*cols[:pos], "value_t_p5", "value_t_p50", "value_t_p95", *cols[pos:]]]
+
+        return add
 
     def _element_blocks(self) -> Iterator[pd.DataFrame]:
         from ewaste_tracker.flows.minerals import ElementFlows, RouteResult
@@ -349,7 +392,30 @@ class Estimate:
                              prices=res.prices)  # fmt: skip
             codes = regions.get_indexer(frame["region"].cat.categories)[frame["region"].cat.codes]
             frame["region"] = pd.Categorical.from_codes(codes, regions, validate=False)
+            if self.bands is not None and self.bands.elements is not None:
+                frame = self._element_band_columns(frame, block)
             yield self._with_status(frame, "region")
+
+    def _element_band_columns(self, frame: pd.DataFrame, block: np.ndarray) -> pd.DataFrame:
+        """``<quantity>_p5/_p50/_p95`` of the element rows of a block of regions (their order:
+        route, region, element, year; layout of :mod:`ewaste_tracker.uncertainty.elements`)."""
+        from ewaste_tracker.flows.minerals import ROUTES
+        from ewaste_tracker.uncertainty.elements import QUANTITIES
+
+        assert self.bands is not None
+        n_r, n_e, n_n = len(self.regions), len(self.elements), len(self.years)
+        k = np.arange(len(ROUTES))[:, None, None, None]
+        r = np.asarray(block, dtype=np.int64)[None, :, None, None]
+        e = np.arange(n_e)[None, None, :, None]
+        n = np.arange(n_n)[None, None, None, :]
+        index = (((k * n_r + r) * n_e + e) * n_n + n).ravel()
+        step = len(ROUTES) * n_r * n_e * n_n
+        columns = {}
+        for q, name in enumerate(QUANTITIES):
+            band = self.bands.element_band(q * step + index)
+            for i, p in enumerate(("p5", "p50", "p95")):
+                columns[f"{name}_{p}"] = band[:, i]
+        return frame.assign(**columns)
 
     def _frames(self, detail: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         key = f"frames:{detail}"
@@ -383,7 +449,8 @@ class Estimate:
     @property
     def element_flows(self) -> pd.DataFrame:
         """Elements by route: ``region, year, element, route, input_t, recovered_t, lost_t,
-        recovered_usd, lost_usd, status`` (tonnes of element; USD at the run's prices)."""
+        recovered_usd, lost_usd, status`` (tonnes of element; USD at the run's prices); with
+        Monte Carlo draws also ``input_t_p5 .. lost_t_p95`` before ``status``."""
         if "elements" not in self._cache:
             self._cache["elements"] = _concat(list(self._element_blocks()))
         return self._cache["elements"]
@@ -391,7 +458,8 @@ class Estimate:
     @property
     def footprint(self) -> pd.DataFrame:
         """Life-cycle footprint: ``region, year, group, indicator, value, unit, status,
-        source`` for the groups ``all`` and ``ict`` (see :mod:`ewaste_tracker.footprint`)."""
+        source`` for the groups ``all`` and ``ict`` (see :mod:`ewaste_tracker.footprint`);
+        with Monte Carlo draws also ``p5, p50, p95`` after ``value``."""
         if "footprint" not in self._cache:
             from ewaste_tracker.footprint import footprint_table
 
@@ -682,7 +750,9 @@ def _with_bands(
         keep = table["region"].isin(est.countries).to_numpy()
     bands = run_bands(
         est.inputs, draws=draws, seed=seed, batch=batch, scheduler=scheduler,
-        workers=workers, keep=keep, progress=tick,
+        workers=workers, keep=keep, progress=tick, footprint=True,
+        footprint_regions=est.countries, elements=True, element_regions=est.countries,
+        flows=True, flow_regions=est.countries,
     )  # fmt: skip
     tick(f"{draws} draws")
     est.bands = bands

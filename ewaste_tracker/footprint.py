@@ -9,7 +9,10 @@ and the UN regions, in the groups ``all`` and ``ict``.
 
 Columns :data:`FOOTPRINT_COLUMNS`; ``status`` is ``reported`` / ``mixed`` / ``estimated``
 (``input`` for a user's inputs folder) and ``source`` names the factor file, the submission
-or the named assumption behind the row.
+or the named assumption behind the row. An estimate with Monte Carlo draws adds ``p5, p50,
+p95`` after ``value`` (:mod:`ewaste_tracker.uncertainty.footprint`: the draws of the flows
+and of the factors); the operators' rows, a published world total allocated by the ICT
+devices' electricity, carry no band (NaN).
 """
 
 from __future__ import annotations
@@ -24,10 +27,18 @@ from ewaste_tracker.flows.footprint import GROUPS, ICT_PRODUCTS, region_aggregat
 if TYPE_CHECKING:
     from ewaste_tracker.estimate import Estimate
 
-__all__ = ["FOOTPRINT_COLUMNS", "FOOTPRINT_SOURCES", "footprint_arrays", "footprint_table"]
+__all__ = [
+    "BAND_COLUMNS",
+    "FOOTPRINT_COLUMNS",
+    "FOOTPRINT_SOURCES",
+    "footprint_arrays",
+    "footprint_table",
+]
 
 FOOTPRINT_COLUMNS = ("region", "year", "group", "indicator", "value", "unit", "status", "source")
 """Columns of :attr:`ewaste_tracker.estimate.Estimate.footprint`."""
+BAND_COLUMNS = ("p5", "p50", "p95")
+"""Added after ``value`` when the estimate has Monte Carlo bands."""
 
 _F = "data/footprint_factors.csv"
 FOOTPRINT_SOURCES = {
@@ -183,6 +194,15 @@ def footprint_table(est: Estimate, *, level: str = "central") -> pd.DataFrame:
     order = order[np.lexsort((cols["indicator"][order], cols["group"][order],
                               cols["year"][order], cols["region"][order]))]  # fmt: skip
     out = {k: v[order] for k, v in cols.items()}
+    bands = getattr(est, "bands", None)
+    band: dict[str, np.ndarray] = {}
+    if bands is not None and getattr(bands, "footprint", None) is not None:
+        q = np.concatenate([bands.footprint_band(len(frame)), np.full((len(ops), 3), np.nan)])
+        band = {name: q[order, i] for i, name in enumerate(BAND_COLUMNS)}
+    columns = list(FOOTPRINT_COLUMNS)
+    if band:
+        at = columns.index("value") + 1
+        columns[at:at] = list(BAND_COLUMNS)
     return pd.DataFrame(
         {
             "region": _sorted_categorical(out["region"], list(regions)),
@@ -190,6 +210,7 @@ def footprint_table(est: Estimate, *, level: str = "central") -> pd.DataFrame:
             "group": _sorted_categorical(out["group"], list(GROUPS)),
             "indicator": _sorted_categorical(out["indicator"], indicators),
             "value": out["value"],
+            **band,
             "unit": _sorted_categorical(out["unit"], units),
             "status": pd.Categorical.from_codes(
                 out["status"], pd.Index(list(STATUS)), validate=False
@@ -197,4 +218,4 @@ def footprint_table(est: Estimate, *, level: str = "central") -> pd.DataFrame:
             "source": _sorted_categorical(out["source"], sources),
         },
         copy=False,
-    )[list(FOOTPRINT_COLUMNS)]
+    )[columns]

@@ -85,6 +85,7 @@ logger = logging.getLogger(__name__)
 
 FORMATS = ("parquet", "csv")
 
+_PERCENTILES = (("p5", "5th percentile"), ("p50", "median"), ("p95", "95th percentile"))
 _STATUS = ("status", "string", "reported / mixed / estimated / input (see the README)", None)
 TABLES: dict[str, list[tuple[str, str, str, str | None]]] = {
     "indicators": [
@@ -108,6 +109,16 @@ TABLES: dict[str, list[tuple[str, str, str, str | None]]] = {
         ("product", "string", "UNU-KEY (product detail only)", None),
         ("year", "integer", "calendar year", None),
         ("value_t", "number", "mass flow in the year", "t"),
+        *[
+            (
+                f"value_t_{p}",
+                "number",
+                f"{label} of value_t over the Monte Carlo draws "
+                "(run --draws; the countries asked, or every region while it fits)",
+                "t",
+            )
+            for p, label in _PERCENTILES
+        ],
         (
             "hs_code",
             "string",
@@ -148,6 +159,11 @@ TABLES: dict[str, list[tuple[str, str, str, str | None]]] = {
             "USD",
         ),
         ("lost_usd", "number", "value of the element lost, at the prices of the row's year", "USD"),
+        *[
+            (f"{q}_{p}", "number", f"{label} of {q} over the Monte Carlo draws (run --draws)", "t")
+            for q in ("input_t", "recovered_t", "lost_t")
+            for p, label in _PERCENTILES
+        ],
         _STATUS,
     ],
     "footprint": [
@@ -155,7 +171,16 @@ TABLES: dict[str, list[tuple[str, str, str, str | None]]] = {
         ("year", "integer", "calendar year", None),
         ("group", "string", "all (every product) or ict (UNU-KEYs 0301-0309, 0407, 0408)", None),
         ("indicator", "string", "footprint indicator (README: The footprint)", None),
-        ("value", "number", "the value, in the row's unit", "see unit"),
+        ("value", "number", "the value, in the row's unit (the central run)", "see unit"),
+        (
+            "p5",
+            "number",
+            "5th percentile over the Monte Carlo draws of the flows and the "
+            "factors (run --draws; empty for operators' rows)",
+            "see unit",
+        ),
+        ("p50", "number", "median over the Monte Carlo draws (run --draws)", "see unit"),
+        ("p95", "number", "95th percentile over the Monte Carlo draws (run --draws)", "see unit"),
         ("unit", "string", "unit of value: t CO2e, GWh, m3, TJ, t Sb-eq, t", None),
         ("status", "string", "reported / mixed / estimated / input", None),
         ("source", "string", "factor file, submission or named assumption behind the row", None),

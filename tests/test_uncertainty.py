@@ -138,6 +138,29 @@ def test_run_draws_writes_bands_for_every_indicator(tmp_path: Path) -> None:
     fields = {f["name"] for r in package["resources"] if r["name"] == "indicators"
               for f in r["schema"]["fields"]}  # fmt: skip
     assert {"p5", "p50", "p95"} <= fields
+    # the footprint has its bands too (the operators' allocated world total has none)
+    fp = pd.read_csv(out / "footprint.csv", dtype={"region": str})
+    assert list(fp.columns[4:8]) == ["value", "p5", "p50", "p95"]
+    drawn = fp[~fp["indicator"].str.startswith("operators_")]
+    assert drawn[["p5", "p50", "p95"]].notna().all().all()
+    tol = 1e-6 * drawn[["p5", "p50", "p95"]].abs().max(axis=1)
+    assert (drawn["p5"] <= drawn["p50"] + tol).all() and (drawn["p50"] <= drawn["p95"] + tol).all()
+    ghg = drawn[(drawn["region"] == "WLD") & (drawn["indicator"] == "embodied_ghg_t_co2e")]
+    assert (ghg["p95"] > ghg["p5"]).all()
+    fields = {f["name"] for r in package["resources"] if r["name"] == "footprint"
+              for f in r["schema"]["fields"]}  # fmt: skip
+    assert {"p5", "p50", "p95"} <= fields
+    assert prov["input"].str.contains("footprint factors").any()
+    el = pd.read_csv(out / "element_flows.csv", dtype={"region": str})
+    band = [f"{q}_{p}" for q in ("input_t", "recovered_t", "lost_t") for p in ("p5", "p50", "p95")]
+    assert band <= list(el.columns) and el[band].notna().all().all()
+    assert (el["lost_t_p5"] <= el["lost_t_p95"] * (1 + 1e-6) + 1e-12).all()
+    flows = pd.read_csv(out / "flows.csv", dtype={"region_from": str, "region_to": str})
+    assert list(flows.columns[6:10]) == ["value_t", "value_t_p5", "value_t_p50", "value_t_p95"]
+    assert flows[["value_t_p5", "value_t_p95"]].notna().all().all()
+    fields = {f["name"] for r in package["resources"] if r["name"] == "flows"
+              for f in r["schema"]["fields"]}  # fmt: skip
+    assert {"value_t_p5", "value_t_p50", "value_t_p95"} <= fields
 
 
 @pytest.mark.parametrize(

@@ -76,6 +76,7 @@ __all__ = [
     "footprint_arrays",
     "footprint_frame",
     "footprint_frame_from_sums",
+    "footprint_values",
     "region_aggregator",
     "treatment_split",
     "vintage_content",
@@ -108,6 +109,10 @@ INDICATORS: Mapping[str, str] = {
 class FootprintFactors:
     """Per-product factors of one level (low, central or high), aligned with ``Dims.products``.
 
+    A Monte Carlo batch gives every region row its own factors: the per-piece arrays are then
+    ``(R, P)``, the vintage arrays ``(R, P, C)`` and the capture efficiencies ``(R, 1, 1)``
+    arrays (one row per pseudo-region, :mod:`ewaste_tracker.uncertainty.footprint`).
+
     Attributes
     ----------
     unit_weight_kg
@@ -127,7 +132,8 @@ class FootprintFactors:
         ``(P,)`` GHG avoided per tonne of product entering formal pre-processing
         (:math:`\\sum_e c_{p,e} 10^{-6} \\eta^{pre}_e \\eta^{end}_e (G^{prim}_e-G^{sec}_e)`).
     capture
-        Formal capture efficiency of ``refrigerant``, ``mercury`` and ``bfr`` (fractions).
+        Formal capture efficiency of ``refrigerant``, ``mercury`` and ``bfr`` (fractions, or
+        ``(R, 1, 1)`` arrays of fractions).
     """
 
     unit_weight_kg: np.ndarray
@@ -140,19 +146,25 @@ class FootprintFactors:
     mercury_mg: np.ndarray
     bfr_kg: np.ndarray
     mining_t_co2e_per_t: np.ndarray
-    capture: Mapping[str, float]
+    capture: Mapping[str, float | np.ndarray]
 
     def __post_init__(self) -> None:
         w = np.asarray(self.unit_weight_kg, dtype=float)
         if w.ndim != 1 or not (w > 0).all():
             raise ValueError("unit_weight_kg must be a (P,) array of positive weights")
-        for name in ("embodied_kg_co2e", "embodied_mj", "embodied_water_m3", "embodied_kg_sb",
-                     "use_kwh", "bfr_kg", "refrigerant_kg_co2e", "mercury_mg"):  # fmt: skip
+        names = ("embodied_kg_co2e", "embodied_mj", "embodied_water_m3", "embodied_kg_sb",
+                 "use_kwh", "bfr_kg", "mining_t_co2e_per_t", "refrigerant_kg_co2e",
+                 "mercury_mg")  # fmt: skip
+        for name in names:
             arr = np.asarray(getattr(self, name), dtype=float)
-            if arr.shape[0] != w.shape[0] or not (np.isfinite(arr) & (arr >= 0)).all():
+            vintage = name in ("refrigerant_kg_co2e", "mercury_mg")
+            axis = (arr.ndim - 2) if vintage else (arr.ndim - 1)  # the product axis
+            ok = arr.ndim in ((2, 3) if vintage else (1, 2)) and arr.shape[axis] == w.shape[0]
+            if not ok or not (np.isfinite(arr) & (arr >= 0)).all():
                 raise ValueError(f"{name} must have P={w.shape[0]} rows of finite values >= 0")
         for key in ("refrigerant", "mercury", "bfr"):
-            if not 0.0 <= float(self.capture.get(key, -1.0)) <= 1.0:
+            cap = np.asarray(self.capture.get(key, -1.0), dtype=float)
+            if not ((cap >= 0.0) & (cap <= 1.0)).all():
                 raise ValueError(f"capture[{key!r}] must be a fraction in [0, 1]")
 
 
@@ -174,7 +186,8 @@ def vintage_content(
     pom
         ``(R, P, N)`` put on market (tonnes or pieces: only the weights matter).
     factor
-        ``(P, N)`` content per piece by the year put on market.
+        ``(P, N)`` content per piece by the year put on market (or ``(R, P, N)``, one per
+        region row).
     group, M
         First-life lifetimes: ``group (R, P)`` indexes ``M (G, N, N)``.
 
@@ -185,7 +198,8 @@ def vintage_content(
         :math:`f(n)` where nothing is discarded yet. One matrix product per lifetime group.
     """
     r, p, n = pom.shape
-    f = np.broadcast_to(np.asarray(factor, dtype=float)[None], (r, p, n))
+    factor = np.asarray(factor, dtype=float)
+    f = np.broadcast_to(factor if factor.ndim == 3 else factor[None], (r, p, n))
     both = np.stack([pom, pom * f]).reshape(2, r * p, n)
     gflat = np.asarray(group).ravel()
     out = np.empty_like(both)
@@ -291,9 +305,12 @@ def footprint_arrays(
     """
     w = np.asarray(factors.unit_weight_kg, dtype=float)[None, :, None]
 
-    def per_t(x: np.ndarray) -> np.ndarray:  # per piece -> per tonne of product
+    def rows(x: np.ndarray) -> np.ndarray:  # (P,) or (R, P) -> broadcasts on (R, P, N)
         x = np.asarray(x, dtype=float)
-        return (x[None, :, None] if x.ndim == 1 else x) * 1e3 / w
+        return x[None, :, None] if x.ndim == 1 else (x[:, :, None] if x.ndim == 2 else x)
+
+    def per_t(x: np.ndarray) -> np.ndarray:  # per piece -> per tonne of product
+        return rows(x) * 1e3 / w
 
     pom = np.asarray(pom, dtype=float)
     stock = np.asarray(stock, dtype=float)
@@ -301,7 +318,7 @@ def footprint_arrays(
     energy = mid * per_t(factors.use_kwh) * 1e-6  # kWh -> GWh
     grid = np.asarray(grid_g_per_kwh, dtype=float)[:, None, :]
     refr = per_t(refrigerant_content) * 1e-3  # t CO2e per t of e-waste
-    cap = factors.capture
+    cap = {k: np.asarray(v, dtype=float) for k, v in factors.capture.items()}
     out = {
         "embodied_ghg_t_co2e": pom * per_t(factors.embodied_kg_co2e) * 1e-3,
         "embodied_energy_tj": pom * per_t(factors.embodied_mj) * 1e-6,
@@ -312,8 +329,7 @@ def footprint_arrays(
         "refrigerant_in_ewaste_t_co2e": (formal + untreated) * refr,
         "refrigerant_released_t_co2e": (untreated + (1.0 - cap["refrigerant"]) * formal) * refr,
         "refrigerant_avoided_t_co2e": cap["refrigerant"] * formal * refr,
-        "mining_avoided_t_co2e": preprocessing
-        * np.asarray(factors.mining_t_co2e_per_t, dtype=float)[None, :, None],
+        "mining_avoided_t_co2e": preprocessing * rows(factors.mining_t_co2e_per_t),
         "mercury_released_t": (untreated + (1.0 - cap["mercury"]) * formal)
         * per_t(mercury_content)
         * 1e-9,
@@ -365,6 +381,43 @@ def footprint_frame(
                                      world=world)  # fmt: skip
 
 
+def footprint_values(
+    sums: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    regions: Sequence[str],
+    groups: Mapping[str, str] | None = None,
+    world: str = WORLD,
+    batch: int = 1,
+) -> tuple[list[str], list[str], np.ndarray]:
+    """Sums over products aggregated to the world and the groups, as one array.
+
+    Parameters
+    ----------
+    sums
+        Indicator name → ``(B·R, N)`` sums over all products and over the ``ict`` products
+        (``B`` copies of the regions, draw-major, when ``batch`` > 1).
+    regions, groups, world
+        As in :func:`footprint_frame`.
+    batch
+        Copies of the regions; each is aggregated on its own.
+
+    Returns
+    -------
+    names, labels, values
+        The indicators present (in :data:`INDICATORS` order), the row labels (regions, the
+        world, the groups) and ``(B, K, N, 2I)`` values, column ``2i + g`` indicator ``i``
+        in group ``g`` (:data:`GROUPS`): the layout of the rows of
+        :func:`footprint_frame_from_sums`.
+    """
+    agg = _Aggregator(regions, groups, world, batch=batch)
+    names = [n for n in INDICATORS if n in sums]
+    blocks: list[np.ndarray] = []  # (B·K, N) per (indicator, group), indicator-major
+    for name in names:
+        blocks.extend(agg(np.asarray(a, dtype=float)) for a in sums[name])
+    values = np.stack(blocks, axis=2)  # (B·K, N, I*G)
+    return names, list(agg.labels), values.reshape(batch, -1, *values.shape[1:])
+
+
 def footprint_frame_from_sums(
     sums: Mapping[str, tuple[np.ndarray, np.ndarray]],
     *,
@@ -382,12 +435,8 @@ def footprint_frame_from_sums(
     regions, years, groups, world
         As in :func:`footprint_frame`.
     """
-    agg = _Aggregator(regions, groups, world)
-    names = [n for n in INDICATORS if n in sums]
-    blocks: list[np.ndarray] = []  # (K, N) per (indicator, group), indicator-major
-    for name in names:
-        blocks.extend(agg(np.asarray(a, dtype=float)) for a in sums[name])
-    values = np.stack(blocks, axis=2)  # (K, N, I*G)
+    names, labels, batched = footprint_values(sums, regions=regions, groups=groups, world=world)
+    values = batched[0]
     n_k, n_y, n_c = values.shape
     years_arr = np.asarray(years, dtype=np.int64)
     cell = np.arange(values.size)
@@ -397,7 +446,7 @@ def footprint_frame_from_sums(
     unit_codes = np.array([unit_labels.index(u) for u in units], dtype=np.int8)
     return pd.DataFrame(
         {
-            "region": _categorical((cell // (n_y * n_c)).astype(_codes(n_k).dtype), agg.labels),
+            "region": _categorical((cell // (n_y * n_c)).astype(_codes(n_k).dtype), labels),
             "year": years_arr[(cell // n_c) % n_y],
             "group": _categorical((col % 2).astype(np.int8), GROUPS),
             "indicator": _categorical((col // 2).astype(_codes(len(names)).dtype), names),

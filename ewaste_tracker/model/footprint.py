@@ -33,12 +33,13 @@ Named assumptions
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from ewaste_tracker import catalog
+from ewaste_tracker.flows.dims import Dims
 from ewaste_tracker.flows.footprint import (
     ICT_PRODUCTS,
     FootprintFactors,
@@ -48,17 +49,24 @@ from ewaste_tracker.flows.footprint import (
     vintage_content,
 )
 from ewaste_tracker.flows.lifetimes import discard_matrix
+from ewaste_tracker.flows.system import SystemResult
 from ewaste_tracker.model.inputs import lifetime_table
 from ewaste_tracker.model.run import ROUTE_KEYS, ModelInputs, RunResult
 
 __all__ = [
     "CAPTURE",
     "FACTOR_COLUMNS",
+    "element_levels",
+    "factor_levels",
+    "factors_for_dims",
     "factors_for_run",
     "factors_table",
     "footprint_arrays_for_run",
     "footprint_from_run",
+    "footprint_sums",
+    "footprint_sums_for_run",
     "grid_for_regions",
+    "row_exports",
 ]
 
 logger = logging.getLogger(__name__)
@@ -81,21 +89,24 @@ LEVELS = ("low", "central", "high")
 
 
 def _vintage(rows: pd.DataFrame, products: tuple[str, ...], years: np.ndarray,
-             level: str, weight: pd.Series | None = None) -> np.ndarray:  # fmt: skip
-    """``(P, N)`` sum of the rows' values over the years each applies to (put-on-market year)."""
-    out = np.zeros((len(products), len(years)))
+             weight: pd.Series | None = None) -> np.ndarray:  # fmt: skip
+    """``(3, P, N)`` low, central, high sums of the rows' values over the years each applies
+    to (put-on-market year)."""
+    out = np.zeros((len(LEVELS), len(products), len(years)))
     if rows.empty:
         return out
     index = {p: i for i, p in enumerate(products)}
     keep = rows["product"].isin(index)
     rows = rows[keep.to_numpy()]
-    values = rows[level].to_numpy(float)
+    values = rows[list(LEVELS)].to_numpy(float).T  # (3, rows)
     if weight is not None:
         values = values * rows["substance"].map(weight).to_numpy(float)
     lo = rows["from_year"].fillna(-10_000).to_numpy("int64")
     hi = rows["to_year"].fillna(10_000).to_numpy("int64")
     inside = (years[None, :] >= lo[:, None]) & (years[None, :] <= hi[:, None])  # (rows, N)
-    np.add.at(out, rows["product"].map(index).to_numpy(int), inside * values[:, None])
+    p = rows["product"].map(index).to_numpy(int)
+    for i in range(len(LEVELS)):
+        np.add.at(out[i], p, inside * values[i][:, None])
     return out
 
 
@@ -110,14 +121,39 @@ def factors_for_run(
     inputs, result
         The run (composition and recovery come from its inputs).
     level
-        ``low``, ``central`` or ``high`` of every factor (the Monte Carlo issue draws
-        between them).
+        ``low``, ``central`` or ``high`` of every factor (the Monte Carlo draws between
+        them: :mod:`ewaste_tracker.uncertainty.footprint`).
     table
         Footprint factors (default :func:`ewaste_tracker.catalog.footprint_factors`).
     """
+    return factors_for_dims(inputs, result.dims, level=level, table=table)
+
+
+def element_levels(elements: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """``(3, E)`` low, central, high primary and secondary kg CO2e per kg of each element
+    (``data/element_footprint.csv``; 0 for an element the file does not list)."""
+    table = catalog.element_footprint()
+    out = {}
+    for factor in ("primary_kg_co2e_per_kg", "secondary_kg_co2e_per_kg"):
+        rows = table[table["factor"] == factor].set_index("element")
+        out[factor] = rows.reindex(list(elements))[list(LEVELS)].fillna(0.0).to_numpy(float).T
+    return out
+
+
+def factors_for_dims(
+    inputs: ModelInputs, dims: Dims, *, level: str = "central",
+    table: pd.DataFrame | None = None,
+) -> FootprintFactors:  # fmt: skip
+    """:func:`factors_for_run` for the products and years of ``dims``."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
-    dims = result.dims
+    return factor_levels(inputs, dims, table=table)[LEVELS.index(level)]
+
+
+def factor_levels(
+    inputs: ModelInputs, dims: Dims, *, table: pd.DataFrame | None = None
+) -> list[FootprintFactors]:
+    """The low, central and high :class:`FootprintFactors` of a run's products and years."""
     products, years = dims.products, dims.years
     table = catalog.footprint_factors() if table is None else table
     weights = catalog.products().set_index("unu_key")["unit_weight_kg"].astype(float)
@@ -125,34 +161,49 @@ def factors_for_run(
     if missing:
         raise ValueError(f"no unit weight for product(s) {missing} (data/products.csv)")
     unit_weight = weights.reindex(list(products)).to_numpy(float)
-    simple: dict[str, np.ndarray] = {}
+    by_factor = dict(tuple(table.groupby("factor", sort=False)))
+    empty = table.iloc[:0]
+    simple: dict[str, np.ndarray] = {}  # attr -> (3, P)
     for factor, attr in PER_PIECE.items():
-        rows = table[table["factor"] == factor].set_index("product")[level]
-        simple[attr] = rows.reindex(list(products)).fillna(0.0).to_numpy(float)
+        rows = by_factor.get(factor, empty).set_index("product")[list(LEVELS)]
+        simple[attr] = rows.reindex(list(products)).fillna(0.0).to_numpy(float).T
     gwp = catalog.refrigerant_gwp().set_index("substance")["gwp100"].astype(float)
-    refr = _vintage(table[table["factor"] == "refrigerant_kg_per_piece"], products, years,
-                    level, weight=gwp)  # fmt: skip
-    hg = _vintage(table[table["factor"] == "mercury_mg_per_piece"], products, years, level)
+    refr = _vintage(by_factor.get("refrigerant_kg_per_piece", empty), products, years,
+                    weight=gwp)  # fmt: skip
+    hg = _vintage(by_factor.get("mercury_mg_per_piece", empty), products, years)
     # avoided mining per tonne entering formal pre-processing
-    el = catalog.element_footprint().pivot(index="element", columns="factor", values=level)
-    delta = (el["primary_kg_co2e_per_kg"] - el["secondary_kg_co2e_per_kg"]).clip(lower=0.0)
+    el = catalog.element_footprint().set_index(["factor", "element"])[list(LEVELS)]
+    delta = (el.loc["primary_kg_co2e_per_kg"] - el.loc["secondary_kg_co2e_per_kg"]).clip(
+        lower=0.0
+    )  # (E, 3)
     rec = inputs.recovery.assign(route=inputs.recovery["route"].map(ROUTE_KEYS))
     eff = rec.pivot_table(index="element", columns="route", values="efficiency", aggfunc="first")
     pre = eff["formal_pre"] if "formal_pre" in eff else pd.Series(0.0, index=eff.index)
     end = eff["formal_end"] if "formal_end" in eff else pd.Series(0.0, index=eff.index)
-    chain = (pre * end).reindex(delta.index)
-    per_el = (delta * chain.fillna(0.0)).rename("k")
+    chain = (pre * end).reindex(delta.index).fillna(0.0)
+    per_el = delta.mul(chain, axis=0)
     comp = inputs.composition.merge(per_el, left_on="element", right_index=True, how="inner")
-    mining = (comp["g_per_t"].astype(float) * 1e-6 * comp["k"]).groupby(comp["product"]).sum()
-    idx = {"low": 0, "central": 1, "high": 2}[level]
-    return FootprintFactors(
-        unit_weight_kg=unit_weight,
-        refrigerant_kg_co2e=refr,
-        mercury_mg=hg,
-        mining_t_co2e_per_t=mining.reindex(list(products)).fillna(0.0).to_numpy(float),
-        capture={k: v[idx] for k, v in CAPTURE.items()},
-        **simple,
-    )
+    grams = comp["g_per_t"].astype(float).to_numpy() * 1e-6
+    mining = (
+        pd.DataFrame(comp[list(LEVELS)].to_numpy(float) * grams[:, None], columns=list(LEVELS))
+        .groupby(comp["product"].to_numpy())
+        .sum()
+        .reindex(list(products))
+        .fillna(0.0)
+        .to_numpy(float)
+        .T
+    )  # (3, P)
+    return [
+        FootprintFactors(
+            unit_weight_kg=unit_weight,
+            refrigerant_kg_co2e=refr[i],
+            mercury_mg=hg[i],
+            mining_t_co2e_per_t=mining[i],
+            capture={k: v[i] for k, v in CAPTURE.items()},
+            **{attr: v[i] for attr, v in simple.items()},
+        )
+        for i in range(len(LEVELS))
+    ]
 
 
 def grid_for_regions(dims_regions: tuple[str, ...], n_years: int) -> np.ndarray:
@@ -163,19 +214,18 @@ def grid_for_regions(dims_regions: tuple[str, ...], n_years: int) -> np.ndarray:
     return np.repeat(values[:, None], n_years, axis=1)
 
 
-def _row_exports(result: RunResult) -> np.ndarray | None:
-    """Exports leaving the modelled regions, ``(R, P, N)`` at their origin."""
-    system = result.system
+def row_exports(system: SystemResult, shape: tuple[int, int, int]) -> np.ndarray | None:
+    """Exports leaving the modelled regions, ``(R, P, N)`` at their origin (``None``: none)."""
     exports = system.exports
     if exports is None:  # every export leaves the system
         return sum(
             (a for (_, b), a in system.flows.items() if b == "export"),
-            start=np.zeros(result.dims.shape),
+            start=np.zeros(shape),
         )
     links = np.flatnonzero(np.asarray(exports.destination) < 0)
     if links.size == 0:
         return None
-    out = np.zeros(result.dims.shape)
+    out = np.zeros(shape)
     np.add.at(out, np.asarray(exports.origin)[links], system.trade_flows[links])
     return out
 
@@ -191,7 +241,7 @@ def footprint_arrays_for_run(
     M = discard_matrix(table, dims.years)
     pom = system.flows[("market", "use")]
     formal, untreated, pre = treatment_split(
-        system.flows, imports=system.imports, exported_out=_row_exports(result)
+        system.flows, imports=system.imports, exported_out=row_exports(system, dims.shape)
     )
     return footprint_arrays(
         pom=pom,
@@ -226,12 +276,51 @@ def footprint_sums_for_run(
         Indicator name → ``(all, ict)``, each ``(R, N)``.
     """
     dims = result.dims
-    system = result.system
     factors = factors_for_run(inputs, result, level=level)
     table = lifetime_table(inputs.lifetimes, dims, path=inputs.paths.get("lifetimes", "lifetimes"))
     M = discard_matrix(table, dims.years)
-    grid = grid_for_regions(dims.regions, len(dims.years))
-    row_out = _row_exports(result)
+    return footprint_sums(
+        result.system, dims=dims, first_life=(table.group, M),
+        factors=lambda sl: factors, grid=grid_for_regions(dims.regions, len(dims.years)),
+        ict=ict, block=block,
+    )  # fmt: skip
+
+
+def footprint_sums(
+    system: SystemResult,
+    *,
+    dims: Dims,
+    first_life: tuple[np.ndarray, np.ndarray],
+    factors: Callable[[slice], FootprintFactors],
+    grid: np.ndarray,
+    ict: tuple[str, ...] = ICT_PRODUCTS,
+    block: int = 64,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Footprint sums over products of a dense system, ``block`` region rows at a time.
+
+    Parameters
+    ----------
+    system
+        The lifecycle system on ``dims`` (a Monte Carlo batch has B·R region rows).
+    dims
+        Its axes.
+    first_life
+        ``(group (R, P), M (G, N, N))``: first-life lifetime groups and discard matrices
+        (for the vintage of refrigerants and mercury).
+    factors
+        Factors of the region rows of a slice (the same for every row of a central run).
+    grid
+        ``(R, N)`` gCO2e/kWh per region row.
+    ict, block
+        Products of the ``ict`` group; region rows per block.
+
+    Returns
+    -------
+    dict
+        Indicator name → ``(all, ict)``, each ``(R, N)``.
+    """
+    group_all, M = first_life
+    row_out = row_exports(system, dims.shape)
     mask = np.isin(np.asarray(dims.products, dtype=object), list(ict))
     parts: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
     for start in range(0, len(dims.regions), block):
@@ -242,18 +331,32 @@ def footprint_sums_for_run(
         formal, untreated, pre = treatment_split(
             flows, imports=imports, exported_out=None if row_out is None else row_out[sl]
         )
-        group = table.group[sl]
+        group = group_all[sl]
+        f = factors(sl)
         arrays = footprint_arrays(
             pom=pom, stock=system.use_stock[sl], formal=formal, untreated=untreated,
-            preprocessing=pre, factors=factors, grid_g_per_kwh=grid[sl],
-            refrigerant_content=vintage_content(pom, factors.refrigerant_kg_co2e, group, M),
-            mercury_content=vintage_content(pom, factors.mercury_mg, group, M),
+            preprocessing=pre, factors=f, grid_g_per_kwh=grid[sl],
+            refrigerant_content=_vintage_rows(pom, f.refrigerant_kg_co2e, group, M, sl),
+            mercury_content=_vintage_rows(pom, f.mercury_mg, group, M, sl),
         )  # fmt: skip
         for name, arr in arrays.items():
             every, some = parts.setdefault(name, ([], []))
             every.append(arr.sum(axis=1))
             some.append(arr[:, mask].sum(axis=1))
     return {k: (np.concatenate(a), np.concatenate(b)) for k, (a, b) in parts.items()}
+
+
+def _vintage_rows(
+    pom: np.ndarray, factor: np.ndarray, group: np.ndarray, M: np.ndarray, sl: slice
+) -> np.ndarray:
+    """:func:`vintage_content` of the products that carry the content (the rest is 0)."""
+    factor = np.asarray(factor, dtype=float)
+    carry = np.flatnonzero(factor.reshape(-1, *factor.shape[-2:]).max(axis=(0, 2)) > 0)
+    out = np.zeros(pom.shape)
+    if carry.size:
+        sub = factor[..., carry, :]
+        out[:, carry] = vintage_content(pom[:, carry], sub, group[:, carry], M)
+    return out
 
 
 def footprint_from_run(

@@ -250,6 +250,8 @@ class RunArrays:
     names: list[str]
     values: np.ndarray
     """``(B, K, N, I)`` indicators (:func:`ewaste_tracker.flows.indicators.indicators_arrays`)."""
+    first_life: tuple[np.ndarray, np.ndarray] | None = None
+    """First-life lifetime groups ``(R, P)`` and discard matrices ``(G, N, N)`` of the run."""
 
 
 def prepare_run(inputs: ModelInputs) -> PreparedRun:
@@ -346,7 +348,8 @@ def compute_run(prep: PreparedRun) -> RunArrays:
         groups=prep.groups,
         batch=prep.batch,
     )
-    return RunArrays(system, elements_result, generated_el, labels, names, values)
+    return RunArrays(system, elements_result, generated_el, labels, names, values,
+                     (prep.first_life.group, m1))  # fmt: skip
 
 
 def run_model(inputs: ModelInputs) -> RunResult:

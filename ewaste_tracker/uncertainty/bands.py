@@ -21,14 +21,20 @@ are tasks of that ``dask.distributed`` cluster; with ``workers`` (or more than
 processes is started and closed. The draw space is scattered once to every worker; each
 task returns its batch's kept cells. Draw :math:`d` has its own generator, so the bands are
 identical whatever the batch size or the number of workers.
+
+Footprint: with ``footprint=True`` each batch also computes the footprint table's cells on
+the same draws' systems with drawn life-cycle factors
+(:mod:`ewaste_tracker.uncertainty.footprint`); they travel beside the indicator cells
+through the same exact or sketch percentiles (:attr:`Bands.footprint`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,6 +50,15 @@ from ewaste_tracker.uncertainty.draws import (
     draw_space,
     provenance,
     tile_batch,
+)
+from ewaste_tracker.uncertainty.elements import ElementCells, element_cells, element_values
+from ewaste_tracker.uncertainty.flows import FlowCells, flow_cells, flow_values
+from ewaste_tracker.uncertainty.footprint import (
+    FootprintSpace,
+    batch_footprint,
+    footprint_draw,
+    footprint_provenance,
+    footprint_space,
 )
 from ewaste_tracker.uncertainty.sketch import PILOT, HistogramSketch
 
@@ -82,6 +97,21 @@ class Bands:
         percentiles come from the bounded-memory sketch.
     method
         ``exact`` or ``sketch`` (:mod:`ewaste_tracker.uncertainty.sketch`).
+    footprint
+        ``(F, 3)`` p5, p50, p95 of the kept footprint cells (``run_bands(footprint=True)``),
+        or ``None``.
+    footprint_rows
+        Positions of those cells among the rows of the central footprint table before
+        operators' rows are added (:func:`ewaste_tracker.flows.footprint.footprint_values`
+        layout), or ``None``.
+    footprint_values
+        ``(N, F)`` float32 draws of those cells (for sums and differences of footprint rows
+        within each draw); ``None`` without footprint or with the sketch.
+    elements, element_rows
+        ``(X, 3)`` p5, p50, p95 of the kept element-table cells and their positions in the
+        element layout (:mod:`ewaste_tracker.uncertainty.elements`), or ``None``.
+    flows, flow_rows
+        The same for the flows table (flow layout, :mod:`ewaste_tracker.uncertainty.flows`).
     """
 
     quantiles: np.ndarray
@@ -94,17 +124,54 @@ class Bands:
     workers: int = 1
     scheduler: str | None = None
     method: str = "exact"
+    footprint: np.ndarray | None = None
+    footprint_rows: np.ndarray | None = None
+    footprint_values: np.ndarray | None = None
+    elements: np.ndarray | None = None
+    element_rows: np.ndarray | None = None
+    flows: np.ndarray | None = None
+    flow_rows: np.ndarray | None = None
 
     @property
     def provenance(self) -> pd.DataFrame:
         """The distributions of the draws and their sources (the ``uncertainty`` table)."""
-        return provenance(self.spreads)
+        table = provenance(self.spreads)
+        if self.footprint is None:
+            return table
+        return pd.concat([table, footprint_provenance(self.spreads.footprint)], ignore_index=True)
 
     def frame(self, n_rows: int) -> pd.DataFrame:
         """``p5, p50, p95`` columns for a table of ``n_rows`` rows (NaN where not kept)."""
         out = np.full((n_rows, 3), np.nan)
         out[self.rows] = self.quantiles
         return pd.DataFrame(out, columns=["p5", "p50", "p95"])
+
+    def element_band(self, index: np.ndarray) -> np.ndarray:
+        """``(len(index), 3)`` p5, p50, p95 of element-layout cells (NaN where not kept)."""
+        return _lookup(self.elements, self.element_rows, index)
+
+    def flow_band(self, index: np.ndarray) -> np.ndarray:
+        """``(len(index), 3)`` p5, p50, p95 of flow-layout cells (NaN where not kept)."""
+        return _lookup(self.flows, self.flow_rows, index)
+
+    def footprint_band(self, n_rows: int) -> np.ndarray:
+        """``(n_rows, 3)`` p5, p50, p95 of the footprint rows (NaN where not kept)."""
+        out = np.full((n_rows, 3), np.nan)
+        if self.footprint is not None and self.footprint_rows is not None:
+            out[self.footprint_rows] = self.footprint
+        return out
+
+
+def _lookup(q: np.ndarray | None, rows: np.ndarray | None, index: np.ndarray) -> np.ndarray:
+    """Rows ``index`` of the sorted kept positions ``rows`` with quantiles ``q`` (else NaN)."""
+    index = np.asarray(index, dtype=np.int64)
+    out = np.full((index.size, 3), np.nan)
+    if q is None or rows is None or not rows.size:
+        return out
+    at = np.minimum(np.searchsorted(rows, index), rows.size - 1)
+    hit = rows[at] == index
+    out[hit] = q[at[hit]]
+    return out
 
 
 def check_draw_balance(system: object) -> None:
@@ -113,18 +180,40 @@ def check_draw_balance(system: object) -> None:
 
 
 def batch_values(
-    space: DrawSpace, seed: int, start: int, stop: int, cells: np.ndarray, check: bool = False
+    space: DrawSpace,
+    seed: int,
+    start: int,
+    stop: int,
+    cells: np.ndarray,
+    check: bool = False,
+    footprint: FootprintSpace | None = None,
+    elements: ElementCells | None = None,
+    flows: FlowCells | None = None,
 ) -> np.ndarray:
     """Kept indicator cells of draws ``start .. stop - 1``: ``(stop - start, C)`` float32.
 
-    The draws run as one engine run over ``stop - start`` copies of the regions.
+    The draws run as one engine run over ``stop - start`` copies of the regions. With
+    ``footprint``, the kept footprint cells of the same draws follow the indicator cells
+    (``C + F`` columns); with ``elements``, the kept element-table cells follow them.
     """
     draws = [draw(space, seed, i) for i in range(start, stop)]
-    out = compute_run(tile_batch(space, draws))
+    prep = tile_batch(space, draws)
+    out = compute_run(prep)
     if check:
         check_draw_balance(out.system)
     flat = out.values.reshape(len(draws), -1)
-    return np.ascontiguousarray(flat[:, cells], dtype=np.float32)
+    parts = [np.ascontiguousarray(flat[:, cells], dtype=np.float32)]
+    if footprint is not None:
+        assert out.first_life is not None
+        fdraws = [footprint_draw(footprint, seed, i) for i in range(start, stop)]
+        fp = batch_footprint(footprint, prep, out.system, out.first_life, draws=draws,
+                             fdraws=fdraws)  # fmt: skip
+        parts.append(fp.reshape(len(draws), -1)[:, footprint.cells].astype(np.float32))
+    if elements is not None:
+        parts.append(element_values(elements, out.elements, len(draws)))
+    if flows is not None:
+        parts.append(flow_values(flows, out.system, len(draws)))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
 def _quantiles(values: np.ndarray) -> np.ndarray:
@@ -161,6 +250,12 @@ def run_bands(
     check: bool = False,
     progress: Callable[[str], None] | None = None,
     method: str = "auto",
+    footprint: bool = False,
+    footprint_regions: Collection[str] | None = None,
+    elements: bool = False,
+    element_regions: Collection[str] | None = None,
+    flows: bool = False,
+    flow_regions: Collection[str] | None = None,
 ) -> Bands:
     """Monte Carlo bands of a run's indicators.
 
@@ -187,6 +282,19 @@ def run_bands(
         ``exact`` (every draw of every kept cell in memory), ``sketch``
         (:class:`~ewaste_tracker.uncertainty.sketch.HistogramSketch`, bounded memory) or
         ``auto``: exact up to :data:`EXACT_LIMIT_BYTES` of kept draws, else the sketch.
+    footprint
+        Also the bands of the footprint table (:mod:`ewaste_tracker.uncertainty.footprint`:
+        the same draws of the flows, and drawn factors).
+    footprint_regions
+        Footprint rows to keep (region codes, ``WLD`` or UN regions; default every row).
+    elements
+        Also the bands of the element table's tonnes (:mod:`ewaste_tracker.uncertainty.elements`).
+    element_regions
+        Regions whose element rows are kept. With none (every region), the element bands are
+        left out, with a warning, when their exact percentiles would not fit in
+        :data:`EXACT_LIMIT_BYTES` (bounded memory: pass the countries you need).
+    flows, flow_regions
+        The same for the flows table (:mod:`ewaste_tracker.uncertainty.flows`).
 
     Returns
     -------
@@ -201,29 +309,66 @@ def run_bands(
     finite = np.flatnonzero(np.isfinite(flat))
     rows = np.arange(finite.size) if keep is None else np.flatnonzero(np.asarray(keep))
     cells = finite[rows]
-    need = 4 * draws * cells.size
+    fspace = None
+    central_kept = flat[cells]
+    if footprint:
+        assert central.first_life is not None
+        fspace = footprint_space(inputs, base, central.system, central.first_life,
+                                 regions=footprint_regions, k=spreads.footprint)  # fmt: skip
+        central_kept = np.concatenate([central_kept, fspace.central])
+    n_ind = cells.size
+    n_fp = central_kept.size - n_ind
+    optional: list[tuple[str, Any, Collection[str] | None]] = []
+    if elements:  # the cells first, their central values once they are known to fit
+        optional.append(("element", element_cells(central.elements, base.regions,
+                                                  element_regions, central=False),
+                         element_regions))  # fmt: skip
+    if flows:
+        optional.append(("flow", flow_cells(central.system, base.regions, flow_regions,
+                                            central=False), flow_regions))  # fmt: skip
+    kept_extra: dict[str, Any] = {}
+    for name, extra, chosen in optional:
+        fits = 4 * draws * (central_kept.size + extra.cells.size) <= EXACT_LIMIT_BYTES
+        if chosen is None and (method == "sketch" or not fits):
+            logger.warning(
+                "bands: %d draws of the %s table of every region would not fit in %.1f GB; "
+                "its bands are left out (pass the countries you need)",
+                draws, name, EXACT_LIMIT_BYTES / 2**30,
+            )  # fmt: skip
+            continue
+        if name == "element":
+            extra.central = element_values(extra, central.elements, 1)[0]
+        else:
+            extra.central = flow_values(extra, central.system, 1)[0]
+        kept_extra[name] = (extra, central_kept.size)
+        central_kept = np.concatenate([central_kept, extra.central])
+    espace = kept_extra.get("element", (None, 0))[0]
+    flspace = kept_extra.get("flow", (None, 0))[0]
+    n_kept = central_kept.size
+    need = 4 * draws * n_kept
     if method not in ("auto", "exact", "sketch"):
         raise InputError("unknown method", column="method", value=method,
                          expected="auto, exact or sketch")  # fmt: skip
     sketch_mode = method == "sketch" or (method == "auto" and need > EXACT_LIMIT_BYTES)
     if method == "exact" and need > EXACT_LIMIT_BYTES:
         raise InputError(
-            f"{draws} draws of {cells.size:,} indicator cells need {need / 2**30:.1f} GB for "
+            f"{draws} draws of {n_kept:,} cells need {need / 2**30:.1f} GB for "
             "exact percentiles", column="draws",
-            expected=f"at most {EXACT_LIMIT_BYTES // (4 * max(cells.size, 1)):,} draws, or "
+            expected=f"at most {EXACT_LIMIT_BYTES // (4 * max(n_kept, 1)):,} draws, or "
             "method='auto' (a histogram sketch)",
         )  # fmt: skip
     space = draw_space(inputs, base, spreads)
-    values = None if sketch_mode else np.empty((draws, cells.size), dtype=np.float32)
+    values = None if sketch_mode else np.empty((draws, n_kept), dtype=np.float32)
     sketch = None
     first = 0
     if sketch_mode:  # the pilot draws, always the same ones, fix the grid of zero cells
         first = min(PILOT, draws)
         pilot = np.concatenate([
-            batch_values(space, seed, a, min(a + batch, first), cells, check)
+            batch_values(space, seed, a, min(a + batch, first), cells, check, fspace, espace,
+                         flspace)
             for a in range(0, first, batch)
         ])  # fmt: skip
-        sketch = HistogramSketch(flat[cells], pilot)
+        sketch = HistogramSketch(central_kept, pilot)
         sketch.add(pilot)
     starts = list(range(first, draws, batch))
 
@@ -238,20 +383,40 @@ def run_bands(
     if not use_dask:
         for a in starts:
             b = min(a + batch, draws)
-            accept(a, batch_values(space, seed, a, b, cells, check))
+            accept(a, batch_values(space, seed, a, b, cells, check, fspace, espace, flspace))
             if progress is not None:
                 progress(f"draws {b}/{draws}")
     else:
         n_workers = _run_dask(space, seed, starts, batch, draws, cells, check, accept,
-                              scheduler, workers, progress)  # fmt: skip
+                              scheduler, workers, progress, fspace, espace,
+                              flspace)  # fmt: skip
     if sketch is not None:
         quantiles = sketch.quantiles(QUANTILES)
-        logger.info("bands: histogram sketch of %d cells (%d bins)", cells.size, sketch.bins)
+        logger.info("bands: histogram sketch of %d cells (%d bins)", n_kept, sketch.bins)
     else:
         assert values is not None
         quantiles = _quantiles(values)
-    return Bands(quantiles, rows, draws, seed, batch, spreads, values, n_workers, scheduler,
-                 "sketch" if sketch is not None else "exact")  # fmt: skip
+    return Bands(
+        quantiles[:n_ind], rows, draws, seed, batch, spreads,
+        None if values is None else values[:, :n_ind], n_workers, scheduler,
+        "sketch" if sketch is not None else "exact",
+        footprint=None if fspace is None else quantiles[n_ind : n_ind + n_fp],
+        footprint_rows=None if fspace is None else fspace.cells,
+        footprint_values=None if fspace is None or values is None
+        else values[:, n_ind : n_ind + n_fp],
+        elements=_part(quantiles, kept_extra, "element"),
+        element_rows=None if espace is None else espace.cells,
+        flows=_part(quantiles, kept_extra, "flow"),
+        flow_rows=None if flspace is None else flspace.cells,
+    )  # fmt: skip
+
+
+def _part(quantiles: np.ndarray, kept: dict[str, Any], name: str) -> np.ndarray | None:
+    """The quantiles of one optional table's cells (``None`` when it was left out)."""
+    if name not in kept:
+        return None
+    cells, at = kept[name]
+    return quantiles[at : at + cells.cells.size]
 
 
 def _client(scheduler: str | None, workers: int | None):  # type: ignore[no-untyped-def]
@@ -274,7 +439,20 @@ def _client(scheduler: str | None, workers: int | None):  # type: ignore[no-unty
 
 
 def _run_dask(  # type: ignore[no-untyped-def]
-    space, seed, starts, batch, draws, cells, check, accept, scheduler, workers, progress
+    space,
+    seed,
+    starts,
+    batch,
+    draws,
+    cells,
+    check,
+    accept,
+    scheduler,
+    workers,
+    progress,
+    fspace=None,
+    espace=None,
+    flspace=None,
 ) -> int:
     from distributed import as_completed
 
@@ -283,9 +461,12 @@ def _run_dask(  # type: ignore[no-untyped-def]
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
         space_f = client.scatter(space, broadcast=True)
         cells_f = client.scatter(cells, broadcast=True)
+        fspace_f = None if fspace is None else client.scatter(fspace, broadcast=True)
+        espace_f = None if espace is None else client.scatter(espace, broadcast=True)
+        flspace_f = None if flspace is None else client.scatter(flspace, broadcast=True)
         futures = {
             client.submit(batch_values, space_f, seed, a, min(a + batch, draws), cells_f,
-                          check, pure=False): a
+                          check, fspace_f, espace_f, flspace_f, pure=False): a
             for a in starts
         }  # fmt: skip
         done = 0

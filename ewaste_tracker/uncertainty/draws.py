@@ -79,6 +79,9 @@ class Spreads:
         Multiplier on the low-high range of the PERT distributions (1 = the shipped levels).
     prices
         Multiplier on the element price volatility.
+    footprint
+        Multiplier on the low-high range of the footprint factors' triangular distributions
+        (:mod:`ewaste_tracker.uncertainty.footprint`).
     """
 
     pom: float = 1.0
@@ -89,6 +92,7 @@ class Spreads:
     composition: float = 1.0
     recovery: float = 1.0
     prices: float = 1.0
+    footprint: float = 1.0
 
 
 @dataclass

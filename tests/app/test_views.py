@@ -274,3 +274,17 @@ def test_scenario_comparison_lines_up_both_cases(bundle) -> None:
     ]
     fig = panels.scenario_series_figure(series, title="x", from_year=2015)
     assert json.loads(fig.to_json())["layout"]["shapes"][0]["x0"] == 2015
+
+
+def test_country_footprint_shows_the_range_when_the_estimate_has_bands(bundle) -> None:
+    from ewaste_tracker.app.views.core import country_footprint
+
+    fp = bundle.estimate.footprint
+    plain = country_footprint(fp, region="KEN", year=2020)
+    assert "All products p5" not in plain
+    banded = fp.assign(p5=fp["value"] * 0.8, p50=fp["value"], p95=fp["value"] * 1.3)
+    table = country_footprint(banded, region="KEN", year=2020)
+    assert list(table.columns[1:7]) == ["All products", "ICT", "All products p5",
+                                        "All products p95", "ICT p5", "ICT p95"]  # fmt: skip
+    np.testing.assert_allclose(table["All products p95"], table["All products"] * 1.3)
+    np.testing.assert_allclose(table["ICT p5"], table["ICT"] * 0.8)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -120,7 +121,15 @@ def _footprint(ctx: state.Context, name: str) -> None:
     b, iso3, year = ctx.bundle, ctx.country, ctx.year
     fp = country_footprint(b.region_footprint(iso3), region=iso3, year=year)
     for col in ("All products", "ICT"):
+        if f"{col} p5" in fp:  # Monte Carlo bands: the 5-95 % range beside the value
+            lo, hi = fp.pop(f"{col} p5"), fp.pop(f"{col} p95")
+            fp[f"{col}, 5-95 %"] = [
+                "" if np.isnan(a) or np.isnan(z) else f"{quantity(a, u)} – {quantity(z, u)}"
+                for a, z, u in zip(lo, hi, fp["Unit"], strict=True)
+            ]
         fp[col] = [quantity(v, u) for v, u in zip(fp[col], fp["Unit"], strict=True)]
+    front = ["Indicator", "All products", "All products, 5-95 %", "ICT", "ICT, 5-95 %"]
+    fp = fp[[c for c in front if c in fp] + [c for c in fp if c not in front]]
     state.show_table(fp.drop(columns="Unit"), alt=f"Footprint, {name}, {year}")
     tr = b.trajectory
     if iso3 in set(tr["region"]):

@@ -582,7 +582,8 @@ def country_footprint(footprint: pd.DataFrame, *, region: str, year: int) -> pd.
     -------
     pandas.DataFrame
         ``Indicator, All products, ICT, Unit, Status, Source`` in the order of
-        :data:`FOOTPRINT_NAMES`.
+        :data:`FOOTPRINT_NAMES`; when the footprint has Monte Carlo bands, also
+        ``All products p5, All products p95, ICT p5, ICT p95`` before ``Unit``.
     """
     sel = (footprint["region"] == region) & (footprint["year"] == int(year))
     sub = footprint[sel.to_numpy(dtype=bool)]
@@ -592,11 +593,21 @@ def country_footprint(footprint: pd.DataFrame, *, region: str, year: int) -> pd.
     wide = sub.pivot_table(index="indicator", columns="group", values="value", observed=True)
     first = sub.drop_duplicates("indicator").set_index("indicator")
     order = [n for n in FOOTPRINT_NAMES if n in wide.index]
+    ranges: dict[str, np.ndarray] = {}
+    if {"p5", "p95"} <= set(sub.columns):
+        for q in ("p5", "p95"):
+            band = sub.pivot_table(index="indicator", columns="group", values=q,
+                                   observed=True, dropna=False).reindex(order)  # fmt: skip
+            for group, label in (("all", "All products"), ("ict", "ICT")):
+                col = band[group] if group in band else pd.Series(np.nan, index=band.index)
+                ranges[f"{label} {q}"] = col.to_numpy(float)
+    ranges = {k: ranges[k] for k in sorted(ranges, key=lambda k: (k.startswith("ICT"), k))}
     return pd.DataFrame(
         {
             "Indicator": [FOOTPRINT_NAMES[n] for n in order],
             "All products": wide.reindex(order)["all"].to_numpy(float),
             "ICT": wide.reindex(order)["ict"].to_numpy(float),
+            **ranges,
             "Unit": first.loc[order, "unit"].astype(str).to_numpy(),
             "Status": first.loc[order, "status"].astype(str).to_numpy(),
             "Source": first.loc[order, "source"].astype(str).to_numpy(),
