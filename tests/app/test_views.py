@@ -274,3 +274,22 @@ def test_scenario_comparison_lines_up_both_cases(bundle) -> None:
     ]
     fig = panels.scenario_series_figure(series, title="x", from_year=2015)
     assert json.loads(fig.to_json())["layout"]["shapes"][0]["x0"] == 2015
+
+
+def test_provenance_of_the_put_on_market_is_one_row_per_region_and_year() -> None:
+    from ewaste_tracker.app.provenance import provenance_from_pom
+
+    pom = pd.DataFrame(
+        {
+            "region": ["UGA", "KEN", "KEN", "KEN", "UGA", "KEN"],
+            "product": ["a", "a", "b", "a", "b", "c"],
+            "year": [2020, 2020, 2020, 2021, 2020, 2020],
+            "pom_t": 1.0,
+            "status": ["estimated", "estimated", "reported", "estimated", "estimated", "x"],
+            "source": ["model", "survey", "model", "model", "model", "survey"],
+        }
+    )
+    got = provenance_from_pom(pom)
+    assert got[["region", "year"]].values.tolist() == [["KEN", 2020], ["KEN", 2021], ["UGA", 2020]]
+    assert got["status"].tolist() == ["reported", "estimated", "estimated"]
+    assert got["source"].tolist() == ["survey || model", "model", "model"]
