@@ -202,6 +202,9 @@ def _footprint(ctx: state.Context, name: str) -> None:
 
 def _reconciliation(ctx: state.Context, name: str) -> None:
     """The country's reported values reconciled with the model, flagged ones first."""
+    reconciled = ctx.bundle.estimate.reconciliation
+    if reconciled is None or not len(reconciled):
+        return  # nothing reconciled: the reconciliation code is not even imported
     from ewaste_tracker.reconciliation import reconciliation_table
 
     table = reconciliation_table(ctx.bundle.estimate, ctx.country)
