@@ -57,8 +57,9 @@ def _country(store: tuple, iso3: str) -> pd.DataFrame:
             cat = rows[col].cat
             labels = np.asarray(cat.categories.astype(str), dtype=object)
             codes = cat.codes.to_numpy()
-            values = np.where(codes >= 0, labels[np.maximum(codes, 0)], None)
-            out[col] = pd.array(values, dtype="str" if col != "element" else object)
+            values = labels[np.maximum(codes, 0)]
+            values[codes < 0] = None
+            out[col] = values if col == "element" else pd.array(values, dtype="str")
     return out
 
 
