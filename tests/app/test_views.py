@@ -289,7 +289,17 @@ def test_provenance_of_the_put_on_market_is_one_row_per_region_and_year() -> Non
             "source": ["model", "survey", "model", "model", "model", "survey"],
         }
     )
-    got = provenance_from_pom(pom)
-    assert got[["region", "year"]].values.tolist() == [["KEN", 2020], ["KEN", 2021], ["UGA", 2020]]
-    assert got["status"].tolist() == ["reported", "estimated", "estimated"]
-    assert got["source"].tolist() == ["survey || model", "model", "model"]
+    labelled = pom.assign(  # categorical labels, categories not in sorted order
+        region=pd.Categorical(pom["region"], categories=["UGA", "KEN"]),
+        status=pd.Categorical(pom["status"]),
+        source=pd.Categorical(pom["source"], categories=["survey", "model"]),
+    )
+    for frame in (pom, labelled):
+        got = provenance_from_pom(frame)
+        assert got[["region", "year"]].values.tolist() == [
+            ["KEN", 2020],
+            ["KEN", 2021],
+            ["UGA", 2020],
+        ]
+        assert got["status"].tolist() == ["reported", "estimated", "estimated"]
+        assert got["source"].tolist() == ["survey || model", "model", "model"]
