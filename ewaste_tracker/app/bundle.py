@@ -29,7 +29,7 @@ from ewaste_tracker.app.names import CountryNames, country_names
 if TYPE_CHECKING:
     from ewaste_tracker.estimate import Estimate
 
-__all__ = ["BUNDLE_FORMAT", "Bundle", "build_bundle", "load_bundle"]
+__all__ = ["BUNDLE_FORMAT", "Bundle", "build_bundle", "load_bundle", "positions"]
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +155,8 @@ def _cite(name: str, table: pd.DataFrame) -> str:
     return f"data/{catalog.data_path(name).name}: {sources.iloc[0]}{more}"
 
 
-def _positions(table: pd.DataFrame) -> dict[str, np.ndarray]:
+def positions(table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Region → row positions of ``table`` (its ``region`` column), in table order."""
     codes = pd.Categorical(table["region"])
     order = np.argsort(codes.codes, kind="stable")
     counts = np.bincount(codes.codes[order], minlength=len(codes.categories))
@@ -219,11 +220,11 @@ def build_bundle(est: Estimate | None = None, *, store: str | Path | None = None
             "prices": _cite("prices", catalog.prices()),
         },
         element_sources=provenance.element_sources(elements, catalog.prices()),
-        rows=_positions(indicators),
-        element_rows=_positions(elements_table),
+        rows=positions(indicators),
+        element_rows=positions(elements_table),
         element_totals=element_totals(elements_table, est.groups),
         year_tables=year_tables(indicators, range(YEARS[0], YEARS[1] + 1)),
-        footprint_rows=_positions(est.footprint),
+        footprint_rows=positions(est.footprint),
     )
     bundle.built_seconds = time.perf_counter() - t0
     logger.info("app bundle built in %.1f s", bundle.built_seconds)

@@ -38,28 +38,43 @@ def provenance_from_pom(pom: pd.DataFrame) -> pd.DataFrame:
         ``region, year, status, source``: ``reported`` when any product of that region and
         year was reported, else ``estimated``; the distinct sources joined by " || ".
     """
-    frame = pd.DataFrame(
+    n = len(pom)
+    region = pd.Categorical(pom["region"])
+    year = pom["year"].to_numpy().astype("int64")
+    reported = (
+        (pom["status"].to_numpy(dtype=object) == "reported")
+        if "status" in pom.columns
+        else np.zeros(n, dtype=bool)
+    )
+    if "source" in pom.columns:
+        source = pd.Categorical(pom["source"])
+        src_codes, src_names = source.codes, np.asarray(source.categories, dtype=object)
+    else:
+        src_codes, src_names = np.zeros(n, dtype=np.int64), np.array(["put on market input"])
+    # one integer per (region, year): codes, not strings (the table has ~800,000 rows)
+    y0 = int(year.min()) if n else 0
+    ny = int(year.max()) - y0 + 1 if n else 0
+    cell = region.codes.astype(np.int64) * ny + (year - y0)
+    cells, inverse = np.unique(cell, return_inverse=True)
+    any_reported = np.zeros(len(cells), dtype=bool)
+    np.logical_or.at(any_reported, inverse, reported)
+    # distinct sources per cell in order of first appearance (as the rows list them)
+    pair = inverse.astype(np.int64) * (len(src_names) + 1) + (src_codes + 1)
+    pairs, first = np.unique(pair, return_index=True)
+    order = np.lexsort((first, pairs // (len(src_names) + 1)))
+    pair_cell, pair_src = np.divmod(pairs[order], len(src_names) + 1)
+    labels = np.append(src_names.astype(str), "nan")[pair_src - 1]
+    joined = pd.Series(labels).groupby(pair_cell, sort=True).agg(" || ".join)
+    names = np.asarray(region.categories, dtype=object)
+    out = pd.DataFrame(
         {
-            "region": pom["region"].astype(str).to_numpy(),
-            "year": pom["year"].astype("int64").to_numpy(),
-            "reported": (
-                pom["status"].astype(str).eq("reported").to_numpy()
-                if "status" in pom.columns
-                else np.zeros(len(pom), dtype=bool)
-            ),
-            "source": (
-                pom["source"].astype(str).to_numpy()
-                if "source" in pom.columns
-                else np.full(len(pom), "put on market input")
-            ),
+            "region": names[cells // max(ny, 1)].astype(str),
+            "year": (cells % max(ny, 1) + y0).astype("int64"),
+            "status": np.where(any_reported, "reported", "estimated"),
+            "source": joined.to_numpy(),
         }
     )
-    out = frame.groupby(["region", "year"], sort=True)["reported"].any().reset_index()
-    out["status"] = np.where(out.pop("reported"), "reported", "estimated")
-    distinct = frame.drop_duplicates(["region", "year", "source"])
-    sources = distinct.groupby(["region", "year"], sort=True)["source"].agg(" || ".join)
-    out["source"] = sources.to_numpy()
-    return out
+    return out.sort_values(["region", "year"], ignore_index=True)
 
 
 def element_sources(

@@ -204,6 +204,26 @@ def test_a_stored_submission_changes_the_estimate_at_once(tmp_path: Path, monkey
     changed = _frames(at)[0]
     assert {"reported", "mixed"} & set(changed["Status after"])  # the file's values now count
     assert "Put on market" in set(changed["Figure"])
+    # the profile shows what `ewaste-tracker run` gives for Kenya with that submission
+    import importlib
+
+    import ewaste_tracker as et
+    from ewaste_tracker.app.format import quantity
+
+    estimate_module = importlib.import_module("ewaste_tracker.estimate")
+
+    at.radio(key="page").set_value("country").run()
+    assert not at.exception and at.title[0].value == "Kenya (KEN), 2021"
+    estimate_module._RECENT.clear()  # computed anew, not the app's estimate
+    run = et.estimate(countries=["KEN"], store=tmp_path / "store.gpkg")
+    shown = {m.label: m.value for m in at.metric}
+    for key, label in (("pom_t", "Put on market"), ("generated_t", "E-waste generated")):
+        assert shown[label] == quantity(run.value("KEN", key, 2021), "t")
+    from ewaste_tracker.app.state import get_bundle
+
+    app_estimate = get_bundle().estimate
+    for key in ("pom_t", "generated_t", "collected_formal_t"):
+        assert app_estimate.value("KEN", key, 2021) == run.value("KEN", key, 2021)
 
 
 @pytest.mark.slow

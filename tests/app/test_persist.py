@@ -104,3 +104,18 @@ def test_caching_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EWASTE_TRACKER_CACHE", "off")
     assert persist.write_cached({"a": 1}, "k") is None
     assert persist.read_cached("k") is None
+
+
+def test_arrays_are_kept_out_of_band_and_a_truncated_file_is_refused(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"region": ["KEN", "UGA"] * 500, "value": np.arange(1000.0)})
+    path = persist.write_cached({"frame": frame}, "k1", folder=tmp_path)
+    assert path is not None
+    header = __import__("json").loads(path.read_bytes().split(b"\n", 2)[1])
+    assert header["buffers"] and all(o % persist.ALIGN == 0 for o, _ in header["buffers"])
+    got = persist.read_cached("k1", folder=tmp_path)["frame"]
+    pd.testing.assert_frame_equal(got, frame)
+    got.loc[0, "value"] = -1.0  # copy-on-write: the file is not changed
+    pd.testing.assert_frame_equal(persist.read_cached("k1", folder=tmp_path)["frame"], frame)
+    with path.open("r+b") as fh:
+        fh.truncate(path.stat().st_size - 100)
+    assert persist.read_cached("k1", folder=tmp_path) is None

@@ -288,3 +288,32 @@ def test_country_footprint_shows_the_range_when_the_estimate_has_bands(bundle) -
                                         "All products p95", "ICT p5", "ICT p95"]  # fmt: skip
     np.testing.assert_allclose(table["All products p95"], table["All products"] * 1.3)
     np.testing.assert_allclose(table["ICT p5"], table["ICT"] * 0.8)
+
+
+def test_provenance_of_the_put_on_market_is_one_row_per_region_and_year() -> None:
+    from ewaste_tracker.app.provenance import provenance_from_pom
+
+    pom = pd.DataFrame(
+        {
+            "region": ["UGA", "KEN", "KEN", "KEN", "UGA", "KEN"],
+            "product": ["a", "a", "b", "a", "b", "c"],
+            "year": [2020, 2020, 2020, 2021, 2020, 2020],
+            "pom_t": 1.0,
+            "status": ["estimated", "estimated", "reported", "estimated", "estimated", "x"],
+            "source": ["model", "survey", "model", "model", "model", "survey"],
+        }
+    )
+    labelled = pom.assign(  # categorical labels, categories not in sorted order
+        region=pd.Categorical(pom["region"], categories=["UGA", "KEN"]),
+        status=pd.Categorical(pom["status"]),
+        source=pd.Categorical(pom["source"], categories=["survey", "model"]),
+    )
+    for frame in (pom, labelled):
+        got = provenance_from_pom(frame)
+        assert got[["region", "year"]].values.tolist() == [
+            ["KEN", 2020],
+            ["KEN", 2021],
+            ["UGA", 2020],
+        ]
+        assert got["status"].tolist() == ["reported", "estimated", "estimated"]
+        assert got["source"].tolist() == ["survey || model", "model", "model"]

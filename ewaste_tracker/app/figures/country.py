@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ewaste_tracker.app.colours import SERIES_COLOURS, STATUS_COLOURS, stage_colour
-from ewaste_tracker.app.figures.core import LAYOUT, escape_label
+from ewaste_tracker.app.figures.core import LAYOUT, escape_label, figure
 from ewaste_tracker.app.format import quantity
 from ewaste_tracker.app.views.country import TREND_INDICATORS
 
@@ -59,9 +59,11 @@ def trend_figure(trend: pd.DataFrame, *, title: str) -> go.Figure:
     equipment in use (ten times the yearly flows or more) has its own axis on the right, so
     the flows stay readable.
     """
-    import plotly.graph_objects as go
+    traces: list[dict] = []
 
-    fig = go.Figure()
+    def add(**trace: object) -> None:
+        traces.append({"type": "scatter", **trace})
+
     has_range = {"p5", "p95"} <= set(trend.columns)
     for ind, part in trend.groupby("indicator", sort=False):
         colour = SERIES_COLOURS.get(str(ind), "#636363")
@@ -71,7 +73,7 @@ def trend_figure(trend: pd.DataFrame, *, title: str) -> go.Figure:
         if axis == "y2":
             label += " (right axis)"
         if has_range and part[["p5", "p95"]].notna().any().any():
-            fig.add_scatter(
+            add(
                 x=part["year"],
                 y=part["p95"],
                 mode="lines",
@@ -80,7 +82,7 @@ def trend_figure(trend: pd.DataFrame, *, title: str) -> go.Figure:
                 hoverinfo="skip",
                 yaxis=axis,
             )
-            fig.add_scatter(
+            add(
                 x=part["year"],
                 y=part["p5"],
                 mode="lines",
@@ -91,7 +93,7 @@ def trend_figure(trend: pd.DataFrame, *, title: str) -> go.Figure:
                 hoverinfo="skip",
                 yaxis=axis,
             )
-        fig.add_scatter(
+        add(
             x=part["year"],
             y=part["value"],
             mode="lines",
@@ -104,7 +106,7 @@ def trend_figure(trend: pd.DataFrame, *, title: str) -> go.Figure:
         marked = ~part["status"].isin(UNMARKED).to_numpy()
         if marked.any():
             pts = part[marked]
-            fig.add_scatter(
+            add(
                 x=pts["year"],
                 y=pts["value"],
                 mode="markers",
@@ -126,26 +128,24 @@ def trend_figure(trend: pd.DataFrame, *, title: str) -> go.Figure:
                 hovertemplate=f"{label} %{{x}}: %{{customdata[0]}} (%{{customdata[1]}})"
                 "<extra></extra>",
             )
-    layout = {**LAYOUT, "margin": {"l": 50, "r": 110, "t": 50, "b": 40}}  # room for the right axis
-    fig.update_layout(
-        title=escape_label(title),
-        yaxis_title="t per year",
-        xaxis_title="year",
-        **layout,
-    )
+    layout: dict = {
+        **LAYOUT,
+        "margin": {"l": 50, "r": 110, "t": 50, "b": 40},  # room for the right axis
+        "title": {"text": escape_label(title)},
+        "yaxis": {"title": {"text": "t per year"}},
+        "xaxis": {"title": {"text": "year"}},
+    }
     if any(ind in RIGHT_AXIS for ind in trend["indicator"].unique()):
-        fig.update_layout(
-            yaxis2={
-                "title": {"text": "t in use"},
-                "overlaying": "y",
-                "side": "right",
-                "showgrid": False,
-                "rangemode": "tozero",
-                "tickformat": ".2~s",
-            },
-            yaxis={"rangemode": "tozero"},
-        )
-    return fig
+        layout["yaxis2"] = {
+            "title": {"text": "t in use"},
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            "rangemode": "tozero",
+            "tickformat": ".2~s",
+        }
+        layout["yaxis"]["rangemode"] = "tozero"
+    return figure(traces, layout)
 
 
 def trend_text(trend: pd.DataFrame, *, title: str, years: tuple[int, int]) -> str:
@@ -165,30 +165,32 @@ def trend_text(trend: pd.DataFrame, *, title: str, years: tuple[int, int]) -> st
 
 def categories_figure(cats: pd.DataFrame, *, title: str) -> go.Figure:
     """Horizontal bars of e-waste generated and put on market by category (tonnes)."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
+    traces: list[dict] = []
     y = [escape_label(n) for n in cats["name"]]
     for col, label, colour in (
         ("generated_t", "e-waste generated", SERIES_COLOURS["generated_t"]),
         ("pom_t", "put on market", SERIES_COLOURS["pom_t"]),
     ):
-        fig.add_bar(
-            y=y,
-            x=cats[col],
-            orientation="h",
-            name=label,
-            marker_color=colour,
-            customdata=[escape_label(quantity(v, "t")) for v in cats[col]],
-            hovertemplate="%{y}: %{customdata}<extra>" + label + "</extra>",
+        traces.append(
+            dict(
+                type="bar",
+                y=y,
+                x=cats[col],
+                orientation="h",
+                name=label,
+                marker={"color": colour},
+                customdata=[escape_label(quantity(v, "t")) for v in cats[col]],
+                hovertemplate="%{y}: %{customdata}<extra>" + label + "</extra>",
+            )
         )
-    fig.update_layout(
-        barmode="group",
-        title=escape_label(title),
-        xaxis_title="t",
-        **{**LAYOUT, "margin": {"l": 260, "r": 40, "t": 50, "b": 40}},
-    )
-    return fig
+    layout = {
+        **LAYOUT,
+        "margin": {"l": 260, "r": 40, "t": 50, "b": 40},
+        "barmode": "group",
+        "title": {"text": escape_label(title)},
+        "xaxis": {"title": {"text": "t"}},
+    }
+    return figure(traces, layout)
 
 
 def categories_text(cats: pd.DataFrame, *, title: str) -> str:
@@ -261,7 +263,6 @@ def _split_boundary(nodes: pd.DataFrame, links: pd.DataFrame) -> tuple[pd.DataFr
 
 def sankey_figure(nodes: pd.DataFrame, links: pd.DataFrame, *, title: str) -> go.Figure:
     """A plotly Sankey of grouped nodes and links (tonnes), coloured by route."""
-    import plotly.graph_objects as go
 
     nodes, links = _split_boundary(nodes, links)
     stages = nodes["stage"].astype(str).to_numpy()
@@ -274,31 +275,32 @@ def sankey_figure(nodes: pd.DataFrame, links: pd.DataFrame, *, title: str) -> go
     src = links["source"].to_numpy()
     link_colours = [_rgba(colours[s], 0.35) for s in src]
     values = links["value_t"].to_numpy(dtype=float)
-    fig = go.Figure(
-        go.Sankey(
-            arrangement="snap",
-            node={
-                "label": [escape_label(s) for s in labels],
-                "pad": 12,
-                "x": x,
-                "y": y,
-                "color": colours,
-                "hovertemplate": "%{label}: %{value:,.0f} t<extra></extra>",
-            },
-            link={
-                "source": src,
-                "target": links["target"].to_numpy(),
-                "value": values,
-                "color": link_colours,
-                "customdata": [escape_label(quantity(v, "t")) for v in values],
-                "hovertemplate": "%{source.label} → %{target.label}: %{customdata}<extra></extra>",
-            },
-        )
-    )
-    fig.update_layout(
-        title=escape_label(title), height=480, margin={"l": 10, "r": 10, "t": 50, "b": 10}
-    )
-    return fig
+    sankey = {
+        "type": "sankey",
+        "arrangement": "snap",
+        "node": {
+            "label": [escape_label(s) for s in labels],
+            "pad": 12,
+            "x": x,
+            "y": y,
+            "color": colours,
+            "hovertemplate": "%{label}: %{value:,.0f} t<extra></extra>",
+        },
+        "link": {
+            "source": src,
+            "target": links["target"].to_numpy(),
+            "value": values,
+            "color": link_colours,
+            "customdata": [escape_label(quantity(v, "t")) for v in values],
+            "hovertemplate": "%{source.label} → %{target.label}: %{customdata}<extra></extra>",
+        },
+    }
+    layout = {
+        "title": {"text": escape_label(title)},
+        "height": 480,
+        "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
+    }
+    return figure([sankey], layout)
 
 
 def sankey_text(nodes: pd.DataFrame, links: pd.DataFrame, *, title: str, top: int = 6) -> str:

@@ -85,9 +85,9 @@ def downloads(
             state.MIME["xlsx"],
             key=f"{key}_xlsx",
         )
-    shapes = outlines() if with_outlines and geo is None else None
 
-    def gpkg() -> bytes:
+    def gpkg() -> bytes:  # the outlines are simplified only when a GeoPackage is asked for
+        shapes = outlines() if with_outlines and geo is None else None
         return data_views.to_geopackage_bytes(frame, about, geometry=geo, outlines=shapes)
 
     with cols[2]:

@@ -42,23 +42,70 @@ def _sankey(store: tuple, region: str, year: int) -> tuple[Any, Any]:
     )
 
 
-@st.cache_resource(show_spinner=False, max_entries=128)
-def _profile(
-    store: tuple, iso3: str, year: int, elements: tuple[str, ...], unit: str
-) -> dict[str, Any]:
-    """Every table, figure and text of one profile (cached per country, year, elements, unit)."""
-    b = state.get_bundle()
-    name = b.names.name(iso3)
-    rows = b.region_rows(iso3)
-    out: dict[str, Any] = {"name": name, "head": cviews.headline(rows, region=iso3, year=year)}
-    trend = cviews.trend(rows, region=iso3, years=YEARS)
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _country(store: tuple, iso3: str) -> pd.DataFrame:
+    """The country's indicator rows of the years shown, labels as plain strings (read-only).
+
+    Made once per country: every piece of the profile slices this small frame (about
+    12,000 rows) instead of the world table's categorical columns.
+    """
+    rows = state.get_bundle().region_rows(iso3)
+    rows = rows[rows["year"].between(*YEARS).to_numpy()]
+    out = pd.DataFrame({c: rows[c].to_numpy() for c in rows.columns})
+    for col in ("region", "indicator", "unit", "status", "source", "element"):
+        if col in rows.columns and isinstance(rows[col].dtype, pd.CategoricalDtype):
+            cat = rows[col].cat
+            labels = np.asarray(cat.categories.astype(str), dtype=object)
+            codes = cat.codes.to_numpy()
+            values = labels[np.maximum(codes, 0)]
+            values[codes < 0] = None
+            out[col] = values if col == "element" else pd.array(values, dtype="str")
+    return out
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _eu6_rows(store: tuple) -> dict[str, np.ndarray]:
+    """Region → row positions in the bundle's six-category table (made once)."""
+    from ewaste_tracker.app.bundle import positions
+
+    return positions(state.get_bundle().eu6)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _trend(store: tuple, iso3: str) -> tuple[Any, str, str]:
+    """The trend chart of one country (it does not depend on the year)."""
+    name = state.get_bundle().names.name(iso3)
+    trend = cviews.trend(_country(store, iso3), region=iso3, years=YEARS)
     title = f"Put on market, e-waste generated, collected and in use, {name}"
-    out["trend"] = (
+    return (
         cfig.trend_figure(trend, title=title),
         f"Line chart: {title}, {YEARS[0]}-{YEARS[1]}",
         cfig.trend_text(trend, title=title, years=YEARS),
     )
-    cats = cviews.categories(b.eu6, region=iso3, year=year)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _sources(store: tuple, iso3: str, elements: tuple[str, ...]) -> pd.DataFrame:
+    """Where the numbers of the profile come from (every year shown: not per year)."""
+    shown = _country(store, iso3)
+    keep = (
+        shown["indicator"].isin(list(cviews.HEADLINE)).to_numpy()
+        | shown["element"].isin(list(elements)).to_numpy()
+    )
+    return cviews.sources(shown[keep], model_sources=state.get_bundle().model_sources)
+
+
+@st.cache_resource(show_spinner=False, max_entries=128)
+def _year(store: tuple, iso3: str, year: int) -> dict[str, Any]:
+    """Headline, categories and Sankey of one country and year."""
+    b = state.get_bundle()
+    name = b.names.name(iso3)
+    out: dict[str, Any] = {
+        "name": name,
+        "head": cviews.headline(_country(store, iso3), region=iso3, year=year),
+    }
+    pos = _eu6_rows(store).get(iso3, np.zeros(0, dtype=np.int64))
+    cats = cviews.categories(b.eu6.iloc[pos], region=iso3, year=year)
     title = f"E-waste by category, {name}, {year}"
     out["categories"] = (
         cfig.categories_figure(cats, title=title),
@@ -72,28 +119,47 @@ def _profile(
         f"Sankey diagram: {title}",
         cfig.sankey_text(nodes, links, title=title),
     )
-    if elements:
-        mins = cviews.minerals(rows, region=iso3, year=year, elements=elements)
-        title = f"Recovered and lost, {name}, {year} ({unit})"
-        out["balance"] = (
+    return out
+
+
+@st.cache_resource(show_spinner=False, max_entries=128)
+def _minerals(
+    store: tuple, iso3: str, year: int, elements: tuple[str, ...], unit: str
+) -> dict[str, Any]:
+    """Minerals recovered and lost, and where they end, of one country and year."""
+    b = state.get_bundle()
+    name = b.names.name(iso3)
+    mins = cviews.minerals(_country(store, iso3), region=iso3, year=year, elements=elements)
+    title = f"Recovered and lost, {name}, {year} ({unit})"
+    out: dict[str, Any] = {
+        "balance": (
             balance_figure(mins, unit=unit, title=title),
             f"Bar chart: {title}",
             balance_text(mins, unit=unit, title=title),
         )
-        routes = element_routes(b.region_elements(iso3), region=iso3, year=year, elements=elements)
-        title = f"Where the elements end, {name}, {year}"
-        out["routes"] = (
-            routes_figure(routes, title=title),
-            f"Stacked bar chart: {title}",
-            f"{title}: share of each element by route and fate; the table below lists the tonnes.",
-        )
-        out["minerals"] = common.readable(mins, labels=LABELS)
-    shown = rows[(rows["year"].between(*YEARS)).to_numpy()]
-    keep = (
-        shown["indicator"].isin(list(cviews.HEADLINE)).to_numpy()
-        | shown["element"].isin(list(elements)).to_numpy()
+    }
+    routes = element_routes(b.region_elements(iso3), region=iso3, year=year, elements=elements)
+    title = f"Where the elements end, {name}, {year}"
+    out["routes"] = (
+        routes_figure(routes, title=title),
+        f"Stacked bar chart: {title}",
+        f"{title}: share of each element by route and fate; the table below lists the tonnes.",
     )
-    out["sources"] = cviews.sources(shown[keep], model_sources=b.model_sources)
+    out["minerals"] = common.readable(mins, labels=LABELS)
+    return out
+
+
+def _profile(
+    store: tuple, iso3: str, year: int, elements: tuple[str, ...], unit: str
+) -> dict[str, Any]:
+    """Every table, figure and text of one profile, each piece cached by what it depends
+    on: a year switch redraws neither the trend nor the sources, an element or unit
+    change neither the headline, the categories nor the Sankey."""
+    out = dict(_year(store, iso3, year))
+    out["trend"] = _trend(store, iso3)
+    if elements:
+        out.update(_minerals(store, iso3, year, elements, unit))
+    out["sources"] = _sources(store, iso3, elements)
     return out
 
 
@@ -145,6 +211,9 @@ def _footprint(ctx: state.Context, name: str) -> None:
 
 def _reconciliation(ctx: state.Context, name: str) -> None:
     """The country's reported values reconciled with the model, flagged ones first."""
+    reconciled = ctx.bundle.estimate.reconciliation
+    if reconciled is None or not len(reconciled):
+        return  # nothing reconciled: the reconciliation code is not even imported
     from ewaste_tracker.reconciliation import reconciliation_table
 
     table = reconciliation_table(ctx.bundle.estimate, ctx.country)
