@@ -26,11 +26,17 @@ sys.path.insert(0, str(REPO))
 
 from ewaste_tracker import catalog  # noqa: E402
 from ewaste_tracker.defaults import pom  # noqa: E402
-from ewaste_tracker.defaults.units import anchored_shares, pieces_check, unit_sales  # noqa: E402
+from ewaste_tracker.defaults.units import (  # noqa: E402
+    anchored_shares,
+    category_targets,
+    pieces_check,
+    unit_sales,
+)
 from ewaste_tracker.files import atomic_path  # noqa: E402
 
 logger = logging.getLogger("anchor_product_shares")
 NOTE = "anchored to unit sales (scripts/anchor_product_shares.py; data/unit_sales.csv): "
+RESPREAD = "; scaled with the rest of its category when its anchored products were set"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,10 +51,22 @@ def main(argv: list[str] | None = None) -> int:
         out = anchored_shares(table, run)
         units = unit_sales()
         fit = units[(units["role"] == "fit") & (units["year"] == 2019)]
+        targets = {k for scope in category_targets()["scope"] for k in scope.split("+")}
         for key, n, what in zip(fit["unu_key"], fit["units"], fit["what"], strict=True):
             i = int((out["unu_key"] == key).to_numpy().argmax())
-            out.loc[i, "source"] = f"{NOTE}{n / 1e6:,.0f} M {what} in 2019; see unit_sales.csv"
+            how = (
+                "; the category's 2019 mass is a target of the fit (its products keep their "
+                "unit-sales proportions)"
+                if key in targets
+                else ""
+            )
+            out.loc[i, "source"] = f"{NOTE}{n / 1e6:,.0f} M {what} in 2019{how}"
             out.loc[i, "status"] = "estimate"
+        cats = set(out.loc[out["unu_key"].isin(fit["unu_key"]), "eu6_category"])
+        rest = out["eu6_category"].isin(cats) & ~out["unu_key"].isin(fit["unu_key"])
+        rest &= out["curve"] == "ramp"
+        rest &= ~out["source"].str.contains(RESPREAD, regex=False)
+        out.loc[rest, "source"] = out.loc[rest, "source"] + RESPREAD
         with atomic_path(path) as tmp:
             out.to_csv(tmp, index=False)
         moved = pd.DataFrame({"unu_key": table["unu_key"], "before": table["share_2019"],
