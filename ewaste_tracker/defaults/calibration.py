@@ -4,7 +4,8 @@ Monitor.
 Put-on-market parameters and country factors
 --------------------------------------------
 :func:`fit_pom_model` fits :math:`\ln A_k` (7 categories), a common elasticity :math:`\beta`,
-the trends :math:`\gamma` and :math:`\gamma_f \ge 0` and :math:`\ln \rho_r` (5 UN regions)
+the trends :math:`\gamma` and :math:`\gamma_f \ge 0`, :math:`\ln \rho_r` (5 UN regions) and
+the screens' trend offset :math:`\delta_2`
 with :func:`scipy.optimize.least_squares` on weighted log residuals of two kinds:
 
 * the **cross-section** of the Global E-waste Monitor 2024 annex (Baldé et al. 2024; 193
@@ -13,8 +14,10 @@ with :func:`scipy.optimize.least_squares` on weighted log residuals of two kinds
 * the **time and product structure** after the country factors
   :math:`\kappa_c = WG^{pub}_c / \widehat{WG}_{c,2022}` are applied (so every annex country's
   2022 figure is met): world e-waste generated in 2010 (34 Mt, GEM 2024) and the 2030
-  projection (82 Mt, GEM 2024), the 2019 EU-6 shares of the Global E-waste Monitor 2020 and
-  the 2019 put on market of photovoltaic panels (estimate),
+  projection (82 Mt, GEM 2024), the 2019 EU-6 shares of the Global E-waste Monitor 2020,
+  the 2019 put on market of photovoltaic panels (estimate) and of screens (world unit sales
+  of TVs, monitors, laptops and tablets times their unit weights,
+  :func:`ewaste_tracker.defaults.units.category_targets`),
 
 plus the prior :math:`w_\rho \ln \rho_r` that keeps the regional factors near 1.
 Not used in any fit, and reported as the back-cast error (``benchmarks/fidelity.py``): the
@@ -66,6 +69,7 @@ __all__ = [
     "cv_summary",
     "factors_frame",
     "fit_pom_model",
+    "fit_targets",
     "model_figures",
     "pom_model_to_frame",
     "refine_country_factors",
@@ -100,9 +104,22 @@ TARGETS = pd.DataFrame(
     ],
     columns=["name", "scope", "year", "value", "unit", "weight", "source"],
 )
-"""Time and product targets of the fit (each with its source); the country factors fix 2022."""
+"""Time and product targets of the fit (each with its source); the country factors fix 2022.
+
+:func:`fit_targets` adds the unit-sales targets of
+:func:`ewaste_tracker.defaults.units.category_targets`."""
+
+
+def fit_targets() -> pd.DataFrame:
+    """:data:`TARGETS` and the 2019 put on market of the categories anchored to unit sales."""
+    from ewaste_tracker.defaults.units import category_targets
+
+    return pd.concat([TARGETS, category_targets()], ignore_index=True)
+
 
 UN_REGIONS = ("Africa", "Americas", "Asia", "Europe", "Oceania")
+OFFSET_CATEGORIES: tuple[str, ...] = ("2",)
+"""Categories with their own trend offset :math:`\\delta_k` (screens: flat unit sales)."""
 PRIOR_WEIGHT = 0.25
 """Weight :math:`w_\\rho` of the prior :math:`\\ln \\rho_r = 0`."""
 CROSS_SECTION_WEIGHT = 0.5
@@ -155,13 +172,15 @@ def _inputs(years: Iterable[int] = range(1970, 2031)) -> _Inputs:
 
 
 def _unpack(theta: np.ndarray) -> PomModel:
-    n_k = len(CATEGORIES)
+    n_k, n_r = len(CATEGORIES), len(UN_REGIONS)
+    rho = theta[n_k + 3 : n_k + 3 + n_r]
     return PomModel(
         level=dict(zip(CATEGORIES, np.exp(theta[:n_k]).tolist(), strict=True)),
         elasticity=dict.fromkeys(CATEGORIES, float(theta[n_k])),
         trend=float(theta[n_k + 1]),
         trend_future=float(theta[n_k + 2]),
-        region_factor=dict(zip(UN_REGIONS, np.exp(theta[n_k + 3 :]).tolist(), strict=True)),
+        region_factor=dict(zip(UN_REGIONS, np.exp(rho).tolist(), strict=True)),
+        trend_offset=dict(zip(OFFSET_CATEGORIES, theta[n_k + 3 + n_r :].tolist(), strict=True)),
     )
 
 
@@ -188,7 +207,8 @@ def model_figures(
         elif name == "wg_category_share":
             out[i] = wg[:, eu6 == scope, n].sum() / wg[:, :, n].sum()
         elif name == "pom_product":
-            out[i] = pom[:, list(products).index(scope), n].sum() / 1e6
+            idx = [list(products).index(k) for k in str(scope).split("+")]
+            out[i] = pom[:, idx, n].sum() / 1e6
         else:
             raise DefaultsError(f"unknown calibration target {name!r}")
     return out
@@ -204,7 +224,7 @@ def _factors(wg: np.ndarray, inp: _Inputs) -> np.ndarray:
 
 
 def fit_pom_model(
-    years: Iterable[int] = range(1970, 2031), targets: pd.DataFrame = TARGETS
+    years: Iterable[int] = range(1970, 2031), targets: pd.DataFrame | None = None
 ) -> tuple[PomModel, pd.DataFrame, pd.DataFrame]:
     """Fit the put-on-market parameters and the country factors (module docstring).
 
@@ -214,6 +234,7 @@ def fit_pom_model(
         The fitted :class:`~ewaste_tracker.defaults.pom.PomModel`, ``targets`` with a
         ``model`` column, and the country factors (:func:`factors_frame`).
     """
+    targets = fit_targets() if targets is None else targets
     inp = _inputs(years)
     weight = targets["weight"].to_numpy(float)
     log_target = np.log(targets["value"].to_numpy(float))
@@ -235,10 +256,11 @@ def fit_pom_model(
                                    targets)) - log_target  # fmt: skip
         return np.concatenate(
             [CROSS_SECTION_WEIGHT * cross, weight * fit,
-             PRIOR_WEIGHT * theta[len(CATEGORIES) + 3 :]]
+             PRIOR_WEIGHT * theta[len(CATEGORIES) + 3 : len(CATEGORIES) + 3 + len(UN_REGIONS)]]
         )  # fmt: skip
 
-    start = np.r_[np.log([3.1, 0.9, 0.2, 3.2, 1.0, 3.9, 0.9]), 0.56, 0.03, 0.01, np.zeros(5)]
+    start = np.r_[np.log([3.1, 0.9, 0.2, 3.2, 1.0, 3.9, 0.9]), 0.56, 0.03, 0.01, np.zeros(5),
+                  np.zeros(len(OFFSET_CATEGORIES))]  # fmt: skip
     lower = np.full(start.size, -np.inf)
     lower[len(CATEGORIES) + 2] = 0.0  # gamma_f >= 0: no falling sales per inhabitant after 2022
     result = least_squares(
@@ -348,6 +370,10 @@ def pom_model_to_frame(model: PomModel, report: pd.DataFrame) -> pd.DataFrame:
     rows += [
         ("parameter", "rho", k, v, "1", src + "; prior ln rho = 0")
         for k, v in model.region_factor.items()
+    ]
+    rows += [
+        ("parameter", "delta", k, v, "1/yr", src + "; the category's offset of gamma to 2022")
+        for k, v in model.trend_offset.items()
     ]
     rows += [
         ("parameter", "gamma", "", model.trend, "1/yr", src),

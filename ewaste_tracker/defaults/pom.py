@@ -15,7 +15,7 @@ Product :math:`p` (a UNU-KEY) of EU-6 category :math:`k`, country :math:`c`, yea
 
     \mathrm{POM}_{c,p,t} = \kappa_c\, P_{c,t}\; A_k\, \rho_{r(c)}
         \left(\frac{y_{c,t}}{y_0}\right)^{\beta_k}
-        e^{\gamma \min(t, t_1) - \gamma t_0 + \gamma_f \max(t - t_1, 0)}\; s_p\, \Phi_p(t)
+        e^{(\gamma + \delta_k)(\min(t, t_1) - t_0) + \gamma_f \max(t - t_1, 0)}\; s_p\, \Phi_p(t)
 
 with the country factor :math:`\kappa_c` (data/pom_country_factors.csv: for the 193 countries of
 the Global E-waste Monitor 2024 annex it makes the engine's 2022 e-waste generated equal the
@@ -29,7 +29,11 @@ alone does not explain, such as Europe's heating and cooling stock), a common
 technology/affordability trend
 :math:`\gamma` up to :math:`t_1` = 2022 (the last year of the Monitor's data) and
 :math:`\gamma_f` after it, fitted to the Monitor's 2030 projection (data/pom_model.csv,
-fitted by :mod:`ewaste_tracker.defaults.calibration`). The income term follows the
+fitted by :mod:`ewaste_tracker.defaults.calibration`), and a category's own offset
+:math:`\delta_k` of that trend (screens only: world TV and monitor unit sales have been
+roughly flat since the mid-2000s while the income driver grows, so the category's 2019 mass,
+held to unit sales, and its 2019 e-waste, much of it heavy CRTs sold long before, are met
+together; :mod:`ewaste_tracker.defaults.units`). The income term follows the
 cross-country regressions of POM per capita on GDP per capita behind the Monitor's estimates
 for data-poor countries (Baldé et al. 2015, *Global E-waste Monitor 2014*, annex; Forti et al.
 2020, *Global E-waste Monitor 2020*, methodology).
@@ -150,6 +154,9 @@ class PomModel:
         :math:`\\beta_k` by category.
     trend
         :math:`\\gamma`, per year.
+    trend_offset
+        :math:`\\delta_k` by category (0 where absent), per year, added to :math:`\\gamma` up
+        to :math:`t_1`.
     gdp_ref, reference_year
         :math:`y_0` (USD) and :math:`t_0`.
     fit_date
@@ -161,6 +168,7 @@ class PomModel:
     trend: float
     trend_future: float
     region_factor: dict[str, float] = field(default_factory=dict)
+    trend_offset: dict[str, float] = field(default_factory=dict)
     gdp_ref: float = 10_000.0
     reference_year: int = 2019
     last_data_year: int = 2022
@@ -183,9 +191,11 @@ class PomModel:
             df = pd.read_csv(src, dtype=str, keep_default_na=False)
         par = df[df["kind"] == "parameter"].reset_index(drop=True)
         values = _floats(par, "value", src)
-        level, beta, rho, scalars = {}, {}, {}, {}
+        level, beta, rho, delta, scalars = {}, {}, {}, {}, {}
         for name, cat, value in zip(par["name"], par["category"], values, strict=True):
-            if name == "A":
+            if name == "delta":
+                delta[cat] = float(value)
+            elif name == "A":
                 level[cat] = float(value)
             elif name == "beta":
                 beta[cat] = float(value)
@@ -206,6 +216,7 @@ class PomModel:
             trend=scalars["gamma"],
             trend_future=scalars["gamma_future"],
             region_factor=rho,
+            trend_offset=delta,
             last_data_year=int(scalars["last_data_year"]),
             gdp_ref=scalars["gdp_ref"],
             reference_year=int(scalars["reference_year"]),
@@ -350,10 +361,11 @@ def pom_array(
     years = np.asarray(years)
     log_y = np.log(np.maximum(gdp_per_capita, 1.0) / model.gdp_ref)  # (R, N)
     t1 = model.last_data_year
+    delta = np.array([model.trend_offset.get(k, 0.0) for k in cats])
     trend = np.exp(
-        model.trend * (np.minimum(years, t1) - model.reference_year)
-        + model.trend_future * np.maximum(years - t1, 0)
-    )  # (N,)
+        (model.trend + delta[:, None]) * (np.minimum(years, t1) - model.reference_year)[None, :]
+        + model.trend_future * np.maximum(years - t1, 0)[None, :]
+    )  # (P, N)
     rho = np.ones(population.shape[0])
     if un_region is not None:
         rho = np.array([model.region_factor.get(str(r), 1.0) for r in un_region])

@@ -168,7 +168,8 @@ def reconcile(
         )
         neg = np.zeros_like(neg)
         neg[rows] = bound[rows] & ~c & (x[rows] < -tol[rows])
-    x = np.where(clipped, 0.0, x)
+    # clipped flows are zero; bounded flows within the tolerance below zero are rounding: zero
+    x = np.where(clipped | (bound & (x < 0)), 0.0, x)
     diff = x - y
     with np.errstate(divide="ignore", invalid="ignore"):
         chi2 = np.where(var0 > 0, diff**2 / var0, 0.0).sum(axis=1)
