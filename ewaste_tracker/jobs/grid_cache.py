@@ -18,6 +18,7 @@ module wrote, named ``<key>.npy`` / ``<key>.json``).
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 import os
@@ -147,7 +148,9 @@ def population_grid(
     """
     from ewaste_tracker.maps.grid import default_population_grid
 
-    params = {"urban_density": 5000.0, "rural_floor": 0.25, "potential_km": 100.0}
+    defaults = inspect.signature(default_population_grid).parameters  # one place for them
+    params = {k: float(defaults[k].default) for k in ("urban_density", "rural_floor",
+                                                       "potential_km")}  # fmt: skip
     folder = cache_dir()
     key = None
     if folder is not None:

@@ -157,6 +157,11 @@ def trend(
     return out.sort_values(["_o", "year"], kind="stable").drop(columns="_o").reset_index(drop=True)
 
 
+_MINERAL_VALUES = ("element_generated_t", "recovered_t", "lost_t", "exported_t",
+                   "recovered_usd", "lost_usd", "eol_rr")  # fmt: skip
+"""The value columns of :func:`minerals`, in their order."""
+
+
 def minerals(
     rows: pd.DataFrame, *, region: str, year: int, elements: Sequence[str]
 ) -> pd.DataFrame:
@@ -172,20 +177,7 @@ def minerals(
     sub = _rows(rows, region)
     sub = sub[(sub["year"].to_numpy() == int(year)) & sub["element"].notna().to_numpy()]
     if sub.empty or not elements:
-        return pd.DataFrame(
-            columns=[
-                "element",
-                "element_generated_t",
-                "recovered_t",
-                "lost_t",
-                "exported_t",
-                "recovered_usd",
-                "lost_usd",
-                "eol_rr",
-                "status",
-                "source",
-            ]
-        )
+        return pd.DataFrame(columns=["element", *_MINERAL_VALUES, "status", "source"])
     sub = sub[sub["element"].astype(str).isin(elements).to_numpy()]
     wide = sub.pivot_table(
         index=sub["element"].astype(str),
@@ -197,17 +189,8 @@ def minerals(
     wide = wide.reindex(list(elements))
     first = sub.assign(element=sub["element"].astype(str)).drop_duplicates("element")
     first = first.set_index("element").reindex(list(elements))
-    cols = (
-        "element_generated_t",
-        "recovered_t",
-        "lost_t",
-        "exported_t",
-        "recovered_usd",
-        "lost_usd",
-        "eol_rr",
-    )
     out = pd.DataFrame({"element": list(elements)})
-    for c in cols:
+    for c in _MINERAL_VALUES:
         out[c] = wide[c].to_numpy(float) if c in wide.columns else np.nan
     out["status"] = first["status"].astype(str).to_numpy()
     out["source"] = first["source"].astype(str).to_numpy()
