@@ -598,6 +598,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version (0) and option errors (2)
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2
     _configure_logging(args.verbose, args.quiet)
+    settings.tune_allocator()
     try:
         previous = signal.signal(signal.SIGTERM, _terminate)
     except ValueError:  # not the main thread: leave signals alone

@@ -50,6 +50,7 @@ from ewaste_tracker.flows.minerals import (
 from ewaste_tracker.flows.system import SystemResult, build_system, system_to_graph
 from ewaste_tracker.flows.transfer import ExportDestinations, TransferCoefficients
 from ewaste_tracker.model.inputs import dense_pom, lifetime_table
+from ewaste_tracker.settings import tune_allocator
 
 logger = logging.getLogger(__name__)
 
@@ -301,6 +302,7 @@ def prepare_run(inputs: ModelInputs) -> PreparedRun:
 
 def compute_run(prep: PreparedRun) -> RunArrays:
     """Run stocks, flows, minerals and indicators of a prepared run (every region at once)."""
+    tune_allocator()  # the engine's temporaries reuse freed memory (settings.tune_allocator)
     dims = prep.dims
     elements = dims.elements
     m1 = discard_matrix(prep.first_life, dims.years)
@@ -364,6 +366,7 @@ def run_model(inputs: ModelInputs) -> RunResult:
     -------
     RunResult
     """
+    tune_allocator()
     prep = prepare_run(inputs)
     out = compute_run(prep)
     indicators = indicators_table(out.labels, prep.dims.years, out.names, out.values[0])
@@ -384,6 +387,23 @@ def extended_table(table: LifetimeTable, extension: LifetimeExtension) -> Lifeti
     if (products is not None and not products) or (regions is not None and not regions):
         return table
     return table.with_extension(replace(extension, products=products, regions=regions))
+
+
+def _sum_links_by_origin(
+    trade_flows: np.ndarray, origin: np.ndarray, links: np.ndarray, shape: tuple[int, ...]
+) -> np.ndarray:
+    """Sum of the trade links ``links`` per origin region, ``shape`` = (R, P, N).
+
+    One sparse product with an incidence matrix over *all* links (ones in the chosen
+    columns only), so the chosen links' rows are read in place instead of copied out first
+    (the links of a batch of Monte Carlo draws weigh gigabytes).
+    """
+    n_links = trade_flows.shape[0]
+    incidence = sp.csr_matrix(
+        (np.ones(links.size), (np.asarray(origin)[links], np.asarray(links))),
+        shape=(shape[0], n_links),
+    )
+    return np.asarray(incidence @ trade_flows.reshape(n_links, -1)).reshape(shape)
 
 
 USED_STAGES = ("use", "refurbishment")
@@ -408,12 +428,7 @@ def waste_trade(system: SystemResult) -> tuple[np.ndarray, np.ndarray]:
         dest = np.asarray(exports.destination)
         waste = np.flatnonzero(~np.isin(stages, USED_STAGES) | (dest < 0))
         if waste.size:
-            incidence = sp.csr_matrix(
-                (np.ones(waste.size), (np.asarray(exports.origin)[waste], np.arange(waste.size))),
-                shape=(shape[0], waste.size),
-            )
-            flat = system.trade_flows.reshape(system.trade_flows.shape[0], -1)[waste]
-            out = np.asarray(incidence @ flat).reshape(shape)
+            out = _sum_links_by_origin(system.trade_flows, exports.origin, waste, shape)
     inflow = sum(
         (np.asarray(system.imports[s], float) for s in ("preprocessing", "recycling_informal",
                                                          "refurbishment") if s in system.imports),
@@ -467,12 +482,7 @@ def generated_net_of_reuse(system: SystemResult) -> np.ndarray:
         links = np.flatnonzero(np.isin(stages, ["use", "refurbishment"]))
         if links.size:
             shape = system.generated.shape
-            incidence = sp.csr_matrix(
-                (np.ones(links.size), (np.asarray(exports.origin)[links], np.arange(links.size))),
-                shape=(shape[0], links.size),
-            )
-            flat = system.trade_flows.reshape(system.trade_flows.shape[0], -1)[links]
-            net = net - np.asarray(incidence @ flat).reshape(shape)
+            net = net - _sum_links_by_origin(system.trade_flows, exports.origin, links, shape)
     return np.maximum(net, 0.0)
 
 

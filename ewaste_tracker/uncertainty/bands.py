@@ -43,6 +43,7 @@ from ewaste_tracker.errors import InputError
 from ewaste_tracker.flows.balance import check_mass_balance
 from ewaste_tracker.flows.system import system_to_graph
 from ewaste_tracker.model.run import ModelInputs, compute_run, prepare_run
+from ewaste_tracker.settings import tune_allocator
 from ewaste_tracker.uncertainty.draws import (
     DrawSpace,
     Spreads,
@@ -196,6 +197,7 @@ def batch_values(
     ``footprint``, the kept footprint cells of the same draws follow the indicator cells
     (``C + F`` columns); with ``elements``, the kept element-table cells follow them.
     """
+    tune_allocator()  # in a Dask worker process too (settings.tune_allocator)
     draws = [draw(space, seed, i) for i in range(start, stop)]
     prep = tile_batch(space, draws)
     out = compute_run(prep)
