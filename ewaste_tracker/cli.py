@@ -364,7 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=WORKERS, default=None,
         help="run the draws on a local Dask cluster of this many worker processes",
     )  # fmt: skip
-    p.add_argument("--batch", type=BATCH, default=None, help="draws per engine run (default 8)")
+    p.add_argument("--batch", type=BATCH, default=None, help="draws per engine run (default 4)")
 
     p = add(
         "template",

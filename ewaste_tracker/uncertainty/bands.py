@@ -69,7 +69,7 @@ logger = logging.getLogger(__name__)
 
 QUANTILES = (0.05, 0.5, 0.95)
 """The band: p5, p50, p95."""
-DEFAULT_BATCH = 8
+DEFAULT_BATCH = 4
 LOCAL_CLUSTER_DRAWS = 1000
 """Above this many draws (and with no scheduler), a LocalCluster runs the batches."""
 EXACT_LIMIT_BYTES = 3 * 2**30
