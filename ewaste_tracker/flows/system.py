@@ -139,7 +139,7 @@ def _check_lifetimes(name: str, group: np.ndarray, M: np.ndarray, r: int, p: int
     over = np.argwhere(M.sum(axis=1) > 1 + 1e-9)
     if over.size:  # the UNU pdf(k + 0.5) convention can discard a little over 100%
         g, c = over[0]
-        log.info("%s: group %d discards %.4g of cohort index %d", name, g, M[g, :, c].sum(), c)
+        log.debug("%s: group %d discards %.4g of cohort index %d", name, g, M[g, :, c].sum(), c)
 
 
 def _discards(inflow: np.ndarray, group: np.ndarray, M: np.ndarray) -> np.ndarray:

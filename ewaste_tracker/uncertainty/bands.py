@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
@@ -218,6 +219,25 @@ def batch_values(
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
+class _Clock:
+    """Logs how many draws are done, at most once a minute (a long run says where it is)."""
+
+    def __init__(self, draws: int, every: float = 60.0) -> None:
+        self.draws, self.every, self.done = draws, every, 0
+        self.start = self.last = time.monotonic()
+
+    def tick(self, n: int) -> None:
+        self.done += n
+        now = time.monotonic()
+        if now - self.last >= self.every or self.done == self.draws:
+            self.last = now
+            rate = (now - self.start) / max(self.done, 1)
+            logger.info(
+                "bands: %d of %d draws in %.0f s (%.3f s per draw, %.0f s to go)",
+                self.done, self.draws, now - self.start, rate, rate * (self.draws - self.done),
+            )  # fmt: skip
+
+
 def _quantiles(values: np.ndarray) -> np.ndarray:
     q = np.asarray(QUANTILES)
     if np.isnan(values).any():
@@ -374,11 +394,14 @@ def run_bands(
         sketch.add(pilot)
     starts = list(range(first, draws, batch))
 
+    clock = _Clock(draws)
+
     def accept(a: int, result: np.ndarray) -> None:
         if values is not None:
             values[a : a + len(result)] = result
         if sketch is not None:
             sketch.add(result)
+        clock.tick(len(result))
 
     use_dask = scheduler is not None or workers is not None or draws > LOCAL_CLUSTER_DRAWS
     n_workers = 1
