@@ -141,3 +141,50 @@ def test_with_every_spread_off_each_table_band_is_its_value(setup: tuple) -> Non
             np.testing.assert_allclose(table[f"{band}{sep}{q}"], table[value], rtol=1e-4,
                                        atol=1e-6)  # fmt: skip
     assert (est.flows["region_to"] != est.flows["region_from"]).any()  # trade rows checked
+
+
+def test_draws_kept_on_disk_give_the_same_bands(setup: tuple, monkeypatch) -> None:
+    """Past the memory budget the kept draws go to a temporary file: same percentiles."""
+    import ewaste_tracker.uncertainty.bands as bands_mod
+
+    inputs = setup[0]
+    kw = dict(draws=6, seed=3, batch=3, footprint=True, elements=True, flows=True,
+              method="exact")  # fmt: skip
+    memory = run_bands(inputs, **kw)
+    monkeypatch.setattr(bands_mod, "EXACT_LIMIT_BYTES", 1024)
+    monkeypatch.setattr(bands_mod, "QUANTILE_BLOCK_BYTES", 4096)  # many column blocks
+    disk = run_bands(inputs, **kw)
+    assert isinstance(disk.values, np.memmap)
+    for a, b in ((memory.quantiles, disk.quantiles), (memory.flows, disk.flows),
+                 (memory.elements, disk.elements), (memory.footprint, disk.footprint)):  # fmt: skip
+        np.testing.assert_array_equal(a, b)
+
+
+def test_flows_by_product_that_do_not_fit_fall_back_to_their_totals(
+    setup: tuple, monkeypatch
+) -> None:
+    """Every region's flows by product over budget: the totals still get their bands, the
+    same as when everything fits; the rows by product are left without."""
+    import ewaste_tracker as et
+    import ewaste_tracker.uncertainty.bands as bands_mod
+
+    inputs = setup[0]
+    kw = dict(draws=4, seed=5, batch=2, flows=True)
+    full = run_bands(inputs, **kw)
+    cells = full.quantiles.shape[0]
+    est = et.estimate(inputs=inputs)
+    est.bands = full
+    est._cache.clear()
+    full_totals = est.totals()[0]
+    by_product = int(est.flows.shape[0])
+    # room for the indicators and the totals, not for the flows by product
+    budget = 4 * 4 * (cells + full.flows.shape[0] - by_product) + 8
+    monkeypatch.setattr(bands_mod, "_exact_budget", lambda: budget)
+    part = run_bands(inputs, **kw)
+    assert part.flows is not None and part.flows.shape[0] < full.flows.shape[0]
+    est.bands = part
+    est._cache.clear()
+    assert est.flows["value_t_p50"].isna().all()
+    totals = est.totals()[0]
+    for q in ("value_t_p5", "value_t_p50", "value_t_p95"):
+        np.testing.assert_allclose(totals[q], full_totals[q], rtol=1e-6)

@@ -4,16 +4,22 @@ r"""Monte Carlo bands of an estimate: batches of draws, on one process or a Dask
 ``batch`` draws, runs every batch as one tiled engine run (:func:`batch_values`) and keeps,
 per draw, only the indicator cells of the central table (float32). The 5th, 50th and 95th
 percentiles are exact over all draws (``numpy.quantile``, linear interpolation) while the
-kept draws fit in :data:`EXACT_LIMIT_BYTES`; beyond, each cell folds its draws into a fixed
-histogram (:mod:`ewaste_tracker.uncertainty.sketch`, 1.3 % bins, memory independent of the
-number of draws).
+kept draws fit in :data:`EXACT_LIMIT_BYTES` of memory, or, beyond, in a temporary file of up
+to :data:`DISK_LIMIT_BYTES` (and half the free space), read back a block of cells at a time;
+beyond that, each cell folds its draws into a fixed histogram
+(:mod:`ewaste_tracker.uncertainty.sketch`: 2.6 % bins, memory independent of the number of
+draws).
 
 Memory: a batch holds the engine's arrays for ``batch`` copies of the world (about
 0.3-0.5 GB per draw of the 239-region model, measured by ``benchmarks/uncertainty.py``),
 and the reduction holds :math:`N \times C` float32 indicator cells (:math:`C` = 2.8 million
-for the world: 11 MB per draw). Peak memory is therefore
-:math:`\approx B \cdot m_{draw} + \min(4 N C, 1024\,C)` bytes (exact, or the sketch's
-512 ``uint16`` bins per cell); ``countries=`` keeps only the shown regions' cells.
+for the world: 11 MB per draw) in memory or on disk. Peak memory is therefore
+:math:`\approx B \cdot m_{draw} + \min(4 N C, 516\,C)` bytes (exact, or the sketch's window
+of 258 ``uint16`` counters per cell); ``countries=`` keeps only the shown regions' cells.
+The element and flow tables of every region (4.6 and 34 million cells for the world; the
+flows summed over products alone, 1.3 million, when those by product do not fit) get bands
+while their draws fit the exact budget; with the sketch (10,000 draws of the world), only for
+the countries asked for.
 
 Distribution: with ``scheduler`` (an address such as ``tcp://10.0.0.5:8786``) the batches
 are tasks of that ``dask.distributed`` cluster; with ``workers`` (or more than
@@ -32,6 +38,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -74,6 +82,10 @@ DEFAULT_BATCH = 4
 LOCAL_CLUSTER_DRAWS = 1000
 """Above this many draws (and with no scheduler), a LocalCluster runs the batches."""
 EXACT_LIMIT_BYTES = 3 * 2**30
+"""Kept draws held in memory for exact percentiles."""
+DISK_LIMIT_BYTES = 24 * 2**30
+"""Kept draws held in a temporary file for exact percentiles (beyond: the sketch)."""
+QUANTILE_BLOCK_BYTES = 256 * 2**20
 CONNECT_TIMEOUT = "10s"
 """How long to wait for a scheduler before telling the user it cannot be reached."""
 
@@ -238,13 +250,43 @@ class _Clock:
             )  # fmt: skip
 
 
+def _exact_budget() -> int:
+    """Bytes of kept draws the exact percentiles may take: :data:`EXACT_LIMIT_BYTES` in
+    memory, or up to :data:`DISK_LIMIT_BYTES` (and half the free space) in a temporary file."""
+    try:
+        free = shutil.disk_usage(tempfile.gettempdir()).free
+    except OSError:
+        return EXACT_LIMIT_BYTES
+    return max(EXACT_LIMIT_BYTES, min(DISK_LIMIT_BYTES, free // 2))
+
+
+def _draw_store(draws: int, cells: int) -> np.ndarray:
+    """``(draws, cells)`` float32 for the kept draws: in memory up to
+    :data:`EXACT_LIMIT_BYTES`, else memory-mapped on a temporary file that is unlinked at
+    once (the mapping keeps it until the array is gone; nothing is left behind)."""
+    if 4 * draws * cells <= EXACT_LIMIT_BYTES:
+        return np.empty((draws, cells), dtype=np.float32)
+    with tempfile.NamedTemporaryFile(prefix="ewaste-tracker-draws-", suffix=".f32") as tmp:
+        tmp.truncate(4 * draws * cells)
+        store = np.memmap(tmp.name, dtype=np.float32, mode="r+", shape=(draws, cells))
+    logger.info("bands: %d draws of %d cells kept on disk (%.1f GB, bounded memory)",
+                draws, cells, 4 * draws * cells / 2**30)  # fmt: skip
+    return store
+
+
 def _quantiles(values: np.ndarray) -> np.ndarray:
+    """``(C, 3)`` percentiles of ``(D, C)`` draws, a block of cells at a time (a memory-mapped
+    store is read one block of columns at a time)."""
     q = np.asarray(QUANTILES)
-    if np.isnan(values).any():
-        res = np.nanquantile(values, q, axis=0)
-    else:
-        res = np.quantile(values, q, axis=0)
-    return np.ascontiguousarray(res.T)
+    out = np.empty((values.shape[1], q.size))
+    step = max(1, QUANTILE_BLOCK_BYTES // (4 * max(values.shape[0], 1)))
+    for a in range(0, values.shape[1], step):
+        block = np.asarray(values[:, a : a + step])
+        if np.isnan(block).any():
+            out[a : a + step] = np.nanquantile(block, q, axis=0).T
+        else:
+            out[a : a + step] = np.quantile(block, q, axis=0).T
+    return out
 
 
 def _check(draws: int, seed: int, batch: int | None, workers: int | None) -> None:
@@ -349,13 +391,24 @@ def run_bands(
         optional.append(("flow", flow_cells(central.system, base.regions, flow_regions,
                                             central=False), flow_regions))  # fmt: skip
     kept_extra: dict[str, Any] = {}
+    budget = _exact_budget()
     for name, extra, chosen in optional:
-        fits = 4 * draws * (central_kept.size + extra.cells.size) <= EXACT_LIMIT_BYTES
+        fits = 4 * draws * (central_kept.size + extra.cells.size) <= budget
+        if chosen is None and name == "flow" and not fits and method != "sketch":
+            extra = flow_cells(central.system, base.regions, None, central=False,
+                               totals_only=True)  # fmt: skip
+            fits = 4 * draws * (central_kept.size + extra.cells.size) <= budget
+            if fits:
+                logger.warning(
+                    "bands: %d draws of the flows of every region by product would not fit "
+                    "in %.1f GB; the flows summed over products get bands (pass the "
+                    "countries you need for the products)", draws, budget / 2**30,
+                )  # fmt: skip
         if chosen is None and (method == "sketch" or not fits):
             logger.warning(
                 "bands: %d draws of the %s table of every region would not fit in %.1f GB; "
                 "its bands are left out (pass the countries you need)",
-                draws, name, EXACT_LIMIT_BYTES / 2**30,
+                draws, name, budget / 2**30,
             )  # fmt: skip
             continue
         if name == "element":
@@ -371,16 +424,16 @@ def run_bands(
     if method not in ("auto", "exact", "sketch"):
         raise InputError("unknown method", column="method", value=method,
                          expected="auto, exact or sketch")  # fmt: skip
-    sketch_mode = method == "sketch" or (method == "auto" and need > EXACT_LIMIT_BYTES)
-    if method == "exact" and need > EXACT_LIMIT_BYTES:
+    sketch_mode = method == "sketch" or (method == "auto" and need > budget)
+    if method == "exact" and need > budget:
         raise InputError(
             f"{draws} draws of {n_kept:,} cells need {need / 2**30:.1f} GB for "
             "exact percentiles", column="draws",
-            expected=f"at most {EXACT_LIMIT_BYTES // (4 * max(n_kept, 1)):,} draws, or "
+            expected=f"at most {budget // (4 * max(n_kept, 1)):,} draws, or "
             "method='auto' (a histogram sketch)",
         )  # fmt: skip
     space = draw_space(inputs, base, spreads)
-    values = None if sketch_mode else np.empty((draws, n_kept), dtype=np.float32)
+    values = None if sketch_mode else _draw_store(draws, n_kept)
     sketch = None
     first = 0
     if sketch_mode:  # the pilot draws, always the same ones, fix the grid of zero cells

@@ -12,8 +12,9 @@ route :math:`k` (:data:`ewaste_tracker.flows.minerals.ROUTES`), region, element 
 Memory: the world's element table has :math:`3 \times 5 \times 239 \times E \times N`
 cells (about 4.6 million for the default run), 18 MB per draw as float32: the bands keep
 them only for the shown countries, or for every region when the exact percentiles of all
-kept cells fit in :data:`ewaste_tracker.uncertainty.bands.EXACT_LIMIT_BYTES` (the
-histogram sketch, 1 kB per cell, would need 4.7 GB for them alone).
+kept cells fit the exact budget of :func:`ewaste_tracker.uncertainty.bands.run_bands` (in
+memory or a temporary file; the histogram sketch, 0.5 kB per cell, would need 2.4 GB for
+them alone and double the time of a draw).
 """
 
 from __future__ import annotations

@@ -10,9 +10,11 @@ summed over products (``detail="total"``: :math:`(j R + r) N + n`, :math:`t N + 
 batch gathers the kept cells from its ``(B \cdot R, P, N)`` arrays, one gather per edge key,
 and sums each draw's links into the table's trade edges (one ``np.add.at`` per batch).
 
-Memory: the world's flows by product are about 20 million within-region cells plus the trade
-links' (80 MB or more per draw): the bands keep them for the shown countries, or for every
-region only while the exact percentiles fit (:func:`ewaste_tracker.uncertainty.bands.run_bands`).
+Memory: the world's flows by product are about 34 million cells with the trade links'
+(136 MB per draw): the bands keep them for the shown countries, or for every region while
+the exact percentiles fit (in memory or a temporary file,
+:func:`ewaste_tracker.uncertainty.bands.run_bands`), else the flows summed over products
+(1.3 million cells, ``totals_only``) while those fit.
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ class FlowCells:
         Sorted positions in the flow layout.
     central
         The central run's values of the cells.
+    totals_only
+        Only the two parts summed over products (the ``detail="total"`` table).
     """
 
     keys: list[tuple[str, str]]
@@ -77,6 +81,7 @@ class FlowCells:
     n_edges: int
     cells: np.ndarray
     central: np.ndarray
+    totals_only: bool = False
 
     @property
     def sizes(self) -> tuple[int, int, int, int]:
@@ -92,9 +97,11 @@ def flow_cells(
     keep: Collection[str] | None = None,
     *,
     central: bool = True,
+    totals_only: bool = False,
 ) -> FlowCells:
     """The flow cells of the regions ``keep`` (default all) and (``central``) their central
-    values."""
+    values; with ``totals_only`` the cells summed over products alone (the world's flows by
+    product are 34 million cells, their totals 1.3 million)."""
     keys = list(system.flows)
     first = np.asarray(system.flows[keys[0]])
     n_r, n_p, n_n = first.shape
@@ -105,11 +112,12 @@ def flow_cells(
     within = ((j * n_r + r) * n_p * n_n + np.arange(n_p * n_n)[None, None]).ravel()
     w_tot = ((j * n_r + r) * n_n + np.arange(n_n)[None, None]).ravel()
     cells = FlowCells(keys, sel, (n_r, n_p, n_n), link_edge, n_edges, np.zeros(0, np.int64),
-                      np.zeros(0))  # fmt: skip
+                      np.zeros(0), totals_only)  # fmt: skip
     s_w, s_t, s_wt, _ = cells.sizes
     trade = s_w + np.arange(s_t)
     t_tot = s_w + s_t + s_wt + np.arange(n_edges * n_n)
-    cells.cells = np.concatenate([within, trade, s_w + s_t + w_tot, t_tot]).astype(np.int64)
+    parts = [s_w + s_t + w_tot, t_tot] if totals_only else [within, trade, s_w + s_t + w_tot, t_tot]
+    cells.cells = np.concatenate(parts).astype(np.int64)
     if central:
         cells.central = flow_values(cells, system, 1)[0]
     return cells
@@ -119,6 +127,23 @@ def flow_values(space: FlowCells, system: SystemResult, batch: int) -> np.ndarra
     """``(batch, C)`` float32 kept flow cells of a batch's system (C = ``space.cells``)."""
     n_r, n_p, n_n = space.shape
     n_sel = space.sel.size
+    if space.totals_only:  # summed over products first: never the (B, J, S, P, N) block
+        w_tot = np.stack(
+            [
+                np.asarray(system.flows[k]).reshape(batch, n_r, n_p, n_n)[:, space.sel].sum(axis=2)
+                for k in space.keys
+            ],
+            axis=1,
+        )  # (B, J, S, N)
+        t_tot = np.zeros((space.n_edges, batch, n_n))
+        if space.n_edges:
+            links = np.asarray(system.trade_flows).reshape(batch, -1, n_p, n_n).sum(axis=2)
+            shown = np.flatnonzero(space.link_edge >= 0)
+            np.add.at(t_tot, space.link_edge[shown], links.swapaxes(0, 1)[shown])
+        parts = [w_tot.reshape(batch, -1), t_tot.swapaxes(0, 1).reshape(batch, -1)]
+        out = np.concatenate(parts, axis=1).astype(np.float32)
+        assert out.shape[1] == space.cells.size, (out.shape, n_sel)
+        return out
     within = np.stack(
         [
             np.asarray(system.flows[k]).reshape(batch, n_r, n_p, n_n)[:, space.sel]
