@@ -371,7 +371,11 @@ def _solve_core(
         ok = cum[np.arange(pos.size), pos] >= 1 - 1e-7
         return np.where(ok, lev_sorted[np.arange(pos.size), pos], m)
 
-    L = np.minimum(service_level(y_best.astype(float)), cap)
+    # start at the level the incumbent uses or, if farther, the Lagrangian radius
+    # lam_i / w_i: an LP optimum serves i only from sites with w_i d_ij <= lam_i at the
+    # Lagrangian optimum (complementary slackness), so few rounds are needed
+    lag_level = (values < (lam / W)[:, None]).sum(axis=1)
+    L = np.minimum(np.maximum(service_level(y_best.astype(float)), lag_level), cap)
     info["levels_full"], info["levels_start"] = int(cap.sum()), int(L.sum())
     bound, status, rounds = lb, "optimal", 0
     if cap.sum() <= full_levels:  # the reduced model is small: solve it whole
@@ -394,8 +398,12 @@ def _solve_core(
                 continue
             need = service_level(x[:m])
         else:
+            # warm start: the incumbent and its z (1 below the level it is served at)
+            served = np.minimum(service_level(y_best.astype(float)), L)
+            start = np.concatenate([y_best, (_zk < served[_zi])]).astype(float)
             x, _val, b, st = _highs(obj, lo, hi, integer, A, rlo, rhi, offset=offset,
-                                   time_limit=left, rel_gap=rel_gap, cutoff=ub)  # fmt: skip
+                                   time_limit=left, rel_gap=rel_gap, start=start,
+                                   cutoff=ub + tol)  # fmt: skip
             if st == "infeasible":  # nothing beats the incumbent
                 return finish("optimal", ub)
             if np.isfinite(b):
