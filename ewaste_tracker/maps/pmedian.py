@@ -20,6 +20,9 @@ Formulation
     y_j \\ge 1`, so the LP bound is Elloumi's with far fewer non-zeros.
 
 Provably safe reductions
+    0. Clients with identical cost rows are merged (weights summed) and candidates with
+       identical cost columns are merged (see :func:`solve_pmedian`): exact, and on a road
+       network, where many points snap to one node, it shrinks the instance several-fold.
     1. A client is always served within its :math:`(M-p+1)`-th nearest candidate and
        within its nearest fixed site: farther levels are dropped.
     2. Lagrangian relaxation of the assignment rows (Cornuéjols, Fisher & Nemhauser 1977;
@@ -32,8 +35,12 @@ Provably safe reductions
        :math:`UB - LB`. The model then covers every solution better than the incumbent,
        so the better of the two is optimal.
     3. Levels are added lazily (García et al. 2011): the model starts at the level the
-       incumbent uses; clients the LP (then the MIP) serves beyond their last level get more
-       levels, until the truncated optimum is exact.
+       incumbent uses or, if farther, at the Lagrangian radius :math:`\\lambda_i / w_i`
+       (at the Lagrangian optimum the LP serves :math:`i` only from sites with
+       :math:`w_i d_{ij} \\le \\lambda_i`, so one LP round is usually enough); clients the
+       LP (then the MIP) serves beyond their last level get more levels, until the
+       truncated optimum is exact. Every MIP round starts from the incumbent (HiGHS
+       ``setSolution``) with it as the cutoff.
 
 References
 ----------
@@ -41,6 +48,8 @@ Elloumi, S. (2010). A tighter formulation of the p-median problem. J. Comb. Opti
 García, S., Labbé, M., Marín, A. (2011). Solving large p-median problems with a radius
 formulation. INFORMS J. Comput. 23(4), 546–556.
 Beasley, J. E. (1993). Lagrangean heuristics for location problems. EJOR 65, 383–399.
+Held, M., Wolfe, P., Crowder, H. P. (1974). Validation of subgradient optimization.
+Math. Program. 6, 62–88.
 Teitz, M. B., Bart, P. (1968). Heuristic methods for estimating the generalized vertex
 median of a weighted graph. Oper. Res. 16(5), 955–961.
 """

@@ -34,7 +34,9 @@ p-median, capacitated
 MCLP (Church & ReVelle 1974)
     :math:`\\max \\sum_i w_i c_i` s.t. :math:`c_i \\le \\sum_{j \\in N_i} y_j`,
     :math:`\\sum_j y_j = p`, :math:`0 \\le c_i \\le 1`, with :math:`N_i = \\{j: d_{ij} \\le T\\}`.
-    Clients with identical :math:`N_i` are merged (their weights add), which is exact.
+    Clients with identical :math:`N_i` are merged (their weights add), which is exact, and
+    candidates whose coverage set another's contains are dropped (kept when fewer than
+    :math:`p` would remain), also exact: the coverage sets matter, not the distances.
     Capacitated: :math:`c` replaced by :math:`x_{ij}` on coverable pairs with
     :math:`\\sum_j x_{ij} \\le 1` and :math:`\\sum_i w_i x_{ij} \\le Q_j y_j`.
 
