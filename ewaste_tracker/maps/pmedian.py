@@ -430,10 +430,13 @@ def _solve_core(
         if not short.any():
             if lp_phase:
                 rounds = 30
+                # one spare level per client before the MIP: its solution may serve a
+                # client one level beyond the LP's, and each short round re-solves the MIP
+                L = np.minimum(L + 1, cap)
                 continue
             info.update(z_columns=int(zcol.size), rounds=rounds)
             return finish("optimal" if st == "optimal" else "time_limit", bound)
-        grow = need if not lp_phase else np.maximum(need + 1, 2 * L)
+        grow = need + 1 if not lp_phase else np.maximum(need + 1, 2 * L)
         L = np.where(short, np.minimum(grow, cap), L)
         if time.perf_counter() > deadline:
             return finish("time_limit", bound)
