@@ -93,3 +93,19 @@ def test_mclp_with_repeated_and_dominated_sites_is_exact(seed, p):
     assert sol.objective == pytest.approx(best)
     assert sol.open.sum() == p
     assert sol.objective == pytest.approx(float(w[cov[:, sol.open].any(axis=1)].sum()))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 4])
+def test_lazy_levels_reach_the_same_optimum_as_the_whole_radius_model(seed):
+    # seeds whose Lagrangian bound leaves a gap, so the radius model is solved
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(1, 40, (40, 14)).astype(float)
+    w = rng.integers(1, 9, 40).astype(float)
+    lazy = solve_pmedian(cost, w, 4, full_levels=0)  # levels added round by round
+    whole = solve_pmedian(cost, w, 4, full_levels=10**9)  # every level from the start
+    assert lazy.info["z_columns"] < lazy.info["levels_full"]  # the lazy path was taken
+    combos = np.array(list(itertools.combinations(range(14), 4)))
+    brute = float((w[:, None] * cost[:, combos].min(axis=2)).sum(axis=0).min())
+    assert lazy.status == whole.status == "optimal"
+    assert lazy.objective == pytest.approx(brute) == whole.objective
+    assert lazy.bound == pytest.approx(lazy.objective, rel=1e-9)
