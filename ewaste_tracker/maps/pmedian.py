@@ -20,6 +20,9 @@ Formulation
     y_j \\ge 1`, so the LP bound is Elloumi's with far fewer non-zeros.
 
 Provably safe reductions
+    0. Clients with identical cost rows are merged (weights summed) and candidates with
+       identical cost columns are merged (see :func:`solve_pmedian`): exact, and on a road
+       network, where many points snap to one node, it shrinks the instance several-fold.
     1. A client is always served within its :math:`(M-p+1)`-th nearest candidate and
        within its nearest fixed site: farther levels are dropped.
     2. Lagrangian relaxation of the assignment rows (Cornuéjols, Fisher & Nemhauser 1977;
@@ -32,8 +35,12 @@ Provably safe reductions
        :math:`UB - LB`. The model then covers every solution better than the incumbent,
        so the better of the two is optimal.
     3. Levels are added lazily (García et al. 2011): the model starts at the level the
-       incumbent uses; clients the LP (then the MIP) serves beyond their last level get more
-       levels, until the truncated optimum is exact.
+       incumbent uses or, if farther, at the Lagrangian radius :math:`\\lambda_i / w_i`
+       (at the Lagrangian optimum the LP serves :math:`i` only from sites with
+       :math:`w_i d_{ij} \\le \\lambda_i`, so one LP round is usually enough); clients the
+       LP (then the MIP) serves beyond their last level get more levels, until the
+       truncated optimum is exact. Every MIP round starts from the incumbent (HiGHS
+       ``setSolution``) with it as the cutoff.
 
 References
 ----------
@@ -41,6 +48,8 @@ Elloumi, S. (2010). A tighter formulation of the p-median problem. J. Comb. Opti
 García, S., Labbé, M., Marín, A. (2011). Solving large p-median problems with a radius
 formulation. INFORMS J. Comput. 23(4), 546–556.
 Beasley, J. E. (1993). Lagrangean heuristics for location problems. EJOR 65, 383–399.
+Held, M., Wolfe, P., Crowder, H. P. (1974). Validation of subgradient optimization.
+Math. Program. 6, 62–88.
 Teitz, M. B., Bart, P. (1968). Heuristic methods for estimating the generalized vertex
 median of a weighted graph. Oper. Res. 16(5), 955–961.
 """
@@ -193,7 +202,7 @@ def lagrangian_bound(
     ub: float,
     lam: np.ndarray,
     *,
-    max_iter: int = 1500,
+    max_iter: int = 6000,
     deadline: float = np.inf,
 ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
     """Subgradient maximisation of the p-median Lagrangian bound.
@@ -240,7 +249,7 @@ def lagrangian_bound(
             best, stall = (value, lam.copy(), rho, chosen), 0
         else:
             stall += 1
-            if stall >= 30:
+            if stall >= 50:
                 theta, stall = theta / 2, 0
         g = 1.0 - (red[:, chosen] < 0).sum(axis=1)
         norm = float(g @ g)
@@ -255,7 +264,7 @@ def lagrangian_bound(
     return (*best, inc, inc_cost)
 
 
-def solve_pmedian(
+def _solve_core(
     cost: np.ndarray,
     w: np.ndarray,
     p: int,
@@ -265,7 +274,7 @@ def solve_pmedian(
     rel_gap: float = 1e-7,
     full_levels: int = 5_000,
 ) -> Solution:
-    """Solve the uncapacitated p-median problem to proven optimality (module notes).
+    """Solve one p-median instance (already reduced by :func:`solve_pmedian`).
 
     Parameters
     ----------
@@ -329,7 +338,9 @@ def solve_pmedian(
     lam0 = W * np.where(y_best[None, :], C, np.inf).min(axis=1)
     lam0 = np.where(np.isfinite(lam0), lam0, W * big)
     ub_pen = float((W * Cf[:, y_best].min(axis=1)).sum())
-    lb, lam, rho, chosen, inc, _ = lagrangian_bound(Cf, W, p, fx, ub_pen, lam0, deadline=deadline)
+    # the subgradient gets at most 40 % of the time limit; the LP and MIP rounds the rest
+    lag_end = deadline if time_limit is None else min(deadline, t0 + 0.4 * time_limit)
+    lb, lam, rho, chosen, inc, _ = lagrangian_bound(Cf, W, p, fx, ub_pen, lam0, deadline=lag_end)
     y_try = pmedian_heuristic(Cf, W, p, fx, start=inc)
     if true_cost(y_try) < ub:
         y_best, ub = y_try, true_cost(y_try)
@@ -369,7 +380,11 @@ def solve_pmedian(
         ok = cum[np.arange(pos.size), pos] >= 1 - 1e-7
         return np.where(ok, lev_sorted[np.arange(pos.size), pos], m)
 
-    L = np.minimum(service_level(y_best.astype(float)), cap)
+    # start at the level the incumbent uses or, if farther, the Lagrangian radius
+    # lam_i / w_i: an LP optimum serves i only from sites with w_i d_ij <= lam_i at the
+    # Lagrangian optimum (complementary slackness), so few rounds are needed
+    lag_level = (values < (lam / W)[:, None]).sum(axis=1)
+    L = np.minimum(np.maximum(service_level(y_best.astype(float)), lag_level), cap)
     info["levels_full"], info["levels_start"] = int(cap.sum()), int(L.sum())
     bound, status, rounds = lb, "optimal", 0
     if cap.sum() <= full_levels:  # the reduced model is small: solve it whole
@@ -392,8 +407,12 @@ def solve_pmedian(
                 continue
             need = service_level(x[:m])
         else:
+            # warm start: the incumbent and its z (1 below the level it is served at)
+            served = np.minimum(service_level(y_best.astype(float)), L)
+            start = np.concatenate([y_best, (_zk < served[_zi])]).astype(float)
             x, _val, b, st = _highs(obj, lo, hi, integer, A, rlo, rhi, offset=offset,
-                                   time_limit=left, rel_gap=rel_gap, cutoff=ub)  # fmt: skip
+                                   time_limit=left, rel_gap=rel_gap, start=start,
+                                   cutoff=ub + tol)  # fmt: skip
             if st == "infeasible":  # nothing beats the incumbent
                 return finish("optimal", ub)
             if np.isfinite(b):
@@ -411,10 +430,130 @@ def solve_pmedian(
         if not short.any():
             if lp_phase:
                 rounds = 30
+                # one spare level per client before the MIP: its solution may serve a
+                # client one level beyond the LP's, and each short round re-solves the MIP
+                L = np.minimum(L + 1, cap)
                 continue
             info.update(z_columns=int(zcol.size), rounds=rounds)
             return finish("optimal" if st == "optimal" else "time_limit", bound)
-        grow = need if not lp_phase else np.maximum(need + 1, 2 * L)
+        grow = need + 1 if not lp_phase else np.maximum(need + 1, 2 * L)
         L = np.where(short, np.minimum(grow, cap), L)
         if time.perf_counter() > deadline:
             return finish("time_limit", bound)
+
+
+def identical_groups(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group the rows of ``a`` that are identical bit for bit.
+
+    Returns
+    -------
+    first, inverse
+        Index of the first row of each group (ascending) and, per row, its group number.
+    """
+    a = np.ascontiguousarray(a)
+    if a.shape[0] == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    key = a.view(np.dtype((np.void, a.dtype.itemsize * a.shape[1]))).ravel()
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first)  # number the groups by first appearance
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return first[order], rank[inv.ravel()]
+
+
+def solve_pmedian(
+    cost: np.ndarray,
+    w: np.ndarray,
+    p: int,
+    *,
+    fixed: np.ndarray | None = None,
+    time_limit: float | None = None,
+    rel_gap: float = 1e-7,
+    full_levels: int = 5_000,
+) -> Solution:
+    """Solve the uncapacitated p-median problem to proven optimality (module notes).
+
+    Two exact reductions come first:
+
+    * clients whose cost rows are identical are one client with the summed weight
+      (:math:`\\sum_{i \\in g} w_i \\min_j d_{ij} = (\\sum_{i \\in g} w_i) \\min_j d_{gj}`);
+      on a road network many demand points snap to one node, so this is what makes
+      city-scale instances small (García, Labbé & Marín 2011 §5 merge equal clients too);
+    * candidates whose cost columns are identical are one candidate, when at least ``p``
+      distinct columns remain: a solution opening two copies opens one and any other site
+      at no greater cost (costs are monotone in the open set), so some optimum uses one
+      copy at most. A fixed site stands for its copies.
+
+    The reduced instance is solved by :func:`_solve_core`; sites and assignments are
+    mapped back to the original rows and columns and the objective is recomputed on the
+    original matrix, so ``gap`` compares that objective with the reduced instance's bound.
+
+    Parameters
+    ----------
+    cost
+        (N, M) travel costs, ``inf`` where a client cannot reach a candidate.
+    w
+        (N,) non-negative demand weights; clients with weight 0 are assigned but do not
+        constrain the choice.
+    p
+        Number of open sites, fixed ones included.
+    fixed
+        Column indices forced open.
+    time_limit
+        Seconds; on expiry the best solution found and its gap are returned.
+    rel_gap
+        Relative gap at which the search stops.
+    full_levels
+        When the reduced model has at most this many distance levels in all, it is solved
+        whole; otherwise levels are added lazily.
+
+    Returns
+    -------
+    Solution
+        Objective :math:`\\sum_i w_i \\min_{j\\,open} d_{ij}` over the served clients;
+        clients no candidate reaches are in ``excluded``; ``info`` has ``merged_rows`` and
+        ``merged_columns`` (sizes of the reduced instance).
+    """
+    t0 = time.perf_counter()
+    cost, w = np.asarray(cost, float), np.asarray(w, float)
+    m = cost.shape[1]
+    fx = _fixed_mask(fixed, m)
+    if not 1 <= p <= m or fx.sum() > p:
+        raise SitingError(f"p = {p} must be between the {int(fx.sum())} fixed site(s) and {m}")
+    reach = np.isfinite(cost).any(axis=1)
+    keep = np.flatnonzero(reach & (w > 0))
+    first, inv = identical_groups(cost[keep])
+    Wg = np.bincount(inv, weights=w[keep], minlength=first.size)
+    Cg = cost[keep[first]]
+    # identical columns: one representative per group, a fixed one where there is one
+    cfirst, cinv = identical_groups(Cg.T) if Cg.shape[0] else (np.arange(m), np.arange(m))
+    if cfirst.size >= p and cfirst.size < m:
+        rep = cfirst.copy()
+        fixed_groups = np.unique(cinv[fx])
+        fixed_cols = np.flatnonzero(fx)
+        rep[cinv[fixed_cols]] = fixed_cols  # a fixed column stands for its group
+        fx_red = np.zeros(rep.size, bool)
+        fx_red[fixed_groups] = True
+        if fx_red.sum() < fx.sum():  # two fixed copies: keep both, they must both open
+            rep, fx_red = np.arange(m), fx
+    else:
+        rep, fx_red = np.arange(m), fx
+    left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.01)
+    if keep.size:
+        core = _solve_core(Cg[:, rep], Wg, p, fixed=np.flatnonzero(fx_red), time_limit=left,
+                           rel_gap=rel_gap, full_levels=full_levels)  # fmt: skip
+        y = np.zeros(m, bool)
+        y[rep[core.open]] = True
+        bound, status, info = core.bound, core.status, dict(core.info)
+    else:  # nothing to serve: any p sites, fixed ones first
+        y = fx.copy()
+        y[np.flatnonzero(~fx)[: p - int(fx.sum())]] = True
+        bound, status, info = 0.0, "optimal", {}
+    rows, cols, frac = _nearest_assign(cost, y, np.flatnonzero(reach))
+    obj = float((w[rows] * cost[rows, cols]).sum())
+    if status == "optimal":
+        bound = min(bound, obj)
+    info.update(merged_rows=int(first.size), merged_columns=int(rep.size))
+    info["seconds_total"] = time.perf_counter() - t0
+    return Solution(y, rows, cols, frac, obj, bound, _gap(obj, bound), status,
+                    time.perf_counter() - t0, np.flatnonzero(~reach), info)  # fmt: skip

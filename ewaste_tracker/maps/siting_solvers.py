@@ -34,7 +34,9 @@ p-median, capacitated
 MCLP (Church & ReVelle 1974)
     :math:`\\max \\sum_i w_i c_i` s.t. :math:`c_i \\le \\sum_{j \\in N_i} y_j`,
     :math:`\\sum_j y_j = p`, :math:`0 \\le c_i \\le 1`, with :math:`N_i = \\{j: d_{ij} \\le T\\}`.
-    Clients with identical :math:`N_i` are merged (their weights add), which is exact.
+    Clients with identical :math:`N_i` are merged (their weights add), which is exact, and
+    candidates whose coverage set another's contains are dropped (kept when fewer than
+    :math:`p` would remain), also exact: the coverage sets matter, not the distances.
     Capacitated: :math:`c` replaced by :math:`x_{ij}` on coverable pairs with
     :math:`\\sum_j x_{ij} \\le 1` and :math:`\\sum_i w_i x_{ij} \\le Q_j y_j`.
 
@@ -333,6 +335,29 @@ def _covered_assign(cost: np.ndarray, y: np.ndarray, minutes: float):
     return _nearest_assign(cost, y, rows)
 
 
+def _undominated(cov: np.ndarray, fx: np.ndarray, p: int) -> np.ndarray:
+    """Candidates whose coverage set no other candidate contains (fixed ones always kept).
+
+    Candidate :math:`j` is dominated by :math:`k` when :math:`N^j \\subseteq N^k` (the
+    clients each covers), with ties broken by index. Swapping a dominated site for an
+    undominated one never lowers coverage, so when at least ``p`` sites are kept some
+    optimum uses only kept sites (Church & ReVelle 1974 note the same dominance); otherwise
+    every candidate is kept. The test is one (M, M) product of the coverage matrix.
+    """
+    m = cov.shape[1]
+    if m > 8_000 or m * m * max(cov.shape[0], 1) > 4e10 or cov.shape[0] >= 2**24:
+        return np.ones(m, bool)
+    c = cov.astype(np.float32)
+    inter = c.T @ c  # inter[j, k] = |N^j ∩ N^k| (exact in float32 below 2**24 clients)
+    size = np.diag(inter).copy()
+    idx = np.arange(m)
+    inside = inter >= size[:, None]  # N^j ⊆ N^k
+    before = (size[None, :] > size[:, None]) | (idx[None, :] < idx[:, None])
+    np.fill_diagonal(inside, False)
+    keep = ~(inside & before).any(axis=1) | fx
+    return keep if keep.sum() >= p else np.ones(m, bool)
+
+
 def solve_mclp(
     cost: np.ndarray,
     w: np.ndarray,
@@ -367,21 +392,24 @@ def solve_mclp(
     _check_p(p, m, fx)
     cov = cost <= minutes
     excluded = np.flatnonzero(~cov.any(axis=1))
-    y0 = _greedy_cover(cov, w, p, fx)
     if capacity is None:
         reps, wg = _merge_rows(cov, np.flatnonzero(cov.any(axis=1) & (w > 0)), w)
-        g = reps.size
-        gi, gj = np.nonzero(cov[reps])
-        r = np.concatenate([np.arange(g), gi, np.full(m, g)])
-        c = np.concatenate([m + np.arange(g), gj, np.arange(m)])
-        v = np.concatenate([np.ones(g), -np.ones(gi.size), np.ones(m)])
-        A = sp.csc_matrix((v, (r, c)), shape=(g + 1, m + g))
+        ycols = np.flatnonzero(_undominated(cov[reps], fx, p))
+        covr = cov[reps][:, ycols]
+        g, mc = reps.size, ycols.size
+        gi, gj = np.nonzero(covr)
+        r = np.concatenate([np.arange(g), gi, np.full(mc, g)])
+        c = np.concatenate([mc + np.arange(g), gj, np.arange(mc)])
+        v = np.concatenate([np.ones(g), -np.ones(gi.size), np.ones(mc)])
+        A = sp.csc_matrix((v, (r, c)), shape=(g + 1, mc + g))
         rlo = np.concatenate([np.full(g, -np.inf), [p]])
         rhi = np.concatenate([np.zeros(g), [p]])
-        obj = np.concatenate([np.zeros(m), wg])
-        start = np.concatenate([y0, (cov[reps] & y0[None, :]).any(axis=1)]).astype(float)
-        info = {"merged_rows": int(g)}
+        obj = np.concatenate([np.zeros(mc), wg])
+        y0 = _greedy_cover(covr, wg, p, fx[ycols])
+        start = np.concatenate([y0, (covr & y0[None, :]).any(axis=1)]).astype(float)
+        info = {"merged_rows": int(g), "candidates_kept": int(mc)}
     else:
+        ycols, mc = np.arange(m), m
         ii, jj = np.nonzero(cov & (w[:, None] > 0))
         A, na = _assignment_rows(ii, jj, w, np.asarray(capacity, float), n, m)
         k = ii.size
@@ -391,13 +419,14 @@ def solve_mclp(
         obj = np.concatenate([np.zeros(m), w[ii]])
         start, info = None, {}
     ncol = obj.size
-    lb = np.concatenate([fx.astype(float), np.zeros(ncol - m)])
-    integer = np.arange(ncol) < m
+    lb = np.concatenate([fx[ycols].astype(float), np.zeros(ncol - mc)])
+    integer = np.arange(ncol) < mc
     x, val, b, st = _highs(obj, lb, np.ones(ncol), integer, A, rlo, rhi, maximize=True,
                            time_limit=time_limit, rel_gap=rel_gap, start=start)  # fmt: skip
     if x is None:
         raise SitingError("MCLP: no feasible solution found within the time limit")
-    y = x[:m] > 0.5
+    y = np.zeros(m, bool)
+    y[ycols[x[:mc] > 0.5]] = True
     if capacity is None:
         rows, cols, frac = _covered_assign(cost, y, minutes)
         val = float(w[rows].sum())
