@@ -18,6 +18,7 @@ rasters are read with :func:`ewaste_tracker.maps.raster_io.grid_from_geotiff`.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Literal
@@ -48,6 +49,24 @@ __all__ = [
     "downscale",
     "zones_from_polygons",
 ]
+
+
+BLOCK_CELLS = 1 << 22
+"""Cells per row block in :func:`downscale` and the default population grid (~4 million)."""
+FEW_ZONES = 4
+"""Up to this many zones, per-cell work compares ids with each zone instead of gathering."""
+
+
+def running_sum(acc: np.ndarray, ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """A copy of ``acc`` with each weight added to its id's slot, one by one in order.
+
+    :func:`numpy.add.at` adds unbuffered in input order, as :func:`numpy.bincount` does, so
+    calls over consecutive blocks of cells give, to the last bit, one bincount over all of
+    them. An id of -1 (a cell in no zone) adds to the last slot.
+    """
+    out = np.array(acc, dtype=np.float64)
+    np.add.at(out, ids, weights)
+    return out
 
 
 class EmptyZoneError(MapInputError):
@@ -89,9 +108,20 @@ class Zones:
         return int(self.ids.shape[0]), int(self.ids.shape[1])
 
     def cell_counts(self) -> np.ndarray:
-        """Number of cells owned by each zone, ``(n_zones,)``."""
-        flat = self.ids.ravel()
-        return np.bincount(flat[flat >= 0], minlength=len(self.labels))
+        """Number of cells owned by each zone, ``(n_zones,)`` (counted once, then kept)."""
+        return self._counts.copy()
+
+    @functools.cached_property
+    def _counts(self) -> np.ndarray:
+        flat, n = self.ids.ravel(), len(self.labels)
+        counts = np.zeros(n, dtype=np.int64)
+        for s in range(0, flat.size, BLOCK_CELLS):  # blocks: no full-size temporaries
+            part = flat[s : s + BLOCK_CELLS]
+            if n <= FEW_ZONES:  # a comparison per zone beats casting the ids for bincount
+                counts += [np.count_nonzero(part == k) for k in range(n)]
+            else:
+                counts += np.bincount(part[part >= 0], minlength=n)
+        return counts
 
     def empty(self) -> pd.Index:
         """Labels of zones that own no cell (too small for the grid, or off it)."""
@@ -202,8 +232,7 @@ def zones_from_polygons(
     if empty.size:
         zones.fallback[:] = _fallback_cells(geoms, codes, empty, transform, shape)
         logger.info("%d of %d zones own no cell: %s", empty.size, len(labels), list(labels[empty]))
-    uncovered = int((ids < 0).sum())
-    logger.debug("%d of %d cells are in no zone", uncovered, ids.size)
+    logger.debug("%d of %d cells are in no zone", ids.size - int(counts.sum()), ids.size)
     return zones
 
 
@@ -327,21 +356,33 @@ def downscale(
         raise GridMismatchError(f"weights must be a 2-D raster, got shape {weights.data.shape}")
     z = _zones_on(zones, weights, id_column)
     T, bands = _totals_matrix(totals, z.labels)
-    n = len(z.labels)
-    w = np.asarray(weights.data, dtype=np.float64).ravel()
-    missing = np.isnan(w)
-    if missing.any():  # NaN (no data) weighs nothing; skipped when none, as in most grids
-        w = np.where(missing, 0.0, w)
-    del missing
-    if (w < 0).any():
-        r, c = divmod(int(np.flatnonzero(w < 0)[0]), weights.shape[1])
-        raise ZoneMismatchError(f"weights must be non-negative; cell (row {r}, col {c}) < 0")
-    ids = z.ids.ravel()
-    inside = np.flatnonzero(ids >= 0)
-    zid = ids[inside]
-    w_in = w[inside]
-    W = np.bincount(zid, weights=w_in, minlength=n)
-    N = np.bincount(zid, minlength=n)
+    n, K = len(z.labels), T.shape[0]
+    rows, cols = weights.shape
+    step = max(1, BLOCK_CELLS // max(cols, 1))
+
+    def band(r0: int) -> tuple[np.ndarray, np.ndarray]:
+        """Weights (NaN as 0) of rows ``r0:r0 + step`` and their zone ids (-1: in no zone)."""
+        w = np.asarray(weights.data[r0 : r0 + step], dtype=np.float64).ravel()
+        if w.size and not (w.min() >= 0 and w.max() < np.inf):  # two passes, no copies
+            missing = np.isnan(w)
+            if missing.any():  # NaN (no data) weighs nothing
+                w = np.where(missing, 0.0, w)
+            bad = (w < 0) | (w == np.inf)
+            if bad.any():
+                r, c = divmod(int(np.flatnonzero(bad)[0]), cols)
+                raise ZoneMismatchError(
+                    f"weights must be finite and non-negative; cell (row {r0 + r}, col {c}) "
+                    f"is {w[r * cols + c]}"
+                )
+        return w, z.ids[r0 : r0 + step].ravel()
+
+    # pass 1: each zone's weight and cells, summed in cell order (row blocks of the grid);
+    # the last slot collects the cells in no zone (id -1)
+    W = np.zeros(n + 1)
+    for r0 in range(0, rows, step):
+        w, ids = band(r0)
+        np.add.at(W, ids, w)
+    W, N = W[:n], z.cell_counts()
     nonzero = np.abs(T).sum(axis=0) > 0
     flat_zero = (W == 0) & (N > 0) & nonzero
     if flat_zero.any():
@@ -350,14 +391,8 @@ def downscale(
             int(flat_zero.sum()),
             list(z.labels[flat_zero][:20]),
         )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if flat_zero.any():
-            share = np.where(W[zid] > 0, w_in / W[zid], 1.0 / N[zid])
-        else:  # one gather per cell: the zones' inverse weights
-            share = w_in * np.where(W > 0, 1.0 / W, 0.0)[zid]
-    out = np.zeros((T.shape[0], w.size))
-    out[:, inside] = T[:, zid] * share
     empty = (N == 0) & nonzero
+    cells = z.fallback[empty]
     if empty.any():
         labels = list(z.labels[empty])
         if on_empty != "point":
@@ -365,18 +400,52 @@ def downscale(
                 f"{len(labels)} zone(s) with a non-zero total own no grid cell (smaller than a "
                 f"cell or off the grid): {labels[:20]}; use a finer grid or on_empty='point'"
             )
-        cells = z.fallback[empty]
         if (cells < 0).any():
             off = list(z.labels[empty][cells < 0])
             raise EmptyZoneError(f"zone(s) {off} own no cell and lie off the grid")
+    # per zone, with a last slot of zeros for the cells in no zone (id -1)
+    T_ext = np.concatenate([T, np.zeros((K, 1))], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.append(np.where(W > 0, 1.0 / W, 0.0), 0.0)
+        uniform = np.append(np.where(N > 0, 1.0 / N, 0.0), 0.0)
+    positive = np.append(W > 0, False)
+
+    # pass 2, block by block: share_c = w_c / W_z (1 / n_z in zones of zero weight),
+    # x_c = T_z share_c; each band's sum is checked against its zones' totals
+    out = np.empty((K, rows * cols))
+    got = np.zeros(K)
+    buffer = np.empty(min(step * cols, rows * cols))
+    for r0 in range(0, rows, step):
+        w, ids = band(r0)
+        block = out[:, r0 * cols : (r0 + step) * cols]  # a view
+        share = buffer[: w.size]
+        if n <= FEW_ZONES:  # e.g. one country: a mask per zone, no gathers
+            block[:] = 0.0
+            for zone in np.flatnonzero(N > 0):
+                mask = ids == zone
+                if positive[zone]:
+                    np.multiply(w, inv[zone], out=share, where=mask)
+                else:
+                    np.copyto(share, uniform[zone], where=mask)
+                for k in range(K):
+                    np.multiply(share, T[k, zone], out=block[k], where=mask)
+        else:
+            np.multiply(w, np.take(inv, ids), out=share)
+            if flat_zero.any():
+                np.copyto(share, np.take(uniform, ids), where=~positive[ids])
+            for k in range(K):  # the few bands
+                np.multiply(np.take(T_ext[k], ids), share, out=block[k])
+        got += block.sum(axis=1)
+    if empty.any():
         np.add.at(out.T, cells, T[:, empty].T)  # out.T is a view; cells may repeat
-        logger.warning("zones without cells put in their representative-point cell: %s", labels)
-    check = np.stack([np.bincount(zid, weights=out[k, inside], minlength=n)
-                      for k in range(T.shape[0])])  # a loop over the few bands  # fmt: skip
-    expect = np.where(empty, 0.0, T)
-    err = np.abs(check - expect).max(initial=0.0)
-    if err > 1e-9 * max(1.0, float(np.abs(T).max(initial=0.0))):
-        raise ArithmeticError(f"downscaling lost mass: largest zone error {err:.3g}")
+        logger.warning(
+            "zones without cells put in their representative-point cell: %s",
+            list(z.labels[empty]),
+        )
+    expect = np.where(N > 0, T, 0.0).sum(axis=1)
+    err = np.abs(got - expect).max(initial=0.0)
+    if err > 1e-9 * max(1.0, float(np.abs(T).sum(axis=1).max(initial=0.0))):
+        raise ArithmeticError(f"downscaling lost mass: error {err:.3g} in a band's total")
     data = out.reshape(T.shape[0], *weights.shape)
     if not bands:
         return Raster(data[0], weights.transform, weights.crs)

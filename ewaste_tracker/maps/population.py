@@ -39,10 +39,12 @@ from rasterio.features import rasterize
 from scipy.ndimage import gaussian_filter
 
 from ewaste_tracker.maps.grid import (
+    BLOCK_CELLS,
     EmptyZoneError,
     ZoneMismatchError,
     _check_polygons,
     _fallback_cells,
+    running_sum,
 )
 from ewaste_tracker.maps.raster_io import (
     LAND_MASK_RESOLUTION,
@@ -69,9 +71,6 @@ KM_PER_DEGREE = 111.32
 
 CITY_SIZE_EDGES = (0.0, 5e4, 1.5e5, 5e5, 1.5e6, 5e6, np.inf)
 """City-size classes (people) smoothed with one kernel width each."""
-
-BLOCK_CELLS = 1 << 22
-"""Cells per row block by default (~4 million: 32 MB per float64 layer of a band)."""
 
 TRUNCATE = 3.0
 """Gaussian kernels are cut at this many standard deviations (as in ``smooth_counts``)."""
@@ -107,18 +106,6 @@ def _geonames_cities(min_population: int) -> pd.DataFrame:
     )
     frame = frame[frame["population"] >= min_population].reset_index(drop=True)
     return frame.astype({"lon": float, "lat": float, "population": float})
-
-
-def _running_sum(acc: np.ndarray, ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """``acc`` plus the sums of ``weights`` by ``ids``, added in order after ``acc``.
-
-    :func:`numpy.bincount` adds its weights one by one in input order, so putting the
-    previous sums first makes the result of many calls equal to one call over all cells.
-    """
-    n = acc.size
-    return np.bincount(
-        np.concatenate([np.arange(n), ids]), weights=np.concatenate([acc, weights]), minlength=n
-    )
 
 
 class _LandRows:
@@ -476,12 +463,12 @@ def default_population_grid(
             inside = ids >= 0
             zid = ids[inside]
             N += np.bincount(zid, minlength=n)
-            urban_pop = _running_sum(urban_pop, zid, points.rows(r0, r1).ravel()[inside])
-            urban_weight = _running_sum(urban_weight, zid, urban[inside])
-            land_sum = _running_sum(land_sum, zid, L[inside])
-            land_pot = _running_sum(land_pot, zid, (L * potential)[inside])
+            urban_pop = running_sum(urban_pop, zid, points.rows(r0, r1).ravel()[inside])
+            urban_weight = running_sum(urban_weight, zid, urban[inside])
+            land_sum = running_sum(land_sum, zid, L[inside])
+            land_pot = running_sum(land_pot, zid, (L * potential)[inside])
             pot_land = potential[on_land]
-            pot_sum = _running_sum(pot_sum, np.zeros(pot_land.size, np.int64), pot_land)
+            pot_sum = running_sum(pot_sum, np.zeros(pot_land.size, np.int64), pot_land)
             land_cells += int(pot_land.size)
     finally:
         land.close()  # the counts kept for pass 2 stay
@@ -539,8 +526,8 @@ def default_population_grid(
             else:
                 share = rural[cells] * inv_r[zid]
             x_r[cells] = T_r[zid] * share
-            check_u = _running_sum(check_u, zid, x_u[cells])
-            check_r = _running_sum(check_r, zid, x_r[cells])
+            check_u = running_sum(check_u, zid, x_u[cells])
+            check_r = running_sum(check_r, zid, x_r[cells])
             for cell, total in moved:  # the few zones too small to own a cell
                 if r0 * cols <= cell < r1 * cols:
                     x_r[cell - r0 * cols] += total
