@@ -57,18 +57,6 @@ FEW_ZONES = 4
 """Up to this many zones, per-cell work compares ids with each zone instead of gathering."""
 
 
-def running_sum(acc: np.ndarray, ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """A copy of ``acc`` with each weight added to its id's slot, one by one in order.
-
-    :func:`numpy.add.at` adds unbuffered in input order, as :func:`numpy.bincount` does, so
-    calls over consecutive blocks of cells give, to the last bit, one bincount over all of
-    them. An id of -1 (a cell in no zone) adds to the last slot.
-    """
-    out = np.array(acc, dtype=np.float64)
-    np.add.at(out, ids, weights)
-    return out
-
-
 class EmptyZoneError(MapInputError):
     """A zone with a non-zero total has no grid cell to receive it."""
 

@@ -16,8 +16,9 @@ Two passes over the bands:
 2. with the country totals known, each band's land and potential are computed again, the
    urban weights read back from ``out`` and the cell population written over them.
 
-Sums are accumulated in cell order (a running :func:`numpy.bincount` that starts from the
-previous bands' sums), so every block size gives the same grid to the last bit.
+Sums are accumulated in cell order (:func:`numpy.add.at` adds unbuffered, one cell after
+another, continuing from the previous bands' sums), so every block size gives the same grid to
+the last bit.
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ from ewaste_tracker.maps.grid import (
     ZoneMismatchError,
     _check_polygons,
     _fallback_cells,
-    running_sum,
 )
 from ewaste_tracker.maps.raster_io import (
     LAND_MASK_RESOLUTION,
@@ -239,8 +239,18 @@ class _Points:
         width = self.cols if width is None else width
         sel = (self.r >= a) & (self.r < b)
         flat = (self.r[sel] - a) * width + self.c[sel]
-        counts = np.bincount(flat, weights=self.p[sel], minlength=(b - a) * width)
+        counts = np.zeros((b - a) * width)
+        np.add.at(counts, flat, self.p[sel])  # in city order, as a bincount would add them
         return counts.reshape(b - a, width)
+
+    def cells(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """Flat indices (within rows ``a:b``, ascending) of cells holding cities, and people."""
+        sel = (self.r >= a) & (self.r < b)
+        flat = (self.r[sel] - a) * self.cols + self.c[sel]
+        cells, where = np.unique(flat, return_inverse=True)
+        people = np.zeros(cells.size)
+        np.add.at(people, where, self.p[sel])
+        return cells, people
 
     def subset(self, sel: np.ndarray) -> _Points:
         """The cities where ``sel`` is true."""
@@ -294,9 +304,8 @@ def _smooth_rows(
             fine = points.rows(s * k, e * k, width=n_cols * k)
             coarse[s - ca : e - ca] = fine.reshape(e - s, k, n_cols, k).sum(axis=(1, 3))
     coarse = gaussian_filter(coarse, sigma / k, mode=mode, truncate=TRUNCATE)
-    part = coarse[cr0 - ca : cr1 - ca]
-    fine = np.repeat(np.repeat(part, k, axis=0), k, axis=1) / (k * k)
-    return fine[r0 - cr0 * k : r1 - cr0 * k, :cols]
+    part = np.repeat(coarse[cr0 - ca : cr1 - ca] / (k * k), k, axis=1)  # spread back evenly
+    return part[np.arange(r0, r1) // k - cr0, :cols]  # one copy of the band's rows
 
 
 def _bands(rows: int, block_rows: int) -> Iterator[tuple[int, int]]:
@@ -444,14 +453,15 @@ def default_population_grid(
         potential = _smooth_rows(points, rows, r0, r1, potential_km / cell_km, wrap)
         return L.ravel(), potential.ravel()
 
-    # pass 1: per-zone sums; urban weights kept in `out`
-    N = np.zeros(n, dtype=np.int64)
-    urban_pop, urban_weight, land_sum, land_pot = (np.zeros(n) for _ in range(4))
-    pot_sum, land_cells = np.zeros(1), 0
+    # pass 1: per-zone sums, with a last slot for the cells in no zone (id -1); the sums are
+    # added in cell order (numpy.add.at), so any block size gives the same bits
+    N = np.zeros(n + 1, dtype=np.int64)
+    urban_pop, urban_weight, land_sum, land_pot = (np.zeros(n + 1) for _ in range(4))
+    pot_sum, land_cells = np.zeros(2), 0  # slot 1: cells on land
     land = _LandRows(transform, shape)
     try:
         for r0, r1 in _bands(rows, block_rows):
-            ids = zone_rows(r0, r1)
+            ids = zone_rows(r0, r1).astype(np.intp)
             L, potential = land_rows(land, r0, r1)
             urban_band = np.zeros((r1 - r0, cols))
             for sub, sigma in kernels:
@@ -459,28 +469,27 @@ def default_population_grid(
             urban = urban_band.ravel()
             on_land = L > 0
             urban *= on_land
-            out[r0:r1] = urban.reshape(r1 - r0, cols)
-            inside = ids >= 0
-            zid = ids[inside]
-            N += np.bincount(zid, minlength=n)
-            urban_pop = running_sum(urban_pop, zid, points.rows(r0, r1).ravel()[inside])
-            urban_weight = running_sum(urban_weight, zid, urban[inside])
-            land_sum = running_sum(land_sum, zid, L[inside])
-            land_pot = running_sum(land_pot, zid, (L * potential)[inside])
-            pot_land = potential[on_land]
-            pot_sum = running_sum(pot_sum, np.zeros(pot_land.size, np.int64), pot_land)
-            land_cells += int(pot_land.size)
+            out[r0:r1] = urban_band
+            np.add.at(N, ids, 1)
+            city_cells, people = points.cells(r0, r1)
+            np.add.at(urban_pop, ids[city_cells], people)
+            np.add.at(urban_weight, ids, urban)
+            np.add.at(land_sum, ids, L)
+            np.add.at(land_pot, ids, L * potential)
+            np.add.at(pot_sum, on_land.view(np.uint8), potential)
+            land_cells += int(np.count_nonzero(on_land))
     finally:
         land.close()  # the counts kept for pass 2 stay
+    N, urban_pop, urban_weight = N[:n], urban_pop[:n], urban_weight[:n]
+    land_sum, land_pot = land_sum[:n], land_pot[:n]
 
-    mean_potential = float(pot_sum[0]) / land_cells if land_cells else 0.0
+    mean_potential = float(pot_sum[1]) / land_cells if land_cells else 0.0
     urban_pop = np.where(urban_weight > 0, np.minimum(urban_pop, P), 0.0)
     T_u, T_r = urban_pop, P - urban_pop
     if mean_potential > 0:  # Σ_z r = ε Σ L + Σ L Φ / Φ̄
         rural_weight = rural_floor * land_sum + land_pot / mean_potential
     else:
         rural_weight = land_sum
-    inv_u = np.where(urban_weight > 0, 1.0 / np.where(urban_weight > 0, urban_weight, 1.0), 0.0)
     flat_zero = (rural_weight == 0) & (N > 0) & (T_r != 0)
     if flat_zero.any():
         logger.warning(
@@ -488,9 +497,6 @@ def default_population_grid(
             int(flat_zero.sum()),
             list(labels[flat_zero][:20]),
         )
-    safe_r = np.where(rural_weight > 0, rural_weight, 1.0)
-    inv_r = np.where(rural_weight > 0, 1.0 / safe_r, 0.0)
-    uniform = 1.0 / np.maximum(N, 1)
     empty = (N == 0) & (T_r != 0)
     fallback = np.full(n, -1, dtype=np.int64)
     if (N == 0).any():
@@ -505,29 +511,35 @@ def default_population_grid(
         )
     moved = [(int(fallback[z]), float(T_r[z])) for z in np.flatnonzero(empty)]
 
+    def per_zone(values: np.ndarray) -> np.ndarray:  # a last slot of 0 for id -1
+        return np.append(values, 0.0)
+
+    with np.errstate(divide="ignore"):
+        inv_u = per_zone(np.where(urban_weight > 0, 1.0 / urban_weight, 0.0))
+        inv_r = per_zone(np.where(rural_weight > 0, 1.0 / rural_weight, 0.0))
+    safe_r = per_zone(np.where(rural_weight > 0, rural_weight, 1.0))
+    positive_r = np.append(rural_weight > 0, True)
+    uniform = per_zone(1.0 / np.maximum(N, 1))
+    T_u_z, T_r_z = per_zone(T_u), per_zone(T_r)
+
     # pass 2: cell population, x = U u / Σu + R r / Σr
-    check_u, check_r = np.zeros(n), np.zeros(n)
+    check_u, check_r = np.zeros(n + 1), np.zeros(n + 1)
     try:
         for r0, r1 in _bands(rows, block_rows):
-            ids = zone_rows(r0, r1)
+            ids = zone_rows(r0, r1).astype(np.intp)
             L, potential = land_rows(land, r0, r1)
             if mean_potential > 0:
                 rural = L * (rural_floor + potential / mean_potential)
             else:
                 rural = L * 1.0
-            cells = np.flatnonzero(ids >= 0)
-            zid = ids[cells]
-            x_u = np.zeros(ids.size)
-            x_u[cells] = T_u[zid] * (out[r0:r1].ravel()[cells] * inv_u[zid])
-            x_r = np.zeros(ids.size)
+            x_u = T_u_z[ids] * (out[r0:r1].ravel() * inv_u[ids])
             if flat_zero.any():
-                w = rural_weight[zid]
-                share = np.where(w > 0, rural[cells] / safe_r[zid], uniform[zid])
+                share = np.where(positive_r[ids], rural / safe_r[ids], uniform[ids])
             else:
-                share = rural[cells] * inv_r[zid]
-            x_r[cells] = T_r[zid] * share
-            check_u = running_sum(check_u, zid, x_u[cells])
-            check_r = running_sum(check_r, zid, x_r[cells])
+                share = rural * inv_r[ids]
+            x_r = T_r_z[ids] * share
+            np.add.at(check_u, ids, x_u)
+            np.add.at(check_r, ids, x_r)
             for cell, total in moved:  # the few zones too small to own a cell
                 if r0 * cols <= cell < r1 * cols:
                     x_r[cell - r0 * cols] += total
@@ -536,8 +548,8 @@ def default_population_grid(
         land.close()
     scale = max(1.0, float(np.abs(P).max(initial=0.0)))
     err = max(
-        float(np.abs(check_u - T_u).max(initial=0.0)),
-        float(np.abs(check_r - np.where(empty, 0.0, T_r)).max(initial=0.0)),
+        float(np.abs(check_u[:n] - T_u).max(initial=0.0)),
+        float(np.abs(check_r[:n] - np.where(empty, 0.0, T_r)).max(initial=0.0)),
     )
     if err > 1e-9 * scale:
         raise ArithmeticError(f"population grid lost people: largest zone error {err:.3g}")
