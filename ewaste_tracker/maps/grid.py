@@ -364,13 +364,18 @@ def downscale(
                 )
         return w, z.ids[r0 : r0 + step].ravel()
 
-    # pass 1: each zone's weight and cells, summed in cell order (row blocks of the grid);
-    # the last slot collects the cells in no zone (id -1)
+    # pass 1: each zone's weight, summed over row blocks of the grid; with many zones
+    # numpy.add.at adds in cell order (the last slot collects the cells in no zone, id -1)
     W = np.zeros(n + 1)
+    N = z.cell_counts()
     for r0 in range(0, rows, step):
         w, ids = band(r0)
-        np.add.at(W, ids, w)
-    W, N = W[:n], z.cell_counts()
+        if n <= FEW_ZONES:  # e.g. one country: a masked (pairwise) sum per zone
+            for zone in np.flatnonzero(N > 0):
+                W[zone] += np.sum(w, where=ids == zone)
+        else:
+            np.add.at(W, ids, w)
+    W = W[:n]
     nonzero = np.abs(T).sum(axis=0) > 0
     flat_zero = (W == 0) & (N > 0) & nonzero
     if flat_zero.any():
