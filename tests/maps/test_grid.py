@@ -24,10 +24,10 @@ from ewaste_tracker.maps.grid import (
     EmptyZoneError,
     ZoneMismatchError,
     aggregate,
-    default_population_grid,
     downscale,
     zones_from_polygons,
 )
+from ewaste_tracker.maps.population import default_population_grid
 from ewaste_tracker.maps.raster_io import (
     GridMismatchError,
     Raster,
