@@ -419,6 +419,7 @@ def run_bands(
         central_kept = np.concatenate([central_kept, extra.central])
     espace = kept_extra.get("element", (None, 0))[0]
     flspace = kept_extra.get("flow", (None, 0))[0]
+    del optional, central, flat  # the central run's arrays are not needed past this point
     n_kept = central_kept.size
     need = 4 * draws * n_kept
     if method not in ("auto", "exact", "sketch"):
