@@ -12,7 +12,7 @@ is fixed before the other draws are counted, so the counts, and the percentiles,
 do not depend on the order in which batches arrive, on the batch size or on the number of
 workers. Bins are uniform in :math:`u` on :math:`[-U, U]`, :math:`U = \operatorname{asinh}(
 R/\alpha)` with :data:`RANGE` :math:`R`: values up to :math:`R|c|` either side of zero are
-resolved; near :math:`v = c` a bin spans a relative :math:`\Delta v / v \approx 2U/B` (1.3 %
+resolved; near :math:`v = c` a bin spans a relative :math:`\Delta v / v \approx 2U/B` (2.6 %
 for the defaults), and the percentile is interpolated linearly inside its bin. The minimum and
 maximum of each cell are kept exactly for values beyond the grid.
 
