@@ -102,7 +102,9 @@ class Dims:
         # factorize the values as they are (C hashing of the many values, no text built per
         # value), then look up the few distinct ones as text; a missing value is a distinct
         # one and is reported unknown
-        series = items if isinstance(items, pd.Series) else pd.Series(items, dtype=object)
+        series = (
+            items if isinstance(items, pd.Series) else pd.Series(np.asarray(items, dtype=object))
+        )
         codes, uniques = pd.factorize(series, use_na_sentinel=False)
         pos = pd.Index(labels).get_indexer(
             pd.Index(np.asarray(uniques, dtype=object)).astype("str")
