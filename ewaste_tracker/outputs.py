@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -344,6 +345,18 @@ def write_blocks(
     return rows, head if head is not None else pd.DataFrame()
 
 
+class _Stopped(Exception):
+    """The write of a table was abandoned (another table's write failed)."""
+
+
+def _until(stop: threading.Event, blocks: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """``blocks`` until ``stop`` is set (then :class:`_Stopped`: the file is abandoned)."""
+    for block in blocks:
+        if stop.is_set():
+            raise _Stopped
+        yield block
+
+
 def _schema(name: str, frame: pd.DataFrame) -> dict[str, Any]:
     known = {c[0]: c for c in TABLES.get(name, [])}
     fields = []
@@ -498,16 +511,36 @@ def write_estimate(
             names.append(name)
     if est.bands is not None:
         names.append("uncertainty")
-    files: dict[str, tuple[str, pd.DataFrame]] = {}
+    written: dict[str, tuple[str, pd.DataFrame]] = {}
     with AtomicDir(path, what="estimate") as stage:
-        for name in names:
+        stop = threading.Event()
+
+        def write(name: str) -> tuple[str, pd.DataFrame]:
             file = f"{name}.{format}"
-            blocks = est.blocks(name, detail=detail)
+            blocks = _until(stop, est.blocks(name, detail=detail))
             rows, head = write_blocks(blocks, stage / file, format=format)
-            files[name] = (file, head)
             logger.debug("%s: %d rows", file, rows)
-            if progress is not None:
-                progress(file)
+            return file, head
+
+        # the flows (most of the rows at product level) are built and written in a thread of
+        # their own while this one writes the other tables: two cores busy instead of one
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="flows") as pool:
+            flows = pool.submit(write, "flows")
+            try:
+                for name in names:
+                    if flows.done() and flows.exception() is not None:
+                        break  # the flows failed: their error is raised below
+                    if name != "flows":
+                        written[name] = write(name)
+                        if progress is not None:
+                            progress(written[name][0])
+                written["flows"] = flows.result()
+            except BaseException:
+                stop.set()  # the flows thread stops at its next block
+                raise
+        if progress is not None:
+            progress(written["flows"][0])
+        files = {name: written[name] for name in names}
         (stage / "run.json").write_text(
             json.dumps(_run_meta(est, detail), indent=2, default=str), encoding="utf-8"
         )

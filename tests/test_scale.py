@@ -99,3 +99,40 @@ def test_districts_outputs_add_up_to_the_engine(tmp_path: Path, districts: int) 
     est = run_to_folder(folder, out)
     assert len(est.result.system.regions) == districts
     _check(est, out)
+
+
+def test_a_failed_table_publishes_nothing_and_stops_the_other_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The flows are written in a thread beside the other tables: when either side fails,
+    the error reaches the caller, the flows stop at their next block and no folder appears."""
+    import threading
+
+    from ewaste_tracker.estimate import estimate
+
+    folder = districts_folder(tmp_path / "inputs", districts=40, provinces=4)
+    est = estimate(inputs=folder)
+    real = est.blocks
+    out = tmp_path / "out"
+    flow_blocks: list[int] = []
+    for failing in ("flows", "footprint"):
+        flow_blocks.clear()
+
+        def blocks(name: str, _failing: str = failing, **kw: object):  # type: ignore[no-untyped-def]
+            for i, block in enumerate(real(name, **kw)):  # type: ignore[arg-type]
+                if name == "flows":
+                    flow_blocks.append(i)
+                if name == _failing:
+                    raise RuntimeError(f"{name} cannot be written")
+                yield block
+
+        monkeypatch.setattr(est, "blocks", blocks)
+        with pytest.raises(RuntimeError, match=f"{failing} cannot be written"):
+            est.to_folder(out)
+        assert not out.exists(), failing
+        assert not [t for t in threading.enumerate() if t.name.startswith(("flows", "parquet"))]
+        if failing == "flows":
+            assert flow_blocks == [0]
+    monkeypatch.setattr(est, "blocks", real)
+    est.to_folder(out)  # and a later write of the same estimate succeeds whole
+    assert (out / "flows.parquet").is_file() and (out / "datapackage.json").is_file()

@@ -99,9 +99,16 @@ class Dims:
     @staticmethod
     def _lookup(labels: tuple[str, ...], wanted: Labels, axis: str) -> np.ndarray:
         items = [wanted] if isinstance(wanted, str) else wanted
-        # factorize first (C hashing of the many values), then look up the few distinct ones
-        codes, uniques = pd.factorize(pd.Series(items, dtype="str"))  # type: ignore[arg-type]
-        pos = pd.Index(labels).get_indexer(pd.Index(uniques))
+        # factorize the values as they are (C hashing of the many values, no text built per
+        # value), then look up the few distinct ones as text; a missing value is a distinct
+        # one and is reported unknown
+        series = (
+            items if isinstance(items, pd.Series) else pd.Series(np.asarray(items, dtype=object))
+        )
+        codes, uniques = pd.factorize(series, use_na_sentinel=False)
+        pos = pd.Index(labels).get_indexer(
+            pd.Index(np.asarray(uniques, dtype=object)).astype("str")
+        )
         if (pos < 0).any():
             missing = [str(u) for u in np.asarray(uniques, dtype=object)[pos < 0]]
             raise KeyError(f"Dims: unknown {axis} {missing[:5]} (known: {list(labels)[:8]}...)")
