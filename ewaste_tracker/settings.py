@@ -117,6 +117,7 @@ def cache_dir() -> Path | None:
 #: ``mallopt`` parameters of glibc (``malloc.h``).
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
 #: Freed memory up to this size stays in the process for the next allocation (2 GiB - 1, the
 #: largest value ``mallopt`` takes).
 _KEEP_BYTES = 2**31 - 1
@@ -136,8 +137,11 @@ def tune_allocator() -> bool:
     user time either way.
 
     The mmap and trim thresholds are raised to 2 GiB - 1 with ``mallopt(3)``: blocks below
-    that come from the heap and freed memory is kept for reuse. Peak memory is unchanged (the
-    same blocks are live at once); the process gives memory back to the system less eagerly.
+    that come from the heap and freed memory is kept for reuse. Threads share the main arena
+    (``M_ARENA_MAX`` 1): the other arenas are built of 64 MB heaps, so a thread's larger
+    arrays (a Dask worker runs its tasks in a thread) would still be mapped afresh. Peak
+    memory is unchanged (the same blocks are live at once); the process gives memory back to
+    the system less eagerly.
     Called once by every engine run, the command line and the Dask workers; a no-op on
     systems without glibc and when ``EWASTE_TRACKER_MALLOC=system``.
 
@@ -166,6 +170,8 @@ def tune_allocator() -> bool:
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     _allocator_tuned = bool(
-        mallopt(_M_MMAP_THRESHOLD, _KEEP_BYTES) and mallopt(_M_TRIM_THRESHOLD, _KEEP_BYTES)
+        mallopt(_M_MMAP_THRESHOLD, _KEEP_BYTES)
+        and mallopt(_M_TRIM_THRESHOLD, _KEEP_BYTES)
+        and mallopt(_M_ARENA_MAX, 1)
     )
     return _allocator_tuned

@@ -36,6 +36,7 @@ through the same exact or sketch percentiles (:attr:`Bands.footprint`).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import shutil
@@ -86,6 +87,8 @@ EXACT_LIMIT_BYTES = 3 * 2**30
 DISK_LIMIT_BYTES = 24 * 2**30
 """Kept draws held in a temporary file for exact percentiles (beyond: the sketch)."""
 QUANTILE_BLOCK_BYTES = 256 * 2**20
+IN_FLIGHT = 3
+"""Batches submitted ahead per worker (the rest wait on the client, not in the workers)."""
 CONNECT_TIMEOUT = "10s"
 """How long to wait for a scheduler before telling the user it cannot be reached."""
 
@@ -543,14 +546,28 @@ def _run_dask(  # type: ignore[no-untyped-def]
         fspace_f = None if fspace is None else client.scatter(fspace, broadcast=True)
         espace_f = None if espace is None else client.scatter(espace, broadcast=True)
         flspace_f = None if flspace is None else client.scatter(flspace, broadcast=True)
-        futures = {
-            client.submit(batch_values, space_f, seed, a, min(a + batch, draws), cells_f,
-                          check, fspace_f, espace_f, flspace_f, pure=False): a
-            for a in starts
-        }  # fmt: skip
+
+        def submit(a: int):  # type: ignore[no-untyped-def]
+            return client.submit(batch_values, space_f, seed, a, min(a + batch, draws),
+                                 cells_f, check, fspace_f, espace_f, flspace_f,
+                                 pure=False)  # fmt: skip
+
+        # A few batches in flight per worker, each released once folded in: a worker keeps
+        # a task's result while the client holds its future, so 10,000 futures held to the
+        # end would pile every batch's cells up in the workers' memory.
+        todo = iter(starts)
+        flying = {submit(a): a for a in itertools.islice(todo, IN_FLIGHT * n_workers)}
+        queue = as_completed(list(flying), with_results=True)
         done = 0
-        for fut, result in as_completed(futures, with_results=True):
-            accept(futures[fut], result)
+        for fut, result in queue:
+            a = flying.pop(fut)
+            fut.release()
+            nxt = next(todo, None)
+            if nxt is not None:
+                new = submit(nxt)
+                flying[new] = nxt
+                queue.add(new)
+            accept(a, result)
             done += len(result)
             if progress is not None:
                 progress(f"draws {done}/{draws}")
