@@ -102,24 +102,37 @@ class HistogramSketch:
         self.n = np.zeros(c.size, dtype=np.int32)
 
     def _bin(self, v: np.ndarray) -> np.ndarray:
-        """Grid bin (0 .. bins - 1) of every value of a ``(D, C)`` block."""
+        """Grid bin (0 .. bins - 1) of every value of a ``(D, C)`` block (int32)."""
         u = np.arcsinh(np.asarray(v, dtype=np.float32) / self.scale)
-        return np.clip(((u + self.top) / self.width).astype(np.int64), 0, self.bins - 1)
+        u += self.top
+        u /= self.width
+        np.clip(u, 0, self.bins - 1, out=u)
+        return u.astype(np.int32)
 
     def add(self, values: np.ndarray) -> None:
         """Fold a ``(D, C)`` block of draws (NaN draws are skipped)."""
         v = np.asarray(values, dtype=np.float32)
         ok = np.isfinite(v)
+        every = bool(ok.all())
         if int(self.n.max(initial=0)) + v.shape[0] > MAX_DRAWS:
             raise ValueError(f"a histogram sketch counts at most {MAX_DRAWS} draws")
-        slot = np.clip(self._bin(np.where(ok, v, 0)) - self.offset + 1, 0, self.window + 1)
-        flat = np.arange(v.shape[1], dtype=np.intp) * (self.window + 2) + slot
+        slot = self._bin(v if every else np.where(ok, v, 0))
+        slot -= self.offset
+        slot += 1
+        np.clip(slot, 0, self.window + 1, out=slot)
+        base = np.arange(v.shape[1], dtype=np.intp) * (self.window + 2)
         counts = self.counts.reshape(-1)
         # One draw holds every cell once, so its slots are distinct and a fancy-index
         # increment is exact; a loop over the block's few draws, each vectorised over every
         # cell, is ten times faster than ``np.add.at`` over the block.
-        for row, good in zip(flat, ok, strict=True):
-            counts[row if good.all() else row[good]] += 1
+        for row, good in zip(slot, ok, strict=True):
+            flat = base + row
+            counts[flat if every else flat[good]] += 1
+        if every:
+            self.n += v.shape[0]
+            np.fmin(self.low, v.min(axis=0), out=self.low)
+            np.fmax(self.high, v.max(axis=0), out=self.high)
+            return
         self.n += ok.sum(axis=0, dtype=np.int32)
         with np.errstate(invalid="ignore"):
             self.low = np.fmin(self.low, np.where(ok, v, np.inf).min(axis=0))
