@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import resource
 import time
@@ -142,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()} (shared machine)")
-    if args.full:
+    if args.full:  # hours: say where it is (the draws' progress, once a minute)
+        logging.basicConfig(format="%(asctime)s %(message)s", level=logging.WARNING)
+        logging.getLogger("ewaste_tracker.uncertainty").setLevel(logging.INFO)
         full_run(args.full, args.batch, args.workers)
         return 0
     est = et.estimate(reported=False)
