@@ -276,30 +276,9 @@ def _solve_core(
 ) -> Solution:
     """Solve one p-median instance (already reduced by :func:`solve_pmedian`).
 
-    Parameters
-    ----------
-    cost
-        (N, M) travel costs, ``inf`` where a client cannot reach a candidate.
-    w
-        (N,) non-negative demand weights; clients with weight 0 are assigned but do not
-        constrain the choice.
-    p
-        Number of open sites, fixed ones included.
-    fixed
-        Column indices forced open.
-    time_limit
-        Seconds; on expiry the best solution found and its gap are returned.
-    rel_gap
-        Relative gap at which the search stops.
-    full_levels
-        When the reduced model has at most this many distance levels in all, it is solved
-        whole; otherwise levels are added lazily.
-
-    Returns
-    -------
-    Solution
-        Objective :math:`\\sum_i w_i \\min_{j\\,open} d_{ij}` over the served clients;
-        clients no candidate reaches are in ``excluded``.
+    The parameters are those of :func:`solve_pmedian`; the :class:`Solution` is the reduced
+    instance's (its objective over the served clients, unreachable clients in
+    ``excluded``).
     """
     t0 = time.perf_counter()
     deadline = np.inf if time_limit is None else t0 + time_limit

@@ -49,10 +49,10 @@ from ewaste_tracker.maps.grid import (
 from ewaste_tracker.maps.raster_io import (
     LAND_MASK_RESOLUTION,
     SHIPPED_LAND_FRACTION,
-    GridMismatchError,
     Raster,
     RasterFileError,
     cell_area_km2,
+    land_mask_block,
     regular_grid,
 )
 
@@ -117,19 +117,7 @@ class _LandRows:
     """
 
     def __init__(self, transform: Affine, shape: tuple[int, int]) -> None:
-        res = transform.a
-        block = round(res / LAND_MASK_RESOLUTION)
-        if (
-            block < 1
-            or abs(block * LAND_MASK_RESOLUTION - res) > 1e-9
-            or abs(transform.e + res) > 1e-12
-            or transform.b
-            or transform.d
-        ):
-            raise GridMismatchError(
-                f"land fraction needs a north-up grid of square cells at a multiple of 30 "
-                f"arc-seconds (0.008333°), got cell size {transform.a} x {transform.e}"
-            )
+        block = land_mask_block(transform)
         self.block = block
         self.row0 = round((90.0 - transform.f) / LAND_MASK_RESOLUTION)
         col0 = round((transform.c + 180.0) / LAND_MASK_RESOLUTION)

@@ -409,6 +409,25 @@ def _mask_rows(r0: int, r1: int, cols: slice, block: int) -> np.ndarray:
     return out
 
 
+def land_mask_block(transform: Affine) -> int:
+    """Cells of the 30″ land mask per grid cell side (raises unless the grid is north-up with
+    square cells at a multiple of 30 arc-seconds)."""
+    res = transform.a
+    block = round(res / LAND_MASK_RESOLUTION)
+    if (
+        block < 1
+        or abs(block * LAND_MASK_RESOLUTION - res) > 1e-9
+        or abs(transform.e + res) > 1e-12
+        or transform.b
+        or transform.d
+    ):
+        raise GridMismatchError(
+            f"land fraction needs a north-up grid of square cells at a multiple of 30 arc-seconds "
+            f"(0.008333°), got cell size {transform.a} x {transform.e}"
+        )
+    return int(block)
+
+
 def land_fraction(
     transform: Affine, shape: tuple[int, int], *, shipped: Path | None = SHIPPED_LAND_FRACTION
 ) -> np.ndarray:
@@ -424,19 +443,7 @@ def land_fraction(
     numpy.ndarray
         ``(rows, cols)`` float64 in [0, 1].
     """
-    res = transform.a
-    block = round(res / LAND_MASK_RESOLUTION)
-    if (
-        block < 1
-        or abs(block * LAND_MASK_RESOLUTION - res) > 1e-9
-        or abs(transform.e + res) > 1e-12
-        or transform.b
-        or transform.d
-    ):
-        raise GridMismatchError(
-            f"land fraction needs a north-up grid of square cells at a multiple of 30 arc-seconds "
-            f"(0.008333°), got cell size {transform.a} x {transform.e}"
-        )
+    block = land_mask_block(transform)
     col0 = round((transform.c + 180.0) / LAND_MASK_RESOLUTION)
     row0 = round((90.0 - transform.f) / LAND_MASK_RESOLUTION)
     rows, cols = shape
