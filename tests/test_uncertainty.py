@@ -272,7 +272,7 @@ def test_bounded_memory_sketch_matches_the_exact_percentiles(inputs: ModelInputs
     np.testing.assert_array_equal(sketch.quantiles, again.quantiles)  # order-free counts
     q, s = exact.quantiles, sketch.quantiles
     ok = np.isfinite(q).all(axis=1) & (np.abs(q[:, 1]) > 1e-6)
-    # within a bin (2.6 % of the value; half of it on average) plus the gap between neighbouring draws
+    # within a bin (2.6 % of the value) plus the gap between neighbouring draws
     spread = np.abs(q[ok, 2] - q[ok, 0])
     err = np.abs(s[ok] - q[ok])
     assert (err <= 0.02 * np.abs(q[ok]) + 0.1 * spread[:, None] + 1e-9).mean() > 0.99
