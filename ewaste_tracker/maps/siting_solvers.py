@@ -335,12 +335,16 @@ def _covered_assign(cost: np.ndarray, y: np.ndarray, minutes: float):
     return _nearest_assign(cost, y, rows)
 
 
-def _undominated(cov: np.ndarray, fx: np.ndarray, p: int) -> np.ndarray:
+def _undominated(
+    cov: np.ndarray, fx: np.ndarray, p: int, travel: np.ndarray | None = None
+) -> np.ndarray:
     """Candidates whose coverage set no other candidate contains (fixed ones always kept).
 
     Candidate :math:`j` is dominated by :math:`k` when :math:`N^j \\subseteq N^k` (the
-    clients each covers), with ties broken by index. Swapping a dominated site for an
-    undominated one never lowers coverage, so when at least ``p`` sites are kept some
+    clients each covers). Between two sites that cover the same clients the one with the
+    smaller weighted travel time to them (``travel``) is kept, then the lower index, so a
+    recycler offered equal coverage gets the site nearer its demand. Swapping a dominated
+    site for an undominated one never lowers coverage, so when at least ``p`` sites are kept some
     optimum uses only kept sites (Church & ReVelle 1974 note the same dominance); otherwise
     every candidate is kept. The test is one (M, M) product of the coverage matrix.
     """
@@ -352,7 +356,9 @@ def _undominated(cov: np.ndarray, fx: np.ndarray, p: int) -> np.ndarray:
     size = np.diag(inter).copy()
     idx = np.arange(m)
     inside = inter >= size[:, None]  # N^j ⊆ N^k
-    before = (size[None, :] > size[:, None]) | (idx[None, :] < idx[:, None])
+    t = np.zeros(m) if travel is None else np.asarray(travel, float)
+    tie = (t[None, :] < t[:, None]) | ((t[None, :] == t[:, None]) & (idx[None, :] < idx[:, None]))
+    before = (size[None, :] > size[:, None]) | tie
     np.fill_diagonal(inside, False)
     keep = ~(inside & before).any(axis=1) | fx
     return keep if keep.sum() >= p else np.ones(m, bool)
@@ -393,8 +399,10 @@ def solve_mclp(
     cov = cost <= minutes
     excluded = np.flatnonzero(~cov.any(axis=1))
     if capacity is None:
-        reps, wg = _merge_rows(cov, np.flatnonzero(cov.any(axis=1) & (w > 0)), w)
-        ycols = np.flatnonzero(_undominated(cov[reps], fx, p))
+        live = np.flatnonzero(cov.any(axis=1) & (w > 0))
+        reps, wg = _merge_rows(cov, live, w)
+        travel = w[live] @ np.where(cov[live], cost[live], 0.0)
+        ycols = np.flatnonzero(_undominated(cov[reps], fx, p, travel))
         covr = cov[reps][:, ycols]
         g, mc = reps.size, ycols.size
         gi, gj = np.nonzero(covr)

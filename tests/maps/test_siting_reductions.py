@@ -109,3 +109,13 @@ def test_lazy_levels_reach_the_same_optimum_as_the_whole_radius_model(seed):
     assert lazy.status == whole.status == "optimal"
     assert lazy.objective == pytest.approx(brute) == whole.objective
     assert lazy.bound == pytest.approx(lazy.objective, rel=1e-9)
+
+
+@pytest.mark.parametrize("order", [[0, 1, 2], [2, 1, 0], [1, 2, 0]])
+def test_of_sites_covering_the_same_demand_the_nearer_one_opens(order):
+    # three sites cover the same two clients within 10 min; site 1 is nearest to them
+    cost = np.array([[8.0, 2.0, 9.0], [7.0, 3.0, 6.0], [30.0, 30.0, 30.0]])[:, order]
+    w = np.array([5.0, 4.0, 1.0])
+    sol = solve_mclp(cost, w, 1, 10.0)
+    assert sol.objective == pytest.approx(9.0)
+    assert np.flatnonzero(sol.open).tolist() == [order.index(1)]
