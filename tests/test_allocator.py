@@ -42,3 +42,22 @@ def test_freed_block_is_reused_without_page_faults() -> None:
 def test_opt_out_leaves_the_allocator_alone() -> None:
     tuned, _ = _probe("system")
     assert not tuned
+
+
+HUGE_PROBE = """
+import numpy as np
+from ewaste_tracker.settings import tune_allocator
+tuned = tune_allocator()
+print(int(tuned), int(np._core.multiarray._set_madvise_hugepage(False)))  # returns the old state
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mallopt is glibc's")
+def test_numpy_no_longer_asks_for_huge_pages() -> None:
+    # a first touch of a huge-page-advised array may stall in the kernel's direct compaction
+    out = subprocess.run([sys.executable, "-c", HUGE_PROBE], capture_output=True, text=True,
+                         check=True, timeout=120)  # fmt: skip
+    tuned, advised = out.stdout.split()
+    if tuned != "1":
+        pytest.skip("not glibc: nothing to tune")
+    assert advised == "0"
