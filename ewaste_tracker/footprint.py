@@ -96,28 +96,84 @@ def _operators(est: Estimate, ict_use: np.ndarray, agg: Any) -> pd.DataFrame:
     env = pd.DataFrame(columns=ENV_COLUMNS) if env is None else env
     values, status, source = overlay_operators(default, env, regions=dims.regions,
                                                years=dims.years)  # fmt: skip
-    frames = []
-    n_y = len(dims.years)
+    n_y, n_rows = len(dims.years), len(agg.labels)
+    region = pd.Categorical.from_codes(
+        np.repeat(np.arange(n_rows, dtype=np.int32), n_y),
+        pd.Index(list(agg.labels)),
+        validate=False,
+    )
+    status_labels = pd.Index(["estimated", "mixed", "reported"])
+    frames: list[dict[str, Any]] = []
+    n = n_rows * n_y
     for key, name in OPERATOR_INDICATORS.items():
         val = agg(values[key])
         st = np.asarray(status[key])
         any_rep = agg((st > 0).astype(float)) > 0
-        code = np.concatenate([st, np.where(any_rep[st.shape[0] :], 1, 0)])
-        src = np.concatenate([source[key], np.where(any_rep[st.shape[0]:], "sum of countries, "
-                                                    "some of them reported", "")])  # fmt: skip
-        labels = np.repeat(np.asarray(agg.labels, dtype=object), n_y)
-        text = np.where(src.ravel() == "", DEFAULT_SOURCE, src.ravel())
-        mixed = code.ravel() == 1
-        text = np.where(mixed & ~np.char.startswith(text.astype(str), "sum of"),
-                        text + " with " + DEFAULT_SOURCE, text)  # fmt: skip
-        status_text = np.array(["estimated", "mixed", "reported"], dtype=object)[code.ravel()]
+        code = np.concatenate([st, np.where(any_rep[st.shape[0] :], 1, 0)]).ravel()
+        # the source text, worked out once per distinct (submission label, mixed) pair
+        src_codes, src_labels = pd.factorize(np.asarray(source[key], dtype=object).ravel())
+        n_src = len(src_labels)
+        aggregate_src = np.where(any_rep[st.shape[0] :], n_src, -1).ravel()
+        cell = np.concatenate([src_codes, aggregate_src])  # -1: no submission
+        labels = [*src_labels, "sum of countries, some of them reported", ""]
+        cell = np.where(cell < 0, n_src + 1, cell)
+        pair, pair_of_row = np.unique(cell * 2 + (code == 1), return_inverse=True)
+        texts = []
+        for p in pair:
+            text = labels[p // 2] or DEFAULT_SOURCE
+            if p % 2 and not text.startswith("sum of"):
+                text = f"{text} with {DEFAULT_SOURCE}"
+            texts.append(text)
+        text_codes, text_labels = pd.factorize(np.asarray(texts, dtype=object))
+        src_col = pd.Categorical.from_codes(
+            text_codes[pair_of_row.ravel()], pd.Index(text_labels), validate=False
+        )
+        status_col = pd.Categorical.from_codes(code.astype(np.int8), status_labels,
+                                               validate=False)  # fmt: skip
         for group in ("all", "ict"):
-            frames.append(pd.DataFrame({
-                "region": labels, "year": np.tile(dims.years, len(agg.labels)), "group": group,
-                "indicator": name, "value": val.ravel(), "unit": OPERATOR_UNITS[name],
-                "status": status_text, "source": text,
-            }))  # fmt: skip
-    return pd.concat(frames, ignore_index=True)
+            frames.append({
+                "region": region, "year": np.tile(dims.years, n_rows), "group": _same(group, n),
+                "indicator": _same(name, n), "value": val.ravel(),
+                "unit": _same(OPERATOR_UNITS[name], n), "status": status_col, "source": src_col,
+            })  # fmt: skip
+    from pandas.api.types import union_categoricals
+
+    return pd.DataFrame({
+        col: union_categoricals([f[col] for f in frames]) if isinstance(frames[0][col],
+             pd.Categorical) else np.concatenate([f[col] for f in frames])
+        for col in frames[0]
+    })  # fmt: skip
+
+
+def _row_order(
+    cols: dict[str, np.ndarray], rows: np.ndarray, n_regions: int, n_groups: int, n_ind: int
+) -> np.ndarray:
+    """``rows`` ordered by region, year, group and indicator code.
+
+    Each row is one cell of that grid, so the order is read off the grid in one pass (a
+    counting sort) instead of a four-key ``lexsort``; a grid with a cell used twice, or too
+    large to hold, falls back to the sort.
+    """
+    year = cols["year"][rows]
+    y0 = int(year.min()) if rows.size else 0
+    n_years = int(year.max()) - y0 + 1 if rows.size else 0
+    size = n_regions * n_years * n_groups * n_ind
+    known = all(cols[c][rows].min(initial=0) >= 0 for c in ("region", "group", "indicator"))
+    if rows.size and known and size <= 8 * rows.size + 1_000_000:
+        key = ((cols["region"][rows] * n_years + (year - y0)) * n_groups
+               + cols["group"][rows]) * n_ind + cols["indicator"][rows]  # fmt: skip
+        slot = np.full(size, -1, dtype=np.int64)
+        slot[key] = rows
+        order = slot[slot >= 0]
+        if order.size == rows.size:
+            return order
+    return rows[np.lexsort((cols["indicator"][rows], cols["group"][rows], cols["year"][rows],
+                            cols["region"][rows]))]  # fmt: skip
+
+
+def _same(label: str, n: int) -> pd.Categorical:
+    """``n`` rows of one label, as a categorical (no text column built row by row)."""
+    return pd.Categorical.from_codes(np.zeros(n, np.int8), pd.Index([label]), validate=False)
 
 
 def _sorted_categorical(codes: np.ndarray, labels: list[str]) -> pd.Categorical:
@@ -190,9 +246,7 @@ def footprint_table(est: Estimate, *, level: str = "central") -> pd.DataFrame:
     keep = np.ones(len(cols["region"]), dtype=bool)
     if est.countries is not None:
         keep = np.isin(cols["region"], regions.get_indexer(pd.Index(list(est.countries))))
-    order = np.flatnonzero(keep)
-    order = order[np.lexsort((cols["indicator"][order], cols["group"][order],
-                              cols["year"][order], cols["region"][order]))]  # fmt: skip
+    order = _row_order(cols, np.flatnonzero(keep), len(regions), len(GROUPS), len(indicators))
     out = {k: v[order] for k, v in cols.items()}
     bands = getattr(est, "bands", None)
     band: dict[str, np.ndarray] = {}

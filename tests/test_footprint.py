@@ -151,5 +151,16 @@ def test_default_estimate_has_every_country_and_reported_operators(tmp_path: Pat
     ken = fp[(fp["region"] == "KEN") & (fp["year"] == 2022)
              & (fp["indicator"] == "operators_energy_gwh")]  # fmt: skip
     assert np.allclose(ken["value"], 777) and (ken["status"] == "reported").all()
+    assert set(ken["source"].astype(str)) == {"environment submission KEN v1"}
     world = wld[wld["indicator"] == "operators_energy_gwh"]
     assert (world["status"] == "mixed").all()
+    assert set(world["source"].astype(str)) == {"sum of countries, some of them reported"}
+    from ewaste_tracker.reported.environment import DEFAULT_SOURCE
+
+    ops = fp[fp["indicator"].astype(str).str.startswith("operators_")]
+    uga = ops[(ops["region"] == "UGA") & (ops["year"] == 2022)]
+    assert (uga["status"] == "estimated").all() and set(uga["source"]) == {DEFAULT_SOURCE}
+    ken_mixed = ops[(ops["region"] == "KEN") & (ops["status"] == "mixed")]
+    assert set(ken_mixed["source"].astype(str)) <= {
+        f"environment submission KEN v1 with {DEFAULT_SOURCE}"
+    }

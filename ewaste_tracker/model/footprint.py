@@ -48,6 +48,7 @@ from ewaste_tracker.flows.footprint import (
     treatment_split,
     vintage_content,
 )
+from ewaste_tracker.flows.lifetime_table import LifetimeTable
 from ewaste_tracker.flows.lifetimes import discard_matrix
 from ewaste_tracker.flows.system import SystemResult
 from ewaste_tracker.model.inputs import lifetime_table
@@ -230,6 +231,15 @@ def row_exports(system: SystemResult, shape: tuple[int, int, int]) -> np.ndarray
     return out
 
 
+def _first_life_table(inputs: ModelInputs, result: RunResult) -> LifetimeTable:
+    """The run's first-life table of ``inputs.lifetimes`` (kept by the run, else rebuilt)."""
+    kept = getattr(result, "lifetimes", None)
+    if kept is not None:
+        return kept
+    return lifetime_table(inputs.lifetimes, result.dims,
+                          path=inputs.paths.get("lifetimes", "lifetimes"))  # fmt: skip
+
+
 def footprint_arrays_for_run(
     inputs: ModelInputs, result: RunResult, *, level: str = "central"
 ) -> dict[str, np.ndarray]:
@@ -237,7 +247,7 @@ def footprint_arrays_for_run(
     dims = result.dims
     system = result.system
     factors = factors_for_run(inputs, result, level=level)
-    table = lifetime_table(inputs.lifetimes, dims, path=inputs.paths.get("lifetimes", "lifetimes"))
+    table = _first_life_table(inputs, result)
     M = discard_matrix(table, dims.years)
     pom = system.flows[("market", "use")]
     formal, untreated, pre = treatment_split(
@@ -277,7 +287,7 @@ def footprint_sums_for_run(
     """
     dims = result.dims
     factors = factors_for_run(inputs, result, level=level)
-    table = lifetime_table(inputs.lifetimes, dims, path=inputs.paths.get("lifetimes", "lifetimes"))
+    table = _first_life_table(inputs, result)
     M = discard_matrix(table, dims.years)
     return footprint_sums(
         result.system, dims=dims, first_life=(table.group, M),

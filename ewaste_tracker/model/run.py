@@ -143,6 +143,9 @@ class RunResult:
     indicators: pd.DataFrame
     prices: np.ndarray | None
     reported_gaps: pd.DataFrame | None = None
+    lifetimes: LifetimeTable | None = field(default=None, repr=False, compare=False)
+    """The first-life table of the run's ``inputs.lifetimes`` before any lifetime extension
+    (reused by the footprint's vintages instead of being rebuilt)."""
 
     def graph(self) -> nx.DiGraph:
         """The lifecycle graph (edges carry ``(P, N)`` views of the dense flows)."""
@@ -238,6 +241,8 @@ class PreparedRun:
     collection_target: float
     groups: Mapping[str, str] | None
     batch: int = 1
+    plain_first_life: LifetimeTable | None = None
+    """``first_life`` before the lifetime extension (the same table without one)."""
 
 
 @dataclass
@@ -272,6 +277,7 @@ def prepare_run(inputs: ModelInputs) -> PreparedRun:
         inputs.second_life if inputs.second_life is not None else _second_life(inputs.lifetimes)
     )
     table2 = lifetime_table(second, dims, path=paths.get("second_life", "second_life"))
+    plain = table
     if inputs.lifetime_extension is not None:
         table = extended_table(table, inputs.lifetime_extension)
         table2 = extended_table(table2, inputs.lifetime_extension)
@@ -297,6 +303,7 @@ def prepare_run(inputs: ModelInputs) -> PreparedRun:
     return PreparedRun(
         dims, regions, dense_pom(pom, dims), composition, table, table2, tcs, exports,
         efficiencies, prices, population, float(inputs.collection_target), inputs.groups,
+        plain_first_life=plain,
     )  # fmt: skip
 
 
@@ -371,8 +378,9 @@ def run_model(inputs: ModelInputs) -> RunResult:
     out = compute_run(prep)
     indicators = indicators_table(out.labels, prep.dims.years, out.names, out.values[0])
     return RunResult(
-        prep.dims, out.system, out.elements, out.element_generated, indicators, prep.prices
-    )
+        prep.dims, out.system, out.elements, out.element_generated, indicators, prep.prices,
+        lifetimes=prep.plain_first_life,
+    )  # fmt: skip
 
 
 def extended_table(table: LifetimeTable, extension: LifetimeExtension) -> LifetimeTable:

@@ -306,7 +306,7 @@ def indicator_status(
         plain = pd.isna(indicators["element"]).to_numpy() if "element" in indicators else True
         cand = np.flatnonzero(np.isin(year, np.unique(years)) & plain)
         if cand.size:
-            reg_cat = pd.Categorical(indicators["region"].to_numpy()[cand])
+            reg_cat = pd.Categorical(indicators["region"])  # codes, not 2.8 M strings
             r_code = pd.Index(reg_cat.categories).get_indexer(published["region"].astype(str))
             i_code = pd.Index(names).get_indexer(published["indicator"].astype(str))
             ok = (r_code >= 0) & (i_code >= 0)
@@ -314,7 +314,7 @@ def indicator_status(
                 (r_code[ok].astype("int64") * len(names) + i_code[ok]) * 10_000 + years[ok]
             )
             row_key = (
-                reg_cat.codes.astype("int64") * len(names) + ind.codes[cand]
+                reg_cat.codes[cand].astype("int64") * len(names) + ind.codes[cand]
             ) * 10_000 + year[cand]
             pos = pub_key.get_indexer(row_key)
             hit = cand[pos >= 0]
