@@ -53,6 +53,11 @@ SLOW = [
     "region,product,year,pom_t\nKEN,0306,2010\n",  # a short row
     "region,product,year,pom_t\n,0306,2010,1\n",  # a blank region
     'region,product,year,pom_t\n "KEN" ,0306,2010,1\n',  # a quote after a space
+    "region,product,year,pom_t\nKEN,0306,2010,NaN\n",  # not a number
+    "region,product,year,pom_t\nKEN,0306,2010,Infinity\n",
+    "region,product,year,pom_t\nKEN,0306,2010,0x10\n",  # hexadecimal
+    "region,product,year,pom_t\nKEN,0306,2010,1_000\n",
+    "region,product,year,pom_t\nKEN,0306,2010,1e\n",
 ]
 
 
@@ -84,3 +89,19 @@ def test_valid_tables_read_the_same_either_way(tmp_path_factory, rows: list) -> 
     body = "".join(f"{r},{p},{y},{v}\n" for r, p, y, v in rows)
     path.write_text("region,product,year,pom_t\n" + body, encoding="utf-8")
     pd.testing.assert_frame_equal(read_table(path, POM_SCHEMA), _read_full(path, POM_SCHEMA))
+
+
+cells = st.text(alphabet="0123456789+-.eEinfaINFAx_ ", min_size=1, max_size=8)
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(cells)
+def test_a_number_cell_the_fast_path_takes_reads_as_the_full_path_reads_it(
+    tmp_path_factory, cell: str
+) -> None:
+    path = tmp_path_factory.mktemp("t") / "pom.csv"
+    path.write_text(f"region,product,year,pom_t\nKEN,0306,2010,{cell}\n", encoding="utf-8")
+    fast = _read_clean(path, POM_SCHEMA)
+    if fast is None:
+        return  # the full path reads it, with its own messages
+    pd.testing.assert_frame_equal(fast, _read_full(path, POM_SCHEMA))

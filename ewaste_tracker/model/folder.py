@@ -97,7 +97,7 @@ def read_inputs_folder(
         raise InputErrors(errors)
 
     pom = tables["pom"]
-    regions = set(pom["region"])
+    regions = set(pom["region"].unique())  # (not a Python set built row by row)
     comtrade = folder / COMTRADE_FILE
     if comtrade.exists():
         if "exports" in tables:
