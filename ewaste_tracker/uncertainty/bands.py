@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import mmap
 import os
 import shutil
 import tempfile
@@ -277,6 +278,21 @@ def _draw_store(draws: int, cells: int) -> np.ndarray:
     return store
 
 
+def _release(store: np.ndarray) -> None:
+    """Drop the pages of a memory-mapped draw store from this process's resident memory.
+
+    The mapping is shared and file-backed, so ``MADV_DONTNEED`` only unmaps the pages: what
+    was written stays in the file (and the page cache, which the kernel can write back and
+    evict), and a later read maps it again. Without this, every draw written or read counts
+    in the process's resident set (6.3 GB for 200 draws of the world's cells). A no-op for
+    arrays in memory and where ``madvise`` is missing.
+    """
+    mm = getattr(store, "_mmap", None)
+    advice = getattr(mmap, "MADV_DONTNEED", None)
+    if mm is not None and advice is not None and hasattr(mm, "madvise"):
+        mm.madvise(advice)
+
+
 def _quantiles(values: np.ndarray) -> np.ndarray:
     """``(C, 3)`` percentiles of ``(D, C)`` draws, a block of cells at a time (a memory-mapped
     store is read one block of columns at a time)."""
@@ -284,7 +300,8 @@ def _quantiles(values: np.ndarray) -> np.ndarray:
     out = np.empty((values.shape[1], q.size))
     step = max(1, QUANTILE_BLOCK_BYTES // (4 * max(values.shape[0], 1)))
     for a in range(0, values.shape[1], step):
-        block = np.asarray(values[:, a : a + step])
+        block = np.array(values[:, a : a + step])
+        _release(values)
         if np.isnan(block).any():
             out[a : a + step] = np.nanquantile(block, q, axis=0).T
         else:
@@ -456,6 +473,7 @@ def run_bands(
     def accept(a: int, result: np.ndarray) -> None:
         if values is not None:
             values[a : a + len(result)] = result
+            _release(values)
         if sketch is not None:
             sketch.add(result)
         clock.tick(len(result))
