@@ -171,7 +171,7 @@ def _row_order(
                             cols["region"][rows]))]  # fmt: skip
 
 
-def _same(label: str, n: int) -> pd.Categorical:
+def _same(label: str, n: int) -> pd.Categorical[str]:
     """``n`` rows of one label, as a categorical (no text column built row by row)."""
     return pd.Categorical.from_codes(np.zeros(n, np.int8), pd.Index([label]), validate=False)
 
