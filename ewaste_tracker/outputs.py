@@ -265,6 +265,11 @@ TABLES: dict[str, list[tuple[str, str, str, str | None]]] = {
 
 PARQUET_ROW_GROUP = 1_000_000
 """Rows per Parquet row group (readers can skip whole groups by their statistics)."""
+PARQUET_COMPRESSION = "lz4"
+"""Codec of the output tables (``LZ4_RAW`` in the file, read by pyarrow, R arrow, DuckDB,
+polars and GDAL). On 10 million rows of the district flows table: 0.74 s of CPU and 63.9 MB,
+against 0.95 s and 63.4 MB with zstd (the values are byte-stream split first, so both
+codecs see the same well-compressible bytes)."""
 
 
 def write_blocks(
@@ -274,7 +279,7 @@ def write_blocks(
 
     Parquet: one file whose schema (with pandas' metadata, so categorical columns read back as
     categoricals) comes from the first block; every block becomes row groups of at most
-    :data:`PARQUET_ROW_GROUP` rows, zstd-compressed; label columns dictionary-encoded, the
+    :data:`PARQUET_ROW_GROUP` rows, LZ4-compressed; label columns dictionary-encoded, the
     float columns stored as byte-stream-split doubles and integers delta-encoded (no
     dictionary: float values rarely repeat); no min/max statistics (they cost more than the
     encoding itself, and the tables are read whole). CSV: UTF-8, a header,
@@ -321,7 +326,7 @@ def write_blocks(
                     encoding = {**dict.fromkeys(floats, "BYTE_STREAM_SPLIT"),
                                 **dict.fromkeys(ints, "DELTA_BINARY_PACKED")}  # fmt: skip
                     writer = pq.ParquetWriter(
-                        path, schema, compression="zstd", use_dictionary=labels,
+                        path, schema, compression=PARQUET_COMPRESSION, use_dictionary=labels,
                         column_encoding=encoding,
                         write_statistics=False,
                     )  # fmt: skip
