@@ -163,6 +163,18 @@ def show_table(
     st.dataframe(frame, hide_index=True, height=height, alt=alt, key=key)
 
 
+def show_static_table(frame: pd.DataFrame, *, alt: str, key: str) -> None:
+    """A small read-only table as a plain HTML ``<table>`` (its first column the row
+    headers) under a caption that names it.
+
+    Drawn with the page, unlike :func:`show_table`'s canvas grid, whose script and drawing
+    cost every new session and every switch; for the short tables of a profile.
+    """
+    with st.container(key=key):
+        st.caption(alt)
+        st.table(frame.set_index(frame.columns[0]), border="horizontal")
+
+
 def show_chart(fig: Any, *, alt: str, text: str, key: str) -> None:
     """A plotly chart with an accessible name and its text alternative under it."""
     st.plotly_chart(fig, key=key, alt=alt, config={"displaylogo": False})

@@ -256,13 +256,14 @@ def render(ctx: state.Context) -> None:
             _chart(prof["balance"], "balance_chart")
         with right:
             _chart(prof["routes"], "routes_chart")
-        state.show_table(prof["minerals"], alt=f"Minerals recovered and lost, {name}, {year}")
+        state.show_static_table(prof["minerals"], key="minerals_table",
+                                alt=f"Minerals recovered and lost, {name}, {year}")  # fmt: skip
     if st.toggle(f"Footprint of {name}'s electronics, {year}", key="show_footprint"):
         _footprint(ctx, name)
     _reconciliation(ctx, name)
     st.subheader("Where every number comes from")
     src = prof["sources"]
-    state.show_table(src, alt=f"Status and source of the numbers of {name}")
+    state.show_static_table(src, alt=f"Status and source of the numbers of {name}", key="sources")
     rows = ctx.bundle.region_rows(iso3)
     common.downloads(
         rows.reset_index(drop=True),
