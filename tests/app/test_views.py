@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import ewaste_tracker as et
 from ewaste_tracker import catalog
-from ewaste_tracker.app.bundle import build_bundle
+from ewaste_tracker.app.bundle import YEARS, build_bundle
 from ewaste_tracker.app.colours import STATUS_COLOURS
 from ewaste_tracker.app.figures import country as cfig
 from ewaste_tracker.app.figures import panels
@@ -29,7 +29,7 @@ from ewaste_tracker.app.views import country as cviews
 from ewaste_tracker.app.views import minerals as mviews
 from ewaste_tracker.app.views import scenarios as sviews
 from ewaste_tracker.app.views import world as wviews
-from ewaste_tracker.app.views.core import ViewError, element_routes
+from ewaste_tracker.app.views.core import ViewError, element_routes, year_table
 from ewaste_tracker.maps.world import WorldMap
 
 EXAMPLE = (
@@ -56,6 +56,21 @@ def test_bundle_slices_regions_and_keeps_year_tables(bundle) -> None:
     for col in ("input_t", "lost_t"):
         assert wld[col].sum() == pytest.approx(el[col].sum(), rel=1e-12)
     assert bundle.region_rows("XXX").empty
+
+
+def test_a_new_bundle_makes_the_world_pages_pieces_when_first_read() -> None:
+    fresh = build_bundle(et.estimate(inputs=EXAMPLE))
+    assert not fresh.year_tables and fresh.element_totals is None  # ready before these
+    assert fresh.footprint_rows is None and fresh.ict_trajectory is None
+    wide = fresh.year_table(2020)
+    assert list(fresh.year_tables) == [2020] and fresh.year_table(2020) is wide
+    fresh.complete()
+    modelled = set(fresh.indicators["year"].astype(int))  # the example ends in 2022
+    assert set(fresh.year_tables) == modelled & set(range(YEARS[0], YEARS[1] + 1))
+    assert fresh.element_totals is not None and fresh.footprint_rows is not None
+    assert not fresh.trajectory.empty
+    one = fresh.year_tables[2021]
+    pd.testing.assert_frame_equal(one, year_table(fresh.indicators, 2021))
 
 
 def test_world_values_and_gap_follow_the_indicator_table(bundle) -> None:
