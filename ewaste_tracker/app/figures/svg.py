@@ -227,7 +227,7 @@ def bar_chart(
     """Grouped bars per category; ``log`` draws values on a log axis (zeros left out)."""
     n, k = len(categories), max(len(series), 1)
     left = (label_room or 220) if horizontal else 70
-    top, bottom, right = 34, 48 if horizontal else 70, 20
+    top, bottom, right = 34, 66 if horizontal else 70, 20
     pw, ph = width - left - right, height - top - bottom
     values = np.array([np.asarray(s.values, dtype=float) for s in series]).reshape(k, n)
     finite = values[np.isfinite(values) & (values > 0)]
@@ -284,7 +284,7 @@ def bar_chart(
                         f'style="{FONT}">{escape(cat)}</text>')  # fmt: skip
     axis = escape(value_title)
     if horizontal:
-        body.append(f'<text x="{left + pw / 2:.0f}" y="{top + ph + 32}" text-anchor="middle" '
+        body.append(f'<text x="{left + pw / 2:.0f}" y="{top + ph + 31}" text-anchor="middle" '
                     f'style="{FONT}">{axis}</text>')  # fmt: skip
     else:
         body.append(f'<text transform="translate(14 {top + ph / 2:.0f}) rotate(-90)" '
