@@ -27,7 +27,6 @@ __all__ = [
     "categories_figure",
     "categories_text",
     "sankey_figure",
-    "sankey_positions",
     "sankey_text",
     "trend_figure",
     "trend_text",
@@ -134,18 +133,6 @@ SANKEY_COLUMNS = {
     "sysenv_out": 8,
 }
 BOUNDARY_LABEL = "production (outside the system)"
-
-
-def sankey_positions(nodes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """x and y (0-1) of each Sankey node: stages in flow order, partners at either side."""
-    last = max(SANKEY_COLUMNS.values())
-    col = np.array([SANKEY_COLUMNS.get(str(s), last) for s in nodes["stage"]], dtype=float)
-    x = 0.01 + 0.98 * col / last
-    y = np.empty(len(nodes))
-    for c in np.unique(col):  # a loop over at most 9 columns
-        idx = np.flatnonzero(col == c)
-        y[idx] = (np.arange(idx.size) + 0.5) / idx.size
-    return x, np.clip(y, 0.01, 0.99)
 
 
 def _split_boundary(nodes: pd.DataFrame, links: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
