@@ -28,6 +28,7 @@ import streamlit as st
 
 from ewaste_tracker import settings
 from ewaste_tracker.app.bundle import YEARS, Bundle, load_bundle
+from ewaste_tracker.maps.escape import escape
 
 logger = logging.getLogger(__name__)
 
@@ -162,10 +163,39 @@ def show_table(
     st.dataframe(frame, hide_index=True, height=height, alt=alt, key=key)
 
 
+def show_static_table(frame: pd.DataFrame, *, alt: str, key: str) -> None:
+    """A small read-only table as a plain HTML ``<table>`` (its first column the row
+    headers) under a caption that names it.
+
+    Drawn with the page, unlike :func:`show_table`'s canvas grid, whose script and drawing
+    cost every new session and every switch; for the short tables of a profile.
+    """
+    with st.container(key=key):
+        st.caption(alt)
+        st.table(frame.set_index(frame.columns[0]), border="horizontal")
+
+
 def show_chart(fig: Any, *, alt: str, text: str, key: str) -> None:
     """A plotly chart with an accessible name and its text alternative under it."""
     st.plotly_chart(fig, key=key, alt=alt, config={"displaylogo": False})
     st.caption(text)
+
+
+def show_svg(svg: str, *, alt: str, text: str, key: str) -> None:
+    """An inline SVG chart (:mod:`ewaste_tracker.app.figures.svg`: its ``<title>`` and
+    ``<desc>`` are its accessible name and text alternative) and its words under it.
+
+    ``alt`` names the chart's container (``aria-label``) and ``key`` becomes its CSS class
+    (``st-key-<key>``), so a test or a stylesheet can find it. Shown with ``st.markdown``
+    (raw HTML allowed): ``st.html`` sanitises with DOMPurify's HTML profile, which removes
+    SVG. The SVG is the server's own markup with every label escaped, and holds no script.
+    """
+    with st.container(key=key):
+        st.markdown(
+            f'<figure aria-label="{escape(alt)}" style="margin:0">{svg}</figure>',
+            unsafe_allow_html=True,
+        )
+        st.caption(text)
 
 
 def show_map(html: str, *, alt: str, text: str, height: int = 480) -> None:

@@ -129,20 +129,19 @@ def test_country_profile_is_complete_and_its_sankey_readable() -> None:
     assert "E-waste generated per inhabitant" in labels and "Documented formal collection" in labels
     values = {m.label: m.value for m in at.metric}
     assert values["E-waste generated"].endswith(("kt", "Mt"))
-    charts = {
-        c.proto.id.split("-")[-1]: json.loads(c.proto.spec) for c in _unknown(at, "plotly_chart")
-    }
-    sankey = next(s for s in charts.values() if s["data"][0]["type"] == "sankey")
-    nodes = sankey["data"][0]["node"]["label"]
+    charts = [m.value for m in at.markdown if "<svg" in m.value]
+    assert len(charts) == 5 and not _unknown(at, "plotly_chart")  # no plotting library
+    assert all(re.search(r'<figure aria-label="[^"]+".*<title id=.*<desc id=', c) for c in charts)
+    sankey = next(c for c in charts if "Sankey diagram" in c)
+    nodes = re.findall(r"<rect [^>]*><title>([^<:]+):", sankey)
     assert len(nodes) <= 40  # was 155 with every partner
     assert any(lbl.startswith("from other countries") or lbl.startswith("to ") for lbl in nodes)
-    assert len(charts) == 5 and all(c.proto.alt for c in _unknown(at, "plotly_chart"))
-    minerals, sources = _frames(at)
+    minerals, sources = (t.value.reset_index() for t in at.table)
     assert {"Au", "Co", "Cu"} <= set(minerals["Element"])
     assert set(sources["status"]) <= {"estimated", "reported", "mixed", "published"}
     assert sources["source"].str.len().gt(0).all()
     at.toggle(key="show_footprint").set_value(True).run()
-    footprint = _frames(at)[1]
+    footprint = _frames(at)[0]
     assert "embodied GHG of equipment put on market" in set(footprint["Indicator"])
     assert footprint["All products"].str.contains("CO2e|t|GWh|m3").any()
 

@@ -8,6 +8,7 @@ conserved tonnes, sources on every row, and text alternatives that say what the 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,8 @@ from hypothesis import strategies as st
 
 import ewaste_tracker as et
 from ewaste_tracker import catalog
-from ewaste_tracker.app.bundle import build_bundle
+from ewaste_tracker.app.bundle import YEARS, build_bundle
+from ewaste_tracker.app.colours import STATUS_COLOURS
 from ewaste_tracker.app.figures import country as cfig
 from ewaste_tracker.app.figures import panels
 from ewaste_tracker.app.figures.core import balance_figure, routes_figure
@@ -27,7 +29,7 @@ from ewaste_tracker.app.views import country as cviews
 from ewaste_tracker.app.views import minerals as mviews
 from ewaste_tracker.app.views import scenarios as sviews
 from ewaste_tracker.app.views import world as wviews
-from ewaste_tracker.app.views.core import ViewError, element_routes
+from ewaste_tracker.app.views.core import ViewError, element_routes, year_table
 from ewaste_tracker.maps.world import WorldMap
 
 EXAMPLE = (
@@ -54,6 +56,21 @@ def test_bundle_slices_regions_and_keeps_year_tables(bundle) -> None:
     for col in ("input_t", "lost_t"):
         assert wld[col].sum() == pytest.approx(el[col].sum(), rel=1e-12)
     assert bundle.region_rows("XXX").empty
+
+
+def test_a_new_bundle_makes_the_world_pages_pieces_when_first_read() -> None:
+    fresh = build_bundle(et.estimate(inputs=EXAMPLE))
+    assert not fresh.year_tables and fresh.element_totals is None  # ready before these
+    assert fresh.footprint_rows is None and fresh.ict_trajectory is None
+    wide = fresh.year_table(2020)
+    assert list(fresh.year_tables) == [2020] and fresh.year_table(2020) is wide
+    fresh.complete()
+    modelled = set(fresh.indicators["year"].astype(int))  # the example ends in 2022
+    assert set(fresh.year_tables) == modelled & set(range(YEARS[0], YEARS[1] + 1))
+    assert fresh.element_totals is not None and fresh.footprint_rows is not None
+    assert not fresh.trajectory.empty
+    one = fresh.year_tables[2021]
+    pd.testing.assert_frame_equal(one, year_table(fresh.indicators, 2021))
 
 
 def test_world_values_and_gap_follow_the_indicator_table(bundle) -> None:
@@ -166,12 +183,15 @@ def test_trend_marks_reported_points_and_draws_ranges_when_present() -> None:
             "status": ["estimated", "reported", "mixed"],
         }
     )
-    fig = cfig.trend_figure(trend, title="t")
-    assert [d.mode for d in fig.data] == ["lines", "markers"]
-    assert list(fig.data[1].x) == [2020, 2021]
+    svg = cfig.trend_figure(trend, title="t", desc="words")
+    assert svg.count("<polyline") == 1 and "<polygon" not in svg
+    marks = re.findall(r"<title>([^<]*\((?:reported|mixed)\))</title>", svg)
+    assert [m.split(":")[0] for m in marks] == ["put on market 2020", "put on market 2021"]
+    assert STATUS_COLOURS["reported"] in svg and STATUS_COLOURS["mixed"] in svg
+    assert '<desc id="' in svg and ">words</desc>" in svg and 'role="img"' in svg
     ranged = trend.assign(p5=[0.5, 1.5, 2.5], p95=[1.5, 2.5, 3.5])
-    fig = cfig.trend_figure(ranged, title="t")
-    assert any(d.fill == "tonexty" for d in fig.data)
+    svg = cfig.trend_figure(ranged, title="t")
+    assert svg.count("<polygon") == 1 and "5-95 % range" in svg
     assert "reported or mixed in 2 years" in cfig.trend_text(trend, title="t", years=(2019, 2021))
 
 
@@ -197,8 +217,10 @@ def test_an_importing_country_keeps_a_readable_sankey_and_its_tonnes() -> None:
     assert new_links["value_t"].sum() == pytest.approx(lk["value_t"].sum())
     labels = set(new_nodes["label"])
     assert "from Big" in labels and "from other countries in Asia" in labels
-    fig = cfig.sankey_figure(new_nodes, new_links, title="VNM")
-    assert len(fig.data[0].node.label) == len(new_nodes)
+    svg = cfig.sankey_figure(new_nodes, new_links, title="VNM")
+    assert svg.count("<rect") == len(new_nodes)  # every node carries flow here
+    assert svg.count("<path") == len(new_links)
+    assert "from Big → VNM use: 150 t" in svg  # each band's tooltip has its tonnes
     assert "nodes" not in cfig.sankey_text(new_nodes, new_links, title="VNM")
 
 
@@ -242,12 +264,19 @@ def test_element_figures_use_one_colour_per_fate_and_route(bundle) -> None:
     mins = cviews.minerals(
         bundle.region_rows("KEN"), region="KEN", year=2020, elements=["Au", "Cu"]
     )
-    fig = balance_figure(mins, unit="USD", title="x")
-    assert [d.marker.color for d in fig.data] == ["#1a9641", "#d7191c"]
+    svg = balance_figure(mins, unit="USD", title="x")
+    fills = re.findall(r'<rect [^>]*fill="(#[0-9a-f]{6})"><title>(\w+), (\w+)', svg)
+    assert {(el, what, c) for c, el, what in fills} >= {
+        ("Au", "recovered", "#1a9641"), ("Au", "lost", "#d7191c"), ("Cu", "lost", "#d7191c")
+    }  # fmt: skip
     routes = element_routes(bundle.region_elements("KEN"), region="KEN", year=2020, elements=["Au"])
-    fig = routes_figure(routes, title="x")
-    colours = {d.name.split(":")[0]: d.marker.color for d in fig.data}
+    svg = routes_figure(routes, title="x")
+    parts = re.findall(r'<g><rect [^>]*fill="(#[0-9a-f]{6})"/>(<rect [^>]*/>)?<title>Au, (\w+): '
+                       r"(\w+): ([0-9.]+) %", svg)  # fmt: skip
+    colours = {route: c for c, _, route, _, _ in parts}
     assert colours["formal"] == "#1f78b4" and colours["informal"] == "#ff7f00"
+    assert all(bool(hatch) == (fate == "lost") for _, hatch, _, fate, _ in parts)
+    assert sum(float(p) for *_, p in parts) == pytest.approx(100.0, abs=0.5)
 
 
 def test_scenario_comparison_lines_up_both_cases(bundle) -> None:

@@ -1,7 +1,8 @@
 """Figures and maps the app shows, and their text alternatives (no Streamlit here).
 
 :mod:`.core` holds the shared figures, :mod:`.world` the world maps, :mod:`.country` the
-country profile's charts, :mod:`.panels` those of the minerals, scenarios and sites pages.
+country profile's charts (inline SVG drawn by :mod:`.svg`), :mod:`.panels` those of the
+minerals, scenarios and sites pages.
 The names of :mod:`.core` are re-exported here.
 """
 

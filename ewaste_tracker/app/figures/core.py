@@ -1,4 +1,4 @@
-"""Figures shared by the pages (plotly; no Streamlit here): outlines, element bars, routes.
+"""Figures shared by the pages (no Streamlit here): outlines, element bars (SVG), routes (SVG).
 
 Every label that reaches a figure goes through :func:`escape_label` (plotly renders some
 text as HTML). Colours come from :mod:`ewaste_tracker.app.colours`, so recovered is the same
@@ -113,34 +113,22 @@ def _layout(title: str, **more: object) -> dict:
     return out
 
 
-def balance_figure(balance: pd.DataFrame, *, unit: str, title: str) -> go.Figure:
-    """Grouped bars of recovered and lost per element (``unit`` ``"t"`` or ``"USD"``).
+def balance_figure(balance: pd.DataFrame, *, unit: str, title: str, desc: str = "") -> str:
+    """Grouped bars of recovered and lost per element (``unit`` ``"t"`` or ``"USD"``), SVG.
 
     ``balance`` has ``element`` and ``recovered_t, lost_t`` (or ``_usd``) columns; tonnes
     are drawn on a log axis (elements span six orders of magnitude).
     """
+    from ewaste_tracker.app.figures.svg import Series, bar_chart
+
     suffix = "usd" if unit == "USD" else "t"
-    x = [escape_label(e) for e in balance["element"]]
-    traces = []
-    for what in ("recovered", "lost"):
-        values = balance[f"{what}_{suffix}"].to_numpy(float)
-        traces.append(
-            {
-                "type": "bar",
-                "x": x,
-                "y": values,
-                "name": f"{what} ({unit})",
-                "marker": {"color": FATE_COLOURS[what]},
-                "hovertext": [escape_label(quantity(v, unit)) for v in values],
-                "hoverinfo": "x+text+name",
-            }
-        )
-    return figure(
-        traces,
-        _layout(
-            title, barmode="group", yaxis_title=unit, yaxis_type="log" if unit == "t" else "linear"
-        ),
-    )
+    series = [
+        Series(f"{what} ({unit})", FATE_COLOURS[what], balance[f"{what}_{suffix}"].to_numpy(float),
+               unit=unit)
+        for what in ("recovered", "lost")
+    ]  # fmt: skip
+    return bar_chart([str(e) for e in balance["element"]], series, title=title,
+                     desc=desc or title, value_title=unit, log=unit == "t")  # fmt: skip
 
 
 def balance_text(balance: pd.DataFrame, *, unit: str, title: str) -> str:
@@ -160,37 +148,35 @@ def balance_text(balance: pd.DataFrame, *, unit: str, title: str) -> str:
     return f"{title}. " + "; ".join(parts) + "."
 
 
-def routes_figure(routes: pd.DataFrame, *, title: str) -> go.Figure:
-    """100 % stacked bars: where each element in e-waste ends, by route and fate.
+def routes_figure(routes: pd.DataFrame, *, title: str, desc: str = "") -> str:
+    """100 % stacked bars, SVG: where each element in e-waste ends, by route and fate.
 
     Bar height of route :math:`r` and fate :math:`f` for element :math:`e` is
     :math:`100\\, x_{e,r,f} / \\sum_{r,f} x_{e,r,f}` with :math:`x` tonnes recovered or lost;
     the route sets the colour, lost parts are hatched.
     """
-    long = routes.melt(id_vars=["element", "route"], value_vars=["recovered_t", "lost_t"])
-    total = long.groupby("element")["value"].transform("sum").to_numpy(dtype=float)
+    from ewaste_tracker.app.figures.svg import Series, stacked_chart
+
+    elements = list(dict.fromkeys(str(e) for e in routes["element"]))
+    names = [str(r) for r in routes["route"]]
+    keys = sorted({(r, f) for r in names for f in ("recovered", "lost")})
+    col = {e: i for i, e in enumerate(elements)}
+    row = {k: i for i, k in enumerate(keys)}
+    e_idx = np.array([col[str(e)] for e in routes["element"]], dtype=np.int64)
+    tonnes = np.zeros((len(keys), len(elements)))
+    for fate in ("recovered", "lost"):  # two fates, each a vectorised scatter-add
+        r_idx = np.array([row[(r, fate)] for r in names], dtype=np.int64)
+        np.add.at(tonnes, (r_idx, e_idx), routes[f"{fate}_t"].to_numpy(float))
+    total = tonnes.sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        long["pct"] = np.where(total > 0, 100.0 * long["value"].to_numpy(dtype=float) / total, 0.0)
-    traces = []
-    for (route, what), part in long.groupby(["route", "variable"], sort=True):
-        fate = str(what).removesuffix("_t")
-        traces.append(
-            {
-                "type": "bar",
-                "x": [escape_label(e) for e in part["element"]],
-                "y": part["pct"].to_numpy(float),
-                "customdata": [escape_label(quantity(v, "t")) for v in part["value"]],
-                "hovertemplate": "%{x}: %{y:.1f} % (%{customdata})",
-                "name": f"{escape_label(route)}: {fate}",
-                "marker": {
-                    "color": ROUTE_COLOURS.get(str(route), "#636363"),
-                    "pattern": {"shape": "/" if fate == "lost" else ""},
-                },
-            }
-        )
-    return figure(
-        traces, _layout(title, barmode="stack", yaxis_title="% of the element in e-waste")
-    )
+        pct = np.where(total > 0, 100.0 * tonnes / total, 0.0)
+    series = [
+        Series(f"{route}: {fate}", ROUTE_COLOURS.get(route, "#636363"), pct[i], unit="%",
+               pattern=fate == "lost", marks_text=[f"({quantity(v, 't')})" for v in tonnes[i]])
+        for i, (route, fate) in enumerate(keys)
+    ]  # fmt: skip
+    return stacked_chart(elements, series, title=title, desc=desc or title,
+                         value_title="% of the element in e-waste")  # fmt: skip
 
 
 def trajectory_figure(trajectory: pd.DataFrame, *, region: str, title: str) -> go.Figure:

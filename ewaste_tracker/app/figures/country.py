@@ -1,4 +1,5 @@
-"""Figures of the country profile (plotly; no Streamlit here) and their text alternatives.
+"""Figures of the country profile (inline SVG, :mod:`ewaste_tracker.app.figures.svg`; no
+Streamlit here) and their text alternatives.
 
 * :func:`trend_figure`: put on market, e-waste generated, documented collection and in use,
   1990-2030; points whose status is not ``estimated`` (reported, mixed, published ...) are
@@ -12,18 +13,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
 from ewaste_tracker.app.colours import SERIES_COLOURS, STATUS_COLOURS, stage_colour
-from ewaste_tracker.app.figures.core import LAYOUT, escape_label, figure
+from ewaste_tracker.app.figures.svg import Series, bar_chart, line_chart, sankey_chart
 from ewaste_tracker.app.format import quantity
 from ewaste_tracker.app.views.country import TREND_INDICATORS
-
-if TYPE_CHECKING:
-    import plotly.graph_objects as go
 
 __all__ = [
     "BOUNDARY_LABEL",
@@ -31,7 +27,6 @@ __all__ = [
     "categories_figure",
     "categories_text",
     "sankey_figure",
-    "sankey_positions",
     "sankey_text",
     "trend_figure",
     "trend_text",
@@ -41,111 +36,44 @@ UNMARKED = frozenset({"estimated", "input", "aggregate"})
 """Statuses drawn as a plain line; any other status (reported, mixed, published) is marked."""
 
 
-def _rgba(hex_colour: str, alpha: float) -> str:
-    h = hex_colour.lstrip("#")
-    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
-
-
 RIGHT_AXIS = ("stock_t",)
 """Trend series drawn on the right-hand axis (stocks, not yearly flows)."""
 
 
-def trend_figure(trend: pd.DataFrame, *, title: str) -> go.Figure:
-    """Lines of a :func:`ewaste_tracker.app.views.country.trend` table (tonnes).
+def trend_figure(trend: pd.DataFrame, *, title: str, desc: str = "") -> str:
+    """Lines of a :func:`ewaste_tracker.app.views.country.trend` table (tonnes), as SVG.
 
-    Reported (and other non-estimated) points are drawn as markers in their status colour;
+    Reported (and other non-estimated) points are drawn as diamonds in their status colour;
     with ``p5`` and ``p95`` columns a band of the line's colour shows the 5-95 % range. The
     equipment in use (ten times the yearly flows or more) has its own axis on the right, so
     the flows stay readable.
     """
-    traces: list[dict] = []
-
-    def add(**trace: object) -> None:
-        traces.append({"type": "scatter", **trace})
-
+    years = np.sort(trend["year"].unique()).astype(float)
     has_range = {"p5", "p95"} <= set(trend.columns)
+    series = []
     for ind, part in trend.groupby("indicator", sort=False):
-        colour = SERIES_COLOURS.get(str(ind), "#636363")
-        label = escape_label(TREND_INDICATORS.get(str(ind), str(ind)))
-        unit = str(part["unit"].iloc[0]) if len(part) else "t"
-        axis = "y2" if ind in RIGHT_AXIS else "y"
-        if axis == "y2":
-            label += " (right axis)"
-        if has_range and part[["p5", "p95"]].notna().any().any():
-            add(
-                x=part["year"],
-                y=part["p95"],
-                mode="lines",
-                line={"width": 0},
-                showlegend=False,
-                hoverinfo="skip",
-                yaxis=axis,
+        part = part.drop_duplicates("year").set_index("year").reindex(years)
+        label = TREND_INDICATORS.get(str(ind), str(ind))
+        right = ind in RIGHT_AXIS
+        status = part["status"].astype(object).to_numpy()
+        marked = [s if isinstance(s, str) and s not in UNMARKED else None for s in status]
+        band = has_range and part[["p5", "p95"]].notna().any().any()
+        series.append(
+            Series(
+                label + (" (right axis)" if right else ""),
+                SERIES_COLOURS.get(str(ind), "#636363"),
+                part["value"].to_numpy(float),
+                unit=str(trend.loc[trend["indicator"] == ind, "unit"].iloc[0]),
+                marks=[STATUS_COLOURS.get(m, "#000") if m else None for m in marked],
+                marks_text=[m or "" for m in marked],
+                low=part["p5"].to_numpy(float) if band else None,
+                high=part["p95"].to_numpy(float) if band else None,
+                right=right,
             )
-            add(
-                x=part["year"],
-                y=part["p5"],
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor=_rgba(colour, 0.18),
-                name=f"{label}: 5-95 % range",
-                hoverinfo="skip",
-                yaxis=axis,
-            )
-        add(
-            x=part["year"],
-            y=part["value"],
-            mode="lines",
-            name=label,
-            yaxis=axis,
-            line={"color": colour, "width": 2},
-            customdata=[escape_label(quantity(v, unit)) for v in part["value"]],
-            hovertemplate=f"{label} %{{x}}: %{{customdata}}<extra></extra>",
         )
-        marked = ~part["status"].isin(UNMARKED).to_numpy()
-        if marked.any():
-            pts = part[marked]
-            add(
-                x=pts["year"],
-                y=pts["value"],
-                mode="markers",
-                name=f"{label}: {', '.join(sorted(set(pts['status'])))}",
-                yaxis=axis,
-                marker={
-                    "color": [STATUS_COLOURS.get(s, "#000") for s in pts["status"]],
-                    "size": 8,
-                    "symbol": "diamond",
-                    "line": {"color": "#fff", "width": 1},
-                },
-                customdata=np.stack(
-                    [
-                        [escape_label(quantity(v, unit)) for v in pts["value"]],
-                        [escape_label(s) for s in pts["status"]],
-                    ],
-                    axis=1,
-                ),
-                hovertemplate=f"{label} %{{x}}: %{{customdata[0]}} (%{{customdata[1]}})"
-                "<extra></extra>",
-            )
-    layout: dict = {
-        **LAYOUT,
-        "margin": {"l": 50, "r": 110, "t": 50, "b": 40},  # room for the right axis
-        "title": {"text": escape_label(title)},
-        "yaxis": {"title": {"text": "t per year"}},
-        "xaxis": {"title": {"text": "year"}},
-    }
-    if any(ind in RIGHT_AXIS for ind in trend["indicator"].unique()):
-        layout["yaxis2"] = {
-            "title": {"text": "t in use"},
-            "overlaying": "y",
-            "side": "right",
-            "showgrid": False,
-            "rangemode": "tozero",
-            "tickformat": ".2~s",
-        }
-        layout["yaxis"]["rangemode"] = "tozero"
-    return figure(traces, layout)
+    y2 = "t in use" if any(s.right for s in series) else ""
+    return line_chart(years, series, title=title, desc=desc or title, y_title="t per year",
+                      y2_title=y2)  # fmt: skip
 
 
 def trend_text(trend: pd.DataFrame, *, title: str, years: tuple[int, int]) -> str:
@@ -163,34 +91,14 @@ def trend_text(trend: pd.DataFrame, *, title: str, years: tuple[int, int]) -> st
     return f"{title}. " + "; ".join(parts) + "."
 
 
-def categories_figure(cats: pd.DataFrame, *, title: str) -> go.Figure:
-    """Horizontal bars of e-waste generated and put on market by category (tonnes)."""
-    traces: list[dict] = []
-    y = [escape_label(n) for n in cats["name"]]
-    for col, label, colour in (
-        ("generated_t", "e-waste generated", SERIES_COLOURS["generated_t"]),
-        ("pom_t", "put on market", SERIES_COLOURS["pom_t"]),
-    ):
-        traces.append(
-            dict(
-                type="bar",
-                y=y,
-                x=cats[col],
-                orientation="h",
-                name=label,
-                marker={"color": colour},
-                customdata=[escape_label(quantity(v, "t")) for v in cats[col]],
-                hovertemplate="%{y}: %{customdata}<extra>" + label + "</extra>",
-            )
-        )
-    layout = {
-        **LAYOUT,
-        "margin": {"l": 260, "r": 40, "t": 50, "b": 40},
-        "barmode": "group",
-        "title": {"text": escape_label(title)},
-        "xaxis": {"title": {"text": "t"}},
-    }
-    return figure(traces, layout)
+def categories_figure(cats: pd.DataFrame, *, title: str, desc: str = "") -> str:
+    """Horizontal bars of e-waste generated and put on market by category (tonnes), SVG."""
+    series = [
+        Series(label, SERIES_COLOURS[col], cats[col].to_numpy(float))
+        for col, label in (("generated_t", "e-waste generated"), ("pom_t", "put on market"))
+    ]
+    return bar_chart([str(n) for n in cats["name"]], series, title=title, desc=desc or title,
+                     value_title="t", horizontal=True, label_room=250)  # fmt: skip
 
 
 def categories_text(cats: pd.DataFrame, *, title: str) -> str:
@@ -227,18 +135,6 @@ SANKEY_COLUMNS = {
 BOUNDARY_LABEL = "production (outside the system)"
 
 
-def sankey_positions(nodes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """x and y (0-1) of each Sankey node: stages in flow order, partners at either side."""
-    last = max(SANKEY_COLUMNS.values())
-    col = np.array([SANKEY_COLUMNS.get(str(s), last) for s in nodes["stage"]], dtype=float)
-    x = 0.01 + 0.98 * col / last
-    y = np.empty(len(nodes))
-    for c in np.unique(col):  # a loop over at most 9 columns
-        idx = np.flatnonzero(col == c)
-        y[idx] = (np.arange(idx.size) + 0.5) / idx.size
-    return x, np.clip(y, 0.01, 0.99)
-
-
 def _split_boundary(nodes: pd.DataFrame, links: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Flows into the boundary (exports leaving the modelled regions) end at a node of their
     own at the right, so that the diagram reads left to right instead of looping back."""
@@ -261,9 +157,9 @@ def _split_boundary(nodes: pd.DataFrame, links: pd.DataFrame) -> tuple[pd.DataFr
     return pd.concat([nodes, extra], ignore_index=True), links
 
 
-def sankey_figure(nodes: pd.DataFrame, links: pd.DataFrame, *, title: str) -> go.Figure:
-    """A plotly Sankey of grouped nodes and links (tonnes), coloured by route."""
-
+def sankey_figure(nodes: pd.DataFrame, links: pd.DataFrame, *, title: str, desc: str = "") -> str:
+    """An SVG Sankey of grouped nodes and links (tonnes): stages in flow order
+    (:data:`SANKEY_COLUMNS`), coloured by route."""
     nodes, links = _split_boundary(nodes, links)
     stages = nodes["stage"].astype(str).to_numpy()
     labels = [
@@ -271,36 +167,14 @@ def sankey_figure(nodes: pd.DataFrame, links: pd.DataFrame, *, title: str) -> go
         for s, lbl in zip(stages, nodes["label"], strict=True)
     ]
     colours = [stage_colour("partner" if s.startswith("partner") else s) for s in stages]
-    x, y = sankey_positions(nodes)
-    src = links["source"].to_numpy()
-    link_colours = [_rgba(colours[s], 0.35) for s in src]
-    values = links["value_t"].to_numpy(dtype=float)
-    sankey = {
-        "type": "sankey",
-        "arrangement": "snap",
-        "node": {
-            "label": [escape_label(s) for s in labels],
-            "pad": 12,
-            "x": x,
-            "y": y,
-            "color": colours,
-            "hovertemplate": "%{label}: %{value:,.0f} t<extra></extra>",
-        },
-        "link": {
-            "source": src,
-            "target": links["target"].to_numpy(),
-            "value": values,
-            "color": link_colours,
-            "customdata": [escape_label(quantity(v, "t")) for v in values],
-            "hovertemplate": "%{source.label} → %{target.label}: %{customdata}<extra></extra>",
-        },
-    }
-    layout = {
-        "title": {"text": escape_label(title)},
-        "height": 480,
-        "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
-    }
-    return figure([sankey], layout)
+    last = max(SANKEY_COLUMNS.values())
+    columns = np.array([SANKEY_COLUMNS.get(s, last) for s in stages])
+    triple = (
+        links["source"].to_numpy(),
+        links["target"].to_numpy(),
+        links["value_t"].to_numpy(dtype=float),
+    )
+    return sankey_chart(labels, colours, columns, triple, title=title, desc=desc or title)
 
 
 def sankey_text(nodes: pd.DataFrame, links: pd.DataFrame, *, title: str, top: int = 6) -> str:

@@ -77,11 +77,8 @@ def _trend(store: tuple, iso3: str) -> tuple[Any, str, str]:
     name = state.get_bundle().names.name(iso3)
     trend = cviews.trend(_country(store, iso3), region=iso3, years=YEARS)
     title = f"Put on market, e-waste generated, collected and in use, {name}"
-    return (
-        cfig.trend_figure(trend, title=title),
-        f"Line chart: {title}, {YEARS[0]}-{YEARS[1]}",
-        cfig.trend_text(trend, title=title, years=YEARS),
-    )
+    text = cfig.trend_text(trend, title=title, years=YEARS)
+    return cfig.trend_figure(trend, title=title, desc=text), f"Line chart: {title}", text
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -107,17 +104,19 @@ def _year(store: tuple, iso3: str, year: int) -> dict[str, Any]:
     pos = _eu6_rows(store).get(iso3, np.zeros(0, dtype=np.int64))
     cats = cviews.categories(b.eu6.iloc[pos], region=iso3, year=year)
     title = f"E-waste by category, {name}, {year}"
+    text = cfig.categories_text(cats, title=title)
     out["categories"] = (
-        cfig.categories_figure(cats, title=title),
+        cfig.categories_figure(cats, title=title, desc=text),
         f"Bar chart: {title}",
-        cfig.categories_text(cats, title=title),
+        text,
     )
     nodes, links = _sankey(store, iso3, year)
     title = f"Lifecycle of electrical and electronic equipment, {name}, {year} (t)"
+    text = cfig.sankey_text(nodes, links, title=title)
     out["sankey"] = (
-        cfig.sankey_figure(nodes, links, title=title),
+        cfig.sankey_figure(nodes, links, title=title, desc=text),
         f"Sankey diagram: {title}",
-        cfig.sankey_text(nodes, links, title=title),
+        text,
     )
     return out
 
@@ -131,20 +130,16 @@ def _minerals(
     name = b.names.name(iso3)
     mins = cviews.minerals(_country(store, iso3), region=iso3, year=year, elements=elements)
     title = f"Recovered and lost, {name}, {year} ({unit})"
+    text = balance_text(mins, unit=unit, title=title)
     out: dict[str, Any] = {
-        "balance": (
-            balance_figure(mins, unit=unit, title=title),
-            f"Bar chart: {title}",
-            balance_text(mins, unit=unit, title=title),
-        )
-    }
+        "balance": (balance_figure(mins, unit=unit, title=title, desc=text), f"Bar chart: {title}",
+                    text)
+    }  # fmt: skip
     routes = element_routes(b.region_elements(iso3), region=iso3, year=year, elements=elements)
     title = f"Where the elements end, {name}, {year}"
-    out["routes"] = (
-        routes_figure(routes, title=title),
-        f"Stacked bar chart: {title}",
-        f"{title}: share of each element by route and fate; the table below lists the tonnes.",
-    )
+    text = f"{title}: share of each element by route and fate; the table below lists the tonnes."
+    out["routes"] = (routes_figure(routes, title=title, desc=text), f"Stacked bar chart: {title}",
+                     text)  # fmt: skip
     out["minerals"] = common.readable(mins, labels=LABELS)
     return out
 
@@ -178,9 +173,9 @@ def _headline(head: pd.DataFrame) -> None:
             )
 
 
-def _chart(item: tuple[Any, str, str], key: str) -> None:
-    fig, alt, text = item
-    state.show_chart(fig, alt=alt, text=text, key=key)
+def _chart(item: tuple[str, str, str], key: str) -> None:
+    svg, alt, text = item
+    state.show_svg(svg, alt=alt, text=text, key=key)
 
 
 def _footprint(ctx: state.Context, name: str) -> None:
@@ -261,13 +256,14 @@ def render(ctx: state.Context) -> None:
             _chart(prof["balance"], "balance_chart")
         with right:
             _chart(prof["routes"], "routes_chart")
-        state.show_table(prof["minerals"], alt=f"Minerals recovered and lost, {name}, {year}")
+        state.show_static_table(prof["minerals"], key="minerals_table",
+                                alt=f"Minerals recovered and lost, {name}, {year}")  # fmt: skip
     if st.toggle(f"Footprint of {name}'s electronics, {year}", key="show_footprint"):
         _footprint(ctx, name)
     _reconciliation(ctx, name)
     st.subheader("Where every number comes from")
     src = prof["sources"]
-    state.show_table(src, alt=f"Status and source of the numbers of {name}")
+    state.show_static_table(src, alt=f"Status and source of the numbers of {name}", key="sources")
     rows = ctx.bundle.region_rows(iso3)
     common.downloads(
         rows.reset_index(drop=True),

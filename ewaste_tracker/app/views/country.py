@@ -178,20 +178,22 @@ def minerals(
     sub = sub[(sub["year"].to_numpy() == int(year)) & sub["element"].notna().to_numpy()]
     if sub.empty or not elements:
         return pd.DataFrame(columns=["element", *_MINERAL_VALUES, "status", "source"])
-    sub = sub[sub["element"].astype(str).isin(elements).to_numpy()]
-    wide = sub.pivot_table(
-        index=sub["element"].astype(str),
-        columns=sub["indicator"].astype(str),
-        values="value",
-        aggfunc="first",
-        observed=True,
-    )
-    wide = wide.reindex(list(elements))
-    first = sub.assign(element=sub["element"].astype(str)).drop_duplicates("element")
-    first = first.set_index("element").reindex(list(elements))
-    out = pd.DataFrame({"element": list(elements)})
-    for c in _MINERAL_VALUES:
-        out[c] = wide[c].to_numpy(float) if c in wide.columns else np.nan
+    names = list(elements)
+    el = sub["element"].astype(str).to_numpy()
+    sub = sub[np.isin(el, names)]
+    el = sub["element"].astype(str).to_numpy()
+    ind = sub["indicator"].astype(str).to_numpy()
+    val = sub["value"].to_numpy(float)
+    out = pd.DataFrame({"element": names})
+    row = pd.Index(names).get_indexer(el)
+    for c in _MINERAL_VALUES:  # seven columns, each one vectorised take of the first value
+        col = np.full(len(names), np.nan)
+        hit = np.flatnonzero(ind == c)
+        first = hit[np.unique(row[hit], return_index=True)[1]]
+        col[row[first]] = val[first]
+        out[c] = col
+    first = sub.assign(element=el).drop_duplicates("element")
+    first = first.set_index("element").reindex(names)
     out["status"] = first["status"].astype(str).to_numpy()
     out["source"] = first["source"].astype(str).to_numpy()
     return out
