@@ -110,6 +110,7 @@ from ewaste_tracker.flows.minerals import (
     _categorical,
     _codes,
     element_values,
+    sum_arrays,
 )
 
 logger = logging.getLogger(__name__)
@@ -495,8 +496,8 @@ def _element_blocks(
             add("eol_rr", ratio(recovered, gen), elements)
         if prices is not None:
             values = element_values(element_recovery, prices)
-            rec_usd = agg(np.add.reduce([values[r][0] for r in DOMESTIC_ROUTES]))
-            lost_usd = agg(np.add.reduce([values[r][1] for r in DOMESTIC_ROUTES]))
+            rec_usd = agg(sum_arrays([values[r][0] for r in DOMESTIC_ROUTES]))
+            lost_usd = agg(sum_arrays([values[r][1] for r in DOMESTIC_ROUTES]))
             add("recovered_usd", rec_usd, elements)
             add("lost_usd", lost_usd, elements)
             names += ["recovered_usd", "lost_usd", "recovered_formal_usd",

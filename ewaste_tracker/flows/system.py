@@ -328,8 +328,14 @@ def _recurrence(
     max_iter = 0
     for start in range(0, ny, _BLOCK):
         stop = min(start + _BLOCK, ny)
-        # within-block discard shares per cell: mb[j, i, c] = M2[g_c, start + i, start + j]
-        mb = np.take(m2t[:, start:stop, start:stop].transpose(1, 2, 0), gs, axis=2)
+        # within-block discard shares per cell, strictly below the diagonal and packed by
+        # cohort: rows off[j] .. off[j] + (b - 1 - j) hold M2[g_c, start + i, start + j] for
+        # i = j + 1 .. b - 1 (a gather of the lower triangle only, from a (pairs, G) table)
+        b = stop - start
+        j_idx, i_idx = np.triu_indices(b, 1)
+        off = np.concatenate(([0], np.cumsum(np.arange(b - 1, 0, -1))))
+        tri = np.ascontiguousarray(m2t[:, start + j_idx, start + i_idx].T)
+        mb = np.take(tri, gs, axis=1)
         for j, n in enumerate(range(start, stop)):
             x = wgt[n] / denom[n]
             if coupling is None:
@@ -343,7 +349,7 @@ def _recurrence(
             ut[n] = u
             k = stop - n - 1
             if k:  # cohort n discarded later in the block
-                np.multiply(mb[j, j + 1 :], u, out=tmp[:k])
+                np.multiply(mb[off[j] : off[j] + k], u, out=tmp[:k])
                 wgt[n + 1 : stop] += tmp[:k]
         if stop == ny:
             break
@@ -362,15 +368,24 @@ def _recurrence(
 class _Coupling(NamedTuple):
     """Used-EEE trade arriving the same year, in sorted cell order.
 
-    ``imports[rows] = bincount(rows, factor[n] * x[cols])``: entry ``e`` ships the share
-    ``factor[n, e]`` of WG of cell ``cols[e]`` (origin region, product) into use (directly or
-    through refurbishment) of receiving cell ``cells[rows[e]]``.
+    ``imports = C_n x`` with ``C_n`` the sparse ``(cells, C)`` matrix of year ``n`` in CSR
+    form (``indptr``, ``cols``, values ``factor[n]``): entry ``e`` of row ``i`` ships the
+    share ``factor[n, e]`` of WG of cell ``cols[e]`` (origin region, product) into use
+    (directly or through refurbishment) of receiving cell ``cells[i]``. Entries are sorted by
+    row (stably, so each row sums its entries in link order).
     """
 
     cells: np.ndarray
-    rows: np.ndarray
+    indptr: np.ndarray
     cols: np.ndarray
     factor: np.ndarray  # (N, entries)
+    ncell: int
+
+    def matrix(self, n: int) -> sp.csr_matrix:
+        """``C_n`` (the structure is shared; only the values change by year)."""
+        return sp.csr_matrix(
+            (self.factor[n], self.cols, self.indptr), shape=(len(self.cells), self.ncell)
+        )
 
 
 def _coupling(
@@ -402,7 +417,11 @@ def _coupling(
     dest = inv[(d[:, None] * npr + p[None, :]).ravel()]
     cols = inv[(o[:, None] * npr + p[None, :]).ravel()]
     cells, rows = np.unique(dest, return_inverse=True)
-    return _Coupling(cells, rows.astype(np.intp), cols, factor.reshape(ny, -1))
+    order = np.argsort(rows, kind="stable")
+    indptr = np.zeros(len(cells) + 1, dtype=np.intp)
+    np.cumsum(np.bincount(rows, minlength=len(cells)), out=indptr[1:])
+    factor = np.ascontiguousarray(factor.reshape(ny, -1)[:, order])
+    return _Coupling(cells, indptr, cols[order].astype(np.intp), factor, inv.size)
 
 
 def _same_year_trade(
@@ -420,13 +439,13 @@ def _same_year_trade(
     ``C x`` (sorted order) and the number of iterations. Only the receiving cells change
     (elsewhere ``C x`` is zero), so the iteration runs on them alone.
     """
-    cells, rows, cols, factor = coupling
-    fn = factor[n]
+    cells = coupling.cells
+    matrix = coupling.matrix(n)
     x = x.copy()
     b, dg, dn = base[cells], diag[cells], denom[cells]
     it = 0
     for it in range(1, FIXED_POINT_MAXITER + 1):  # noqa: B007 (returned below)
-        imp = np.bincount(rows, weights=fn * x[cols], minlength=len(cells))
+        imp = matrix @ x
         new = (b + dg * imp) / dn
         change = np.abs(new - x[cells])
         x[cells] = new
@@ -438,7 +457,7 @@ def _same_year_trade(
             f"{FIXED_POINT_MAXITER} iterations (last change {change.max():.3g} t)"
         )
     out = np.zeros_like(x)
-    out[cells] = np.bincount(rows, weights=fn * x[cols], minlength=len(cells))
+    out[cells] = matrix @ x
     return out, it
 
 
