@@ -476,7 +476,7 @@ def _flows(
     tcs: TransferCoefficients,
     exports: ExportDestinations,
     *,
-    block: int = _FLOW_BLOCK,
+    block: int | None = None,
 ) -> tuple[
     dict[tuple[str, str], np.ndarray],
     dict[str, np.ndarray],
@@ -520,6 +520,7 @@ def _flows(
         for target in STRUCTURE[node]:
             np.multiply(total, share((node, target), sl), out=f[(node, target)][sl])
 
+    block = block or _FLOW_BLOCK
     blocks = [slice(start, start + block) for start in range(0, nr, block)]
     export_out = np.empty(shape)
     for sl in blocks:
