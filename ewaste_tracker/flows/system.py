@@ -378,14 +378,13 @@ class _Coupling(NamedTuple):
     cells: np.ndarray
     indptr: np.ndarray
     cols: np.ndarray
-    factor: np.ndarray  # (N, entries)
+    factor: np.ndarray  # (N | 1, entries): one row when the shares do not vary by year
     ncell: int
 
     def matrix(self, n: int) -> sp.csr_matrix:
         """``C_n`` (the structure is shared; only the values change by year)."""
-        return sp.csr_matrix(
-            (self.factor[n], self.cols, self.indptr), shape=(len(self.cells), self.ncell)
-        )
+        values = self.factor[n if self.factor.shape[0] > 1 else 0]
+        return sp.csr_matrix((values, self.cols, self.indptr), shape=(len(self.cells), self.ncell))
 
 
 def _coupling(
@@ -403,16 +402,22 @@ def _coupling(
     o, d = exports.origin[lk], exports.destination[lk]
     stage = np.asarray(exports.to_stage, dtype=object)[lk]
 
-    def year_first(arr: np.ndarray) -> np.ndarray:  # (R|1, P|1, N|1) -> (N, R, P)
-        return np.ascontiguousarray(np.moveaxis(_full(arr, shape), 2, 0))
+    # shares constant over years keep a year axis of one (factor[0] serves every year)
+    varying = any(np.ndim(a) == 3 and np.shape(a)[2] > 1 for a in (export_share, ref_to_use))
+    nf = ny if varying else 1
 
-    # factor[n, l, p]: built once in the (N, links, P) layout the yearly passes read, one
+    def year_first(arr: np.ndarray, regions: np.ndarray) -> np.ndarray:
+        """Rows ``regions`` of a ``(R|1, P|1, N|1)`` array as ``(nf, len(regions), P)``."""
+        full = _full(arr, (shape[0], npr, nf))
+        return np.moveaxis(full, 2, 0)[:, regions, :]  # one gather of the rows needed
+
+    # factor[n, l, p]: built once in the (nf, links, P) layout the yearly passes read, one
     # gather and in-place products (no full-size temporaries)
-    factor = year_first(export_share)[:, o, :]
+    factor = year_first(export_share, o)
     factor *= exports.shares[lk][None, :, :]
     refurb = np.flatnonzero(stage != S.USE.value)  # through refurbishment: its use share
     if refurb.size:
-        factor[:, refurb, :] *= year_first(ref_to_use)[:, d[refurb], :]
+        factor[:, refurb, :] *= year_first(ref_to_use, d[refurb])
     p = np.arange(npr)
     dest = inv[(d[:, None] * npr + p[None, :]).ravel()]
     cols = inv[(o[:, None] * npr + p[None, :]).ravel()]
@@ -420,7 +425,7 @@ def _coupling(
     order = np.argsort(rows, kind="stable")
     indptr = np.zeros(len(cells) + 1, dtype=np.intp)
     np.cumsum(np.bincount(rows, minlength=len(cells)), out=indptr[1:])
-    factor = np.ascontiguousarray(factor.reshape(ny, -1)[:, order])
+    factor = np.ascontiguousarray(factor.reshape(nf, -1)[:, order])
     return _Coupling(cells, indptr, cols[order].astype(np.intp), factor, inv.size)
 
 
