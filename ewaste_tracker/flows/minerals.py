@@ -146,7 +146,7 @@ class ElementFlows:
         missing = [r for r in routes if r not in self.routes]
         if missing:
             raise KeyError(f"routes {missing} not in this result (has {list(self.routes)})")
-        return np.add.reduce([getattr(self.routes[r], quantity) for r in routes])
+        return sum_arrays([getattr(self.routes[r], quantity) for r in routes])
 
 
 def _check_composition(
@@ -546,13 +546,13 @@ def route_inputs_from_flows(
         [np.asarray(imported["preprocessing"], float)] if "preprocessing" in imported else []
     )
     if pre_all:
-        total = np.add.reduce(pre_all)
+        total = sum_arrays(pre_all)
         zero = np.zeros_like(total)
         direct = np.asarray(flows.get(("collection_formal", "preprocessing"), zero), float)
         ref_in = into("refurbishment") + (
             [np.asarray(imported["refurbishment"], float)] if "refurbishment" in imported else []
         )
-        ref_total = np.add.reduce(ref_in) if ref_in else zero
+        ref_total = sum_arrays(ref_in) if ref_in else zero
         ref_formal = np.asarray(flows.get(("collection_formal", "refurbishment"), zero), float)
         with np.errstate(divide="ignore", invalid="ignore"):
             phi = np.where(ref_total > 0, ref_formal / np.where(ref_total > 0, ref_total, 1.0), 0)
@@ -568,16 +568,16 @@ def route_inputs_from_flows(
         else []
     )
     if inf:
-        out["informal"] = np.add.reduce(inf)
+        out["informal"] = sum_arrays(inf)
     res = into("residual", exclude=("preprocessing",))
     if res:
-        out["residual"] = np.add.reduce(res)
+        out["residual"] = sum_arrays(res)
     if exported is not None:
         out["exported"] = np.asarray(exported, float)
     else:
         exp = into("export")
         if exp:
-            out["exported"] = np.add.reduce(exp)
+            out["exported"] = sum_arrays(exp)
     return out
 
 
@@ -666,6 +666,18 @@ def element_flows_to_frame(
     for i, (name, col) in enumerate(labels.items()):
         frame.insert(i, name, col)
     return frame
+
+
+def sum_arrays(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """Element-wise sum of arrays of one shape into one new array.
+
+    The same additions in the same order as ``np.add.reduce(arrays)`` (bit for bit), without
+    first stacking the arrays into one ``(k, ...)`` temporary: one copy, then in-place adds.
+    """
+    total = np.array(arrays[0], dtype=float, copy=True)
+    for arr in arrays[1:]:
+        total += arr
+    return total
 
 
 def _codes(n: int) -> np.ndarray:

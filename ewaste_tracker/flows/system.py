@@ -328,8 +328,14 @@ def _recurrence(
     max_iter = 0
     for start in range(0, ny, _BLOCK):
         stop = min(start + _BLOCK, ny)
-        # within-block discard shares per cell: mb[j, i, c] = M2[g_c, start + i, start + j]
-        mb = np.take(m2t[:, start:stop, start:stop].transpose(1, 2, 0), gs, axis=2)
+        # within-block discard shares per cell, strictly below the diagonal and packed by
+        # cohort: rows off[j] .. off[j] + (b - 1 - j) hold M2[g_c, start + i, start + j] for
+        # i = j + 1 .. b - 1 (a gather of the lower triangle only, from a (pairs, G) table)
+        b = stop - start
+        j_idx, i_idx = np.triu_indices(b, 1)
+        off = np.concatenate(([0], np.cumsum(np.arange(b - 1, 0, -1))))
+        tri = np.ascontiguousarray(m2t[:, start + j_idx, start + i_idx].T)
+        mb = np.take(tri, gs, axis=1)
         for j, n in enumerate(range(start, stop)):
             x = wgt[n] / denom[n]
             if coupling is None:
@@ -343,7 +349,7 @@ def _recurrence(
             ut[n] = u
             k = stop - n - 1
             if k:  # cohort n discarded later in the block
-                np.multiply(mb[j, j + 1 :], u, out=tmp[:k])
+                np.multiply(mb[off[j] : off[j] + k], u, out=tmp[:k])
                 wgt[n + 1 : stop] += tmp[:k]
         if stop == ny:
             break
@@ -362,15 +368,23 @@ def _recurrence(
 class _Coupling(NamedTuple):
     """Used-EEE trade arriving the same year, in sorted cell order.
 
-    ``imports[rows] = bincount(rows, factor[n] * x[cols])``: entry ``e`` ships the share
-    ``factor[n, e]`` of WG of cell ``cols[e]`` (origin region, product) into use (directly or
-    through refurbishment) of receiving cell ``cells[rows[e]]``.
+    ``imports = C_n x`` with ``C_n`` the sparse ``(cells, C)`` matrix of year ``n`` in CSR
+    form (``indptr``, ``cols``, values ``factor[n]``): entry ``e`` of row ``i`` ships the
+    share ``factor[n, e]`` of WG of cell ``cols[e]`` (origin region, product) into use
+    (directly or through refurbishment) of receiving cell ``cells[i]``. Entries are sorted by
+    row (stably, so each row sums its entries in link order).
     """
 
     cells: np.ndarray
-    rows: np.ndarray
+    indptr: np.ndarray
     cols: np.ndarray
-    factor: np.ndarray  # (N, entries)
+    factor: np.ndarray  # (N | 1, entries): one row when the shares do not vary by year
+    ncell: int
+
+    def matrix(self, n: int) -> sp.csr_matrix:
+        """``C_n`` (the structure is shared; only the values change by year)."""
+        values = self.factor[n if self.factor.shape[0] > 1 else 0]
+        return sp.csr_matrix((values, self.cols, self.indptr), shape=(len(self.cells), self.ncell))
 
 
 def _coupling(
@@ -388,21 +402,31 @@ def _coupling(
     o, d = exports.origin[lk], exports.destination[lk]
     stage = np.asarray(exports.to_stage, dtype=object)[lk]
 
-    def year_first(arr: np.ndarray) -> np.ndarray:  # (R|1, P|1, N|1) -> (N, R, P)
-        return np.ascontiguousarray(np.moveaxis(_full(arr, shape), 2, 0))
+    # shares constant over years keep a year axis of one (factor[0] serves every year)
+    varying = any(np.ndim(a) == 3 and np.shape(a)[2] > 1 for a in (export_share, ref_to_use))
+    nf = ny if varying else 1
 
-    # factor[n, l, p]: built once in the (N, links, P) layout the yearly passes read, one
+    def year_first(arr: np.ndarray, regions: np.ndarray) -> np.ndarray:
+        """Rows ``regions`` of a ``(R|1, P|1, N|1)`` array as ``(nf, len(regions), P)``."""
+        full = _full(arr, (shape[0], npr, nf))
+        return np.moveaxis(full, 2, 0)[:, regions, :]  # one gather of the rows needed
+
+    # factor[n, l, p]: built once in the (nf, links, P) layout the yearly passes read, one
     # gather and in-place products (no full-size temporaries)
-    factor = year_first(export_share)[:, o, :]
+    factor = year_first(export_share, o)
     factor *= exports.shares[lk][None, :, :]
     refurb = np.flatnonzero(stage != S.USE.value)  # through refurbishment: its use share
     if refurb.size:
-        factor[:, refurb, :] *= year_first(ref_to_use)[:, d[refurb], :]
+        factor[:, refurb, :] *= year_first(ref_to_use, d[refurb])
     p = np.arange(npr)
     dest = inv[(d[:, None] * npr + p[None, :]).ravel()]
     cols = inv[(o[:, None] * npr + p[None, :]).ravel()]
     cells, rows = np.unique(dest, return_inverse=True)
-    return _Coupling(cells, rows.astype(np.intp), cols, factor.reshape(ny, -1))
+    order = np.argsort(rows, kind="stable")
+    indptr = np.zeros(len(cells) + 1, dtype=np.intp)
+    np.cumsum(np.bincount(rows, minlength=len(cells)), out=indptr[1:])
+    factor = np.ascontiguousarray(factor.reshape(nf, -1)[:, order])
+    return _Coupling(cells, indptr, cols[order].astype(np.intp), factor, inv.size)
 
 
 def _same_year_trade(
@@ -420,13 +444,13 @@ def _same_year_trade(
     ``C x`` (sorted order) and the number of iterations. Only the receiving cells change
     (elsewhere ``C x`` is zero), so the iteration runs on them alone.
     """
-    cells, rows, cols, factor = coupling
-    fn = factor[n]
+    cells = coupling.cells
+    matrix = coupling.matrix(n)
     x = x.copy()
     b, dg, dn = base[cells], diag[cells], denom[cells]
     it = 0
     for it in range(1, FIXED_POINT_MAXITER + 1):  # noqa: B007 (returned below)
-        imp = np.bincount(rows, weights=fn * x[cols], minlength=len(cells))
+        imp = matrix @ x
         new = (b + dg * imp) / dn
         change = np.abs(new - x[cells])
         x[cells] = new
@@ -438,7 +462,7 @@ def _same_year_trade(
             f"{FIXED_POINT_MAXITER} iterations (last change {change.max():.3g} t)"
         )
     out = np.zeros_like(x)
-    out[cells] = np.bincount(rows, weights=fn * x[cols], minlength=len(cells))
+    out[cells] = matrix @ x
     return out, it
 
 
@@ -457,7 +481,7 @@ def _flows(
     tcs: TransferCoefficients,
     exports: ExportDestinations,
     *,
-    block: int = _FLOW_BLOCK,
+    block: int | None = None,
 ) -> tuple[
     dict[tuple[str, str], np.ndarray],
     dict[str, np.ndarray],
@@ -501,6 +525,7 @@ def _flows(
         for target in STRUCTURE[node]:
             np.multiply(total, share((node, target), sl), out=f[(node, target)][sl])
 
+    block = block or _FLOW_BLOCK
     blocks = [slice(start, start + block) for start in range(0, nr, block)]
     export_out = np.empty(shape)
     for sl in blocks:

@@ -49,8 +49,8 @@ from ewaste_tracker.flows.minerals import (
 )
 from ewaste_tracker.flows.system import SystemResult, build_system, system_to_graph
 from ewaste_tracker.flows.transfer import ExportDestinations, TransferCoefficients
-from ewaste_tracker.model.inputs import dense_pom, lifetime_table
-from ewaste_tracker.settings import tune_allocator
+from ewaste_tracker.model.inputs import dense_pom, lifetime_table, sorted_codes
+from ewaste_tracker.settings import engine_threads, tune_allocator
 
 logger = logging.getLogger(__name__)
 
@@ -264,8 +264,8 @@ def prepare_run(inputs: ModelInputs) -> PreparedRun:
     """Validate and densify a run's tables (no model computation)."""
     pom = inputs.pom
     first, last = inputs.years or (int(pom["year"].min()), int(pom["year"].max()))
-    regions = tuple(sorted(pom["region"].unique()))
-    products = tuple(sorted(pom["product"].unique()))
+    region_codes, regions = sorted_codes(pom["region"])
+    product_codes, products = sorted_codes(pom["product"])
     elements = tuple(sorted(inputs.composition["element"].unique()))
     dims = Dims(regions, products, np.arange(first, last + 1), elements)
     paths = inputs.paths
@@ -300,8 +300,9 @@ def prepare_run(inputs: ModelInputs) -> PreparedRun:
     population = None
     if inputs.population is not None:
         population = _dense_by_region_year(inputs.population, dims, "population")
+    dense = dense_pom(pom, dims, codes=(region_codes, product_codes))
     return PreparedRun(
-        dims, regions, dense_pom(pom, dims), composition, table, table2, tcs, exports,
+        dims, regions, dense, composition, table, table2, tcs, exports,
         efficiencies, prices, population, float(inputs.collection_target), inputs.groups,
         plain_first_life=plain,
     )  # fmt: skip
@@ -310,6 +311,11 @@ def prepare_run(inputs: ModelInputs) -> PreparedRun:
 def compute_run(prep: PreparedRun) -> RunArrays:
     """Run stocks, flows, minerals and indicators of a prepared run (every region at once)."""
     tune_allocator()  # the engine's temporaries reuse freed memory (settings.tune_allocator)
+    with engine_threads():  # small matrix products: one BLAS thread (settings.engine_threads)
+        return _compute_run(prep)
+
+
+def _compute_run(prep: PreparedRun) -> RunArrays:
     dims = prep.dims
     elements = dims.elements
     m1 = discard_matrix(prep.first_life, dims.years)
