@@ -4,11 +4,11 @@ Workload (synthetic but realistic, seeded): 250 regions x 54 products x 1970-205
 as in ``benchmarks/stocks.py`` (Weibull shape/scale drawn from the range of the EU WEEE
 Calculation Tool, Annex III; four regional regimes; 10 % shorter from 2005); the second life
 of refurbished and imported used equipment has a third of the first-life scale. Transfer
-coefficients are the shipped defaults ``data/transfer_coefficients.csv`` (by World Bank income
-group, calibrated to the Global E-waste Monitor 2024), regions assigned to the four income
-groups in turn and written as region-specific rows. Exports: richer regions ship 30 % of their
-exports as used EEE into a poorer region's use, 40 % into its informal recycling and 30 % out
-of the system; poorer regions ship out of the system.
+coefficients are the shipped defaults ``ewaste_tracker/data/transfer_coefficients.csv`` (by
+World Bank income group, calibrated to the Global E-waste Monitor 2024), regions assigned to
+the four income groups in turn and written as region-specific rows. Exports: richer regions
+ship 30 % of their exports as used EEE into a poorer region's use, 40 % into its informal
+recycling and 30 % out of the system; poorer regions ship out of the system.
 
 Peer: flodym's ``MFASystem`` computing the same lifecycle processes (t, r, p) from the same
 coefficients, with e-waste generated *given* (taken from our result, so flodym does no
@@ -58,7 +58,7 @@ def workload(n_regions: int, n_products: int, years: tuple[int, int] = (1970, 20
     second_life = (second.group, discard_matrix(second, yrs))
 
     group_of = [GROUPS[i % 4] for i in range(n_regions)]
-    default = pd.read_csv(ROOT / "data" / "transfer_coefficients.csv", dtype=str)
+    default = pd.read_csv(ROOT / "ewaste_tracker" / "data" / "transfer_coefficients.csv", dtype=str)
     default = default[default["un_region"].fillna("") == ""]
     table = pd.concat(
         [
