@@ -48,7 +48,6 @@ from ewaste_tracker.flows.footprint import (
     treatment_split,
     vintage_content,
 )
-from ewaste_tracker.flows.lifetime_table import LifetimeTable
 from ewaste_tracker.flows.lifetimes import discard_matrix
 from ewaste_tracker.flows.system import SystemResult
 from ewaste_tracker.model.inputs import lifetime_table
@@ -231,13 +230,14 @@ def row_exports(system: SystemResult, shape: tuple[int, int, int]) -> np.ndarray
     return out
 
 
-def _first_life_table(inputs: ModelInputs, result: RunResult) -> LifetimeTable:
-    """The run's first-life table of ``inputs.lifetimes`` (kept by the run, else rebuilt)."""
-    kept = getattr(result, "lifetimes", None)
+def _first_life(inputs: ModelInputs, result: RunResult) -> tuple[np.ndarray, np.ndarray]:
+    """Lifetime groups and discard matrices of ``inputs.lifetimes`` (the run's, else rebuilt)."""
+    kept = getattr(result, "first_life", None)
     if kept is not None:
         return kept
-    return lifetime_table(inputs.lifetimes, result.dims,
-                          path=inputs.paths.get("lifetimes", "lifetimes"))  # fmt: skip
+    table = lifetime_table(inputs.lifetimes, result.dims,
+                           path=inputs.paths.get("lifetimes", "lifetimes"))  # fmt: skip
+    return table.group, discard_matrix(table, result.dims.years)
 
 
 def footprint_arrays_for_run(
@@ -247,8 +247,7 @@ def footprint_arrays_for_run(
     dims = result.dims
     system = result.system
     factors = factors_for_run(inputs, result, level=level)
-    table = _first_life_table(inputs, result)
-    M = discard_matrix(table, dims.years)
+    group, M = _first_life(inputs, result)
     pom = system.flows[("market", "use")]
     formal, untreated, pre = treatment_split(
         system.flows, imports=system.imports, exported_out=row_exports(system, dims.shape)
@@ -261,8 +260,8 @@ def footprint_arrays_for_run(
         preprocessing=pre,
         factors=factors,
         grid_g_per_kwh=grid_for_regions(dims.regions, len(dims.years)),
-        refrigerant_content=vintage_content(pom, factors.refrigerant_kg_co2e, table.group, M),
-        mercury_content=vintage_content(pom, factors.mercury_mg, table.group, M),
+        refrigerant_content=vintage_content(pom, factors.refrigerant_kg_co2e, group, M),
+        mercury_content=vintage_content(pom, factors.mercury_mg, group, M),
     )
 
 
@@ -287,10 +286,9 @@ def footprint_sums_for_run(
     """
     dims = result.dims
     factors = factors_for_run(inputs, result, level=level)
-    table = _first_life_table(inputs, result)
-    M = discard_matrix(table, dims.years)
+    group, M = _first_life(inputs, result)
     return footprint_sums(
-        result.system, dims=dims, first_life=(table.group, M),
+        result.system, dims=dims, first_life=(group, M),
         factors=lambda sl: factors, grid=grid_for_regions(dims.regions, len(dims.years)),
         ict=ict, block=block,
     )  # fmt: skip

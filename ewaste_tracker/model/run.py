@@ -143,9 +143,11 @@ class RunResult:
     indicators: pd.DataFrame
     prices: np.ndarray | None
     reported_gaps: pd.DataFrame | None = None
-    lifetimes: LifetimeTable | None = field(default=None, repr=False, compare=False)
-    """The first-life table of the run's ``inputs.lifetimes`` before any lifetime extension
-    (reused by the footprint's vintages instead of being rebuilt)."""
+    first_life: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False,
+                                                            compare=False)  # fmt: skip
+    """Lifetime groups ``(R, P)`` and discard matrices ``(G, N, N)`` of the run's
+    ``inputs.lifetimes`` (:attr:`RunArrays.first_life`), or ``None`` when a lifetime
+    extension changed them; the footprint's vintages reuse them instead of rebuilding."""
 
     def graph(self) -> nx.DiGraph:
         """The lifecycle graph (edges carry ``(P, N)`` views of the dense flows)."""
@@ -241,8 +243,6 @@ class PreparedRun:
     collection_target: float
     groups: Mapping[str, str] | None
     batch: int = 1
-    plain_first_life: LifetimeTable | None = None
-    """``first_life`` before the lifetime extension (the same table without one)."""
 
 
 @dataclass
@@ -277,7 +277,6 @@ def prepare_run(inputs: ModelInputs) -> PreparedRun:
         inputs.second_life if inputs.second_life is not None else _second_life(inputs.lifetimes)
     )
     table2 = lifetime_table(second, dims, path=paths.get("second_life", "second_life"))
-    plain = table
     if inputs.lifetime_extension is not None:
         table = extended_table(table, inputs.lifetime_extension)
         table2 = extended_table(table2, inputs.lifetime_extension)
@@ -304,7 +303,6 @@ def prepare_run(inputs: ModelInputs) -> PreparedRun:
     return PreparedRun(
         dims, regions, dense, composition, table, table2, tcs, exports,
         efficiencies, prices, population, float(inputs.collection_target), inputs.groups,
-        plain_first_life=plain,
     )  # fmt: skip
 
 
@@ -385,7 +383,7 @@ def run_model(inputs: ModelInputs) -> RunResult:
     indicators = indicators_table(out.labels, prep.dims.years, out.names, out.values[0])
     return RunResult(
         prep.dims, out.system, out.elements, out.element_generated, indicators, prep.prices,
-        lifetimes=prep.plain_first_life,
+        first_life=out.first_life if inputs.lifetime_extension is None else None,
     )  # fmt: skip
 
 
