@@ -394,14 +394,6 @@ def _read_full(path: Path, schema: Schema) -> pd.DataFrame:
     return validate_frame(df, schema, path=path)
 
 
-_NUMBER = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
-"""Plain decimal numbers: the only text the fast reader converts itself (anything else, such
-as ``inf``, ``1,5`` or ``１２``, goes through the full validation and its messages). The
-reader does not match it cell by cell: pyarrow's cast to float64 refuses every other text
-except the spellings of infinity and NaN, which give non-finite numbers and are sent to the
-full path too (``tests/test_tables.py`` checks the two agree)."""
-
-
 def _read_clean(path: Path, schema: Schema) -> pd.DataFrame | None:
     """Read a file that passes every check in columnar passes, or ``None`` to say "use the
     full path" (:func:`validate_frame`, which finds and words every problem).
@@ -469,7 +461,10 @@ def _read_clean(path: Path, schema: Schema) -> pd.DataFrame | None:
             out[col.name] = pd.Series(labels[key_codes[col.name]], dtype=object, copy=False)
             continue
         filled = pc.if_else(blank, "0", text)
-        try:  # refuses all but _NUMBER and inf / nan (caught by isfinite below)
+        # plain decimal numbers are the only text converted here: pyarrow's cast refuses
+        # every other text (``1,5``, ``１２``, ``0x10``) but the spellings of infinity and NaN,
+        # which are not finite and go to the full path below (tests/test_tables.py checks it)
+        try:
             arr = pc.cast(filled, pa.float64()).to_numpy().copy()
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
